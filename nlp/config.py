@@ -1,0 +1,48 @@
+"""One configuration for a pipeline run; each run records the config it used."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+__all__ = ["PipelineConfig"]
+
+
+@dataclass
+class PipelineConfig:
+    """Parts and thresholds of the batch pipeline.
+
+    Attributes:
+        tokenizer: ``jieba`` (with ``corpora/domain_dict.txt``), ``jieba:/path/to/userdict.txt``
+            or ``hanlp:/path/to/local/model``.
+        classifier: ``lexicon`` (taxonomy keywords) for now.
+        taxonomy: Path of a taxonomy YAML; the project's default when ``None``.
+        mask_pii: Mask phones, ID cards, e-mail, bank cards, accounts and personal names.
+        to_simplified: Convert traditional characters to simplified.
+        max_chars: Longer texts are cut to this many characters before processing.
+        binary_threshold: A cell whose share of control or undecodable characters exceeds this is
+            marked ``error`` instead of scored.
+        abstain_below: Classifications below this confidence become ``待人工``.
+        chunk_size: Rows per unit of work (progress is reported per chunk).
+    """
+
+    tokenizer: str = "jieba"
+    classifier: str = "lexicon"
+    taxonomy: str | None = None
+    mask_pii: bool = True
+    to_simplified: bool = True
+    max_chars: int = 5000
+    binary_threshold: float = 0.3
+    abstain_below: float = 0.0
+    chunk_size: int = 512
+    components: dict[str, str] = field(
+        default_factory=lambda: {
+            "normalizer": "minyi.normalize.v1",
+            "masker": "minyi.pii.jionlp+lac.v1",
+            "tokenizer": "minyi.segment.v1",
+            "classifier": "minyi.classify.lexicon.v1",
+            "dedupe": "minyi.dedupe.exact.v1",
+        }
+    )
+
+    def to_dict(self) -> dict:
+        return asdict(self)

@@ -1,0 +1,96 @@
+"""Decode the bytes of a text file: UTF-8 (with or without BOM), GBK/GB18030, Big5, or a mix."""
+
+from __future__ import annotations
+
+import codecs
+from dataclasses import dataclass
+
+from ..errors import InputError
+
+__all__ = ["Decoded", "decode_bytes"]
+
+_SAMPLE = 256 * 1024
+_CANDIDATES = ["gb18030", "big5", "utf_16"]
+
+
+@dataclass
+class Decoded:
+    """Text of a file and how it was decoded.
+
+    Attributes:
+        text: The decoded text; undecodable bytes became U+FFFD.
+        encoding: What was used, in words (``utf-8``, ``utf-8 with BOM``, ``gb18030`` ...).
+        bad_lines: 0-based physical lines that held undecodable bytes.
+    """
+
+    text: str
+    encoding: str
+    bad_lines: list[int]
+
+
+def decode_bytes(data: bytes, encoding: str | None = None) -> Decoded:
+    """Decode ``data``, detecting the encoding unless ``encoding`` is given.
+
+    Raises:
+        InputError: The bytes look like a binary file, or ``encoding`` is unknown.
+    """
+    if encoding:
+        try:
+            codecs.lookup(encoding)
+        except LookupError as e:
+            raise InputError(f"unknown encoding {encoding!r}; try utf-8, gb18030 or big5") from e
+        return _with_bad_lines(data.decode(encoding, errors="replace"), encoding)
+    if data.startswith(codecs.BOM_UTF8):
+        return _with_bad_lines(data[3:].decode("utf-8", errors="replace"), "utf-8 with BOM")
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return _with_bad_lines(data.decode("utf-16", errors="replace"), "utf-16")
+    _refuse_binary(data)
+    try:
+        return Decoded(data.decode("utf-8"), "utf-8", [])
+    except UnicodeDecodeError:
+        pass
+    guess = _guess(data[:_SAMPLE])
+    if guess:
+        try:
+            return Decoded(data.decode(guess), guess.replace("_", "-"), [])
+        except UnicodeDecodeError:
+            pass
+    return _decode_mixed(data, guess or "gb18030")
+
+
+def _refuse_binary(data: bytes) -> None:
+    head = data[:8192]
+    if head.startswith(b"PK\x03\x04"):
+        raise InputError("this file is a ZIP archive (an XLSX workbook?), not text; give it the .xlsx extension")
+    if head and head.count(0) > len(head) // 100:
+        raise InputError("this file looks binary (it holds NUL bytes), not a text export")
+
+
+def _guess(sample: bytes) -> str | None:
+    from charset_normalizer import from_bytes
+
+    best = from_bytes(sample, cp_isolation=_CANDIDATES).best()
+    return best.encoding if best else None
+
+
+def _decode_mixed(data: bytes, fallback: str) -> Decoded:
+    """Decode line by line: UTF-8 where it works, else ``fallback``, else with replacement."""
+    lines, bad, used = [], [], set()
+    for i, raw in enumerate(data.split(b"\n")):
+        for enc in ("utf-8", fallback):
+            try:
+                lines.append(raw.decode(enc))
+                used.add(enc)
+                break
+            except UnicodeDecodeError:
+                continue
+        else:
+            lines.append(raw.decode("utf-8", errors="replace"))
+            bad.append(i)
+    label = "mixed (" + " + ".join(sorted(used)) + ")" if used else "unknown"
+    return Decoded("\n".join(lines), label, bad)
+
+
+def _with_bad_lines(text: str, label: str) -> Decoded:
+    bad = [i for i, line in enumerate(text.split("\n")) if "\ufffd" in line] if "\ufffd" in text else []
+    return Decoded(text, label, bad)

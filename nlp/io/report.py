@@ -1,0 +1,55 @@
+"""A short, self-contained HTML report: counts, a chart of classes, timings. No network needed."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from jinja2 import Environment
+
+if TYPE_CHECKING:
+    from ..pipeline import RunResult
+
+__all__ = ["render_report"]
+
+_TEMPLATE = """<!doctype html>
+<html lang="zh-CN"><head><meta charset="utf-8"><title>Minyi 民意 — {{ s.input.source }}</title>
+<style>
+body{font-family:"Noto Sans CJK SC","PingFang SC","Microsoft YaHei",sans-serif;margin:2em;max-width:60em;color:#222}
+h1{font-size:1.4em} h2{font-size:1.1em;margin-top:1.6em}
+table{border-collapse:collapse} td,th{padding:.2em .8em;border-bottom:1px solid #ddd;text-align:left}
+td.n{text-align:right;font-variant-numeric:tabular-nums}
+.bar{background:#c0392b;height:1em;display:inline-block;vertical-align:middle}
+.muted{color:#777}
+</style></head><body>
+<h1>民意 Minyi 处理报告 · run report</h1>
+<p class="muted">{{ s.input.source }} · {{ s.input.format }}{% if s.input.encoding %} · {{ s.input.encoding }}{% endif %}{% if s.input.sheet %} · sheet {{ s.input.sheet }}{% endif %} · Minyi {{ s.minyi_version }}</p>
+<h2>行数 Rows</h2>
+<table id="status"><tr><th>状态 status</th><th>行 rows</th></tr>
+<tr><td>总计 total</td><td class="n">{{ s.input.rows }}</td></tr>
+{% for k, v in s.status.items() %}<tr><td>{{ k }}</td><td class="n">{{ v }}</td></tr>{% endfor %}
+<tr><td>重复 exact duplicates</td><td class="n">{{ s.duplicates.rows }} ({{ s.duplicates.groups }} groups)</td></tr>
+</table>
+{% if s.input.notes %}<ul>{% for n in s.input.notes %}<li>{{ n }}</li>{% endfor %}</ul>{% endif %}
+<h2>一级分类 Level-1 classes</h2>
+<table id="classes">{% for name, count in level1 %}
+<tr><td>{{ name }}</td><td class="n">{{ count }}</td><td><span class="bar" style="width:{{ (300 * count / top)|round(1) }}px"></span></td></tr>{% endfor %}
+</table>
+<h2>二级分类 Top level-2 classes</h2>
+<table>{% for name, count in s.level2.items() %}<tr><td>{{ name }}</td><td class="n">{{ count }}</td></tr>{% endfor %}</table>
+{% if s.pii_masked %}<h2>已遮盖的个人信息 Personal data masked</h2>
+<table>{% for k, v in s.pii_masked.items() %}<tr><td>{{ k }}</td><td class="n">{{ v }}</td></tr>{% endfor %}</table>{% endif %}
+<h2>耗时 Timings</h2>
+<table><tr><th>stage</th><th>seconds</th><th>rows/s</th></tr>
+{% for k, v in s.timings.items() %}<tr><td>{{ k }}</td><td class="n">{{ v.seconds }}</td><td class="n">{{ v.rows_per_second }}</td></tr>{% endfor %}
+</table>
+</body></html>
+"""
+
+
+def render_report(result: RunResult) -> str:
+    """Render the run's summary as one HTML page with the chart drawn in CSS."""
+    summary = result.summary
+    level1 = sorted(summary["level1"].items(), key=lambda kv: -kv[1])
+    top = max((c for _, c in level1), default=1)
+    env = Environment(autoescape=True)
+    return env.from_string(_TEMPLATE).render(s=summary, level1=level1, top=top)

@@ -1,0 +1,343 @@
+"""The batch pipeline: read rows → normalise → mask → segment → classify → dedupe → annotate.
+
+:class:`Pipeline` does no file or terminal I/O: it takes an :class:`~nlp.io.readers.InputTable`
+and returns a :class:`RunResult` (a DataFrame with one row per input row, and a summary). The CLI,
+the service and notebooks are thin shells over it.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+import pandas as pd
+
+from . import __version__
+from .classify import ABSTAIN, LexiconClassifier, Prediction, Taxonomy
+from .config import PipelineConfig
+from .dedupe import exact_duplicates
+from .errors import ConfigError
+from .io.columns import Columns, resolve_columns
+from .normalize import Normalizer, binary_share
+from .pii import PiiMasker
+from .segment import make_tokenizer
+
+if TYPE_CHECKING:
+    from .classify import Classifier
+    from .io.readers import InputTable
+    from .segment import Tokenizer
+
+__all__ = ["Pipeline", "RunResult", "OUTPUT_COLUMNS", "STAGES"]
+
+STAGES = ("normalise", "mask", "segment", "classify", "dedupe")
+OUTPUT_COLUMNS = (
+    "row", "id", "status", "error", "text", "level1", "level2", "confidence", "department",
+    "keywords", "duplicate_of", "cluster", "places", "title", "time", "source", "place", "user", "note",
+)  # fmt: skip
+
+Progress = Callable[[str, int, int], None]
+"""Called as ``progress(stage, done, total)`` while a stage runs."""
+
+
+@dataclass
+class RunResult:
+    """What one run produced.
+
+    Attributes:
+        opinions: One row per input row, in input order, with :data:`OUTPUT_COLUMNS` first and
+            the input's other columns after them.
+        summary: Counts per status and class, timings per stage, input facts, config.
+        original: The input text of each row, before normalisation and masking (not exported).
+    """
+
+    opinions: pd.DataFrame
+    summary: dict
+    original: list[str] = field(default_factory=list)
+
+
+class Pipeline:
+    """Score a table of opinions.
+
+    Args:
+        config: Parts and thresholds; defaults when ``None``.
+        normalizer, masker, tokenizer, classifier: Replace a default part with your own object.
+        taxonomy: The class tree (for departments and the default classifier).
+
+    Example:
+        >>> from nlp import Pipeline, InputTable
+        >>> result = Pipeline().run(InputTable.from_texts(["暖气不热，屋里才十五度"]))
+        >>> result.opinions.loc[0, "level2"]
+        '供暖'
+    """
+
+    def __init__(
+        self,
+        config: PipelineConfig | None = None,
+        *,
+        normalizer: Normalizer | None = None,
+        masker: PiiMasker | None = None,
+        tokenizer: Tokenizer | None = None,
+        classifier: Classifier | None = None,
+        taxonomy: Taxonomy | None = None,
+    ):
+        self.config = config or PipelineConfig()
+        self._normalizer = normalizer
+        self._masker = masker
+        self._tokenizer = tokenizer
+        self._classifier = classifier
+        self._taxonomy = taxonomy
+
+    # Parts are built on first use, so that constructing a Pipeline costs nothing.
+    @property
+    def taxonomy(self) -> Taxonomy:
+        if self._taxonomy is None:
+            self._taxonomy = Taxonomy.load(self.config.taxonomy)
+        return self._taxonomy
+
+    @property
+    def normalizer(self) -> Normalizer:
+        if self._normalizer is None:
+            self._normalizer = Normalizer(to_simplified=self.config.to_simplified, max_chars=self.config.max_chars)
+        return self._normalizer
+
+    @property
+    def masker(self) -> PiiMasker:
+        if self._masker is None:
+            self._masker = PiiMasker()
+        return self._masker
+
+    @property
+    def classifier(self) -> Classifier:
+        if self._classifier is None:
+            if self.config.classifier != "lexicon":
+                raise ConfigError(f"unknown classifier {self.config.classifier!r}; use 'lexicon'")
+            self._classifier = LexiconClassifier(self.taxonomy, abstain_below=self.config.abstain_below).fit()
+        return self._classifier
+
+    @property
+    def tokenizer(self) -> Tokenizer:
+        if self._tokenizer is None:
+            # Taxonomy keywords stay whole words so that the classifier can find them.
+            words = getattr(self.classifier, "vocabulary", [])
+            self._tokenizer = make_tokenizer(self.config.tokenizer, extra_words=words)
+        return self._tokenizer
+
+    def run(
+        self,
+        table: InputTable,
+        columns: Columns | None = None,
+        *,
+        progress: Progress | None = None,
+    ) -> RunResult:
+        """Score every row of ``table``.
+
+        Args:
+            table: The input rows.
+            columns: Which column plays which role; guessed from the names when ``None``.
+            progress: Optional callback for progress bars.
+
+        Raises:
+            InputError: No text column can be found.
+        """
+        cfg = self.config
+        frame = table.frame
+        n = len(frame)
+        columns = columns or resolve_columns(list(frame.columns))
+        report = progress or (lambda stage, done, total: None)
+        timings: dict[str, float] = {}
+
+        raw = _column(frame, columns.text, n)
+        titles_raw = _column(frame, columns.title, n)
+        status = ["ok"] * n
+        error = [""] * n
+        note = [""] * n
+        for i, message in table.row_errors.items():
+            status[i], error[i] = "error", message
+
+        # normalise
+        start = time.perf_counter()
+        text = [""] * n
+        for lo, hi in _chunks(n, cfg.chunk_size):
+            for i in range(lo, hi):
+                if status[i] != "ok":
+                    continue
+                cell = raw[i]
+                if not cell.strip():
+                    status[i], error[i] = "empty", "the text cell is empty"
+                    continue
+                share = binary_share(cell[:10000])
+                if share > cfg.binary_threshold:
+                    status[i], error[i] = "error", f"the text looks like binary data ({share:.0%} control or undecodable characters)"
+                    continue
+                if cfg.max_chars and len(cell) > cfg.max_chars:
+                    note[i] = f"text cut to its first {cfg.max_chars} of {len(cell)} characters"
+                elif "\ufffd" in cell:
+                    note[i] = f"{cell.count(chr(0xFFFD))} undecodable character(s) dropped"
+                text[i] = self.normalizer.normalize(cell)
+                if not text[i]:
+                    status[i], error[i] = "empty", "no text left after removing emoji, symbols and control characters"
+            report("normalise", hi, n)
+        titles = [self.normalizer.normalize(t) if t.strip() else "" for t in titles_raw]
+        timings["normalise"] = time.perf_counter() - start
+
+        ok = [i for i in range(n) if status[i] == "ok"]
+
+        # mask personal data
+        start = time.perf_counter()
+        places: list[list[str]] = [[] for _ in range(n)]
+        pii: Counter = Counter()
+        if cfg.mask_pii:
+            for lo, hi in _chunks(len(ok), cfg.chunk_size):
+                idx = ok[lo:hi]
+                for i, masked in zip(idx, self.masker.mask_many([text[i] for i in idx])):
+                    text[i], places[i] = masked.text, masked.places
+                    pii.update(masked.counts)
+                report("mask", hi, len(ok))
+            titled = [i for i in range(n) if titles[i]]
+            for i, masked in zip(titled, self.masker.mask_many([titles[i] for i in titled])):
+                titles[i] = masked.text
+                places[i] = _merge(masked.places, places[i])
+                pii.update(masked.counts)
+        else:
+            report("mask", len(ok), len(ok))
+        timings["mask"] = time.perf_counter() - start
+
+        # segment
+        start = time.perf_counter()
+        tokens: dict[int, list[str]] = {}
+        for lo, hi in _chunks(len(ok), cfg.chunk_size):
+            idx = ok[lo:hi]
+            joined = [f"{titles[i]}。{text[i]}" if titles[i] else text[i] for i in idx]
+            for i, words in zip(idx, self.tokenizer.tokenize_many(joined)):
+                tokens[i] = words
+            report("segment", hi, len(ok))
+        timings["segment"] = time.perf_counter() - start
+
+        # classify
+        start = time.perf_counter()
+        predictions: dict[int, Prediction] = {}
+        for lo, hi in _chunks(len(ok), cfg.chunk_size):
+            idx = ok[lo:hi]
+            found = self.classifier.predict([text[i] for i in idx], [tokens[i] for i in idx])
+            predictions.update(zip(idx, found))
+            report("classify", hi, len(ok))
+        timings["classify"] = time.perf_counter() - start
+
+        # exact duplicates (on the normalised text before masking, so different phone numbers
+        # do not make two different messages look the same)
+        start = time.perf_counter()
+        unmasked = [self.normalizer.normalize(raw[i]) if status[i] == "ok" else None for i in range(n)]
+        duplicate_of = exact_duplicates(unmasked)
+        cluster, numbers = [""] * n, {}
+        for i in ok:
+            head = duplicate_of[i] if duplicate_of[i] is not None else i
+            if head not in numbers:
+                numbers[head] = len(numbers) + 1
+            cluster[i] = f"C{numbers[head]:05d}"
+        report("dedupe", n, n)
+        timings["dedupe"] = time.perf_counter() - start
+
+        opinions = self._annotate(frame, columns, n, status, error, note, text, titles, places, predictions, duplicate_of, cluster)
+        summary = self._summary(table, columns, opinions, timings, pii)
+        return RunResult(opinions, summary, original=raw)
+
+    def _annotate(self, frame, columns, n, status, error, note, text, titles, places, predictions, duplicate_of, cluster):
+        """Write the stages' results onto one DataFrame (the pure stages know nothing of it)."""
+        blank = Prediction("")
+        preds = [predictions.get(i, blank) for i in range(n)]
+        masker = self.masker if self.config.mask_pii else None
+        given_place = _column(frame, columns.place, n)
+        out = pd.DataFrame(
+            {
+                "row": range(n),
+                "id": _column(frame, columns.id, n) if columns.id else [str(i) for i in range(n)],
+                "status": status,
+                "error": error,
+                "text": text,
+                "level1": [p.level1 for p in preds],
+                "level2": [p.level2 for p in preds],
+                "confidence": [round(p.confidence, 4) if p.level1 else None for p in preds],
+                "department": [self.taxonomy.department(p.level1, p.level2) if p.level1 not in ("", ABSTAIN) else "" for p in preds],
+                "keywords": [" ".join(p.keywords) for p in preds],
+                "duplicate_of": pd.array(duplicate_of, dtype="Int64"),
+                "cluster": cluster,
+                "places": [" ".join(_merge([given_place[i]] if given_place[i] else [], places[i])) for i in range(n)],
+                "title": titles,
+                "time": _times(_column(frame, columns.time, n)),
+                "source": _column(frame, columns.source, n),
+                "place": given_place,
+                "user": _column(frame, columns.user, n),
+                "note": note,
+            }
+        )
+        out["confidence"] = out["confidence"].astype("Float64")
+        for col in ("id", "source", "place", "user", "places"):
+            out[col] = _mask_column(out[col], masker)
+        # Other input columns follow ours, masked the same way; a clashing name gets a prefix.
+        for name in frame.columns:
+            if name in columns.used():
+                continue
+            target = f"input_{name}" if name in out.columns else name
+            out[target] = _mask_column(frame[name], masker)
+        return out
+
+    def _summary(self, table, columns, opinions, timings, pii) -> dict:
+        n = len(opinions)
+        ok = opinions[opinions["status"] == "ok"]
+        dup = opinions["duplicate_of"].dropna()
+        return {
+            "minyi_version": __version__,
+            "input": {
+                "source": table.source,
+                "format": table.format,
+                "encoding": table.encoding,
+                "sheet": table.sheet,
+                "rows": n,
+                "columns": columns.as_dict(),
+                "notes": table.notes,
+            },
+            "status": {s: int((opinions["status"] == s).sum()) for s in ("ok", "empty", "error")},
+            "level1": {k: int(v) for k, v in ok["level1"].value_counts().items()},
+            "level2": {
+                f"{l1}/{l2}": int(c)
+                for (l1, l2), c in ok.groupby(["level1", "level2"]).size().sort_values(ascending=False).head(30).items()
+            },
+            "duplicates": {"rows": int(len(dup)), "groups": int(dup.nunique())},
+            "clusters": int(ok["cluster"].nunique()),
+            "pii_masked": dict(pii),
+            "timings": {
+                stage: {"seconds": round(sec, 3), "rows_per_second": round(n / sec, 1) if sec > 0 else None}
+                for stage, sec in timings.items()
+            },
+            "config": self.config.to_dict(),
+            "taxonomy": self.taxonomy.version,
+        }
+
+
+def _column(frame: pd.DataFrame, name: str | None, n: int) -> list[str]:
+    return [str(v) for v in frame[name].tolist()] if name else [""] * n
+
+
+def _chunks(n: int, size: int):
+    for lo in range(0, n, size):
+        yield lo, min(lo + size, n)
+    if n == 0:
+        return
+
+
+def _merge(first: Sequence[str], second: Sequence[str]) -> list[str]:
+    return list(dict.fromkeys([*first, *second]))
+
+
+def _times(values: list[str]) -> list[str]:
+    """ISO ``YYYY-MM-DD HH:MM:SS`` where a value parses as a time; the value as given otherwise."""
+    parsed = pd.to_datetime(pd.Series(values, dtype=object), errors="coerce", format="mixed")
+    return [v if pd.isna(p) else p.strftime("%Y-%m-%d %H:%M:%S") for v, p in zip(values, parsed)]
+
+
+def _mask_column(values, masker: PiiMasker | None) -> list[str]:
+    values = [str(v) for v in values]
+    return [masker.mask_patterns(v) for v in values] if masker else values
