@@ -64,11 +64,14 @@ class PiiMasker:
     Args:
         names: Mask personal names (needs the LAC model; places are found in the same pass).
         tagger: A :class:`~nlp.lac.LacTagger`; built on first use when ``None``.
+        keep: Domain words never to take for names, even inside a longer ``PER`` word: LAC
+            reads 林权 (forest rights) or 林权办 as a person called 林.
     """
 
-    def __init__(self, names: bool = True, tagger: LacTagger | None = None):
+    def __init__(self, names: bool = True, tagger: LacTagger | None = None, keep: frozenset[str] = frozenset()):
         self.names = names
         self.tagger = tagger
+        self.keep = keep
 
     @cached_property
     def _jio(self):
@@ -118,7 +121,7 @@ class PiiMasker:
                 item.places = _coded_places(item.text)
             return out
         for item, words in zip(out, self._tagger().tag([m.text for m in out])):
-            item.text, item.places = _mask_names(words, item.counts)
+            item.text, item.places = _mask_names(words, item.counts, self.keep)
             for place in _coded_places(item.text):
                 if place not in item.places:
                     item.places.append(place)
@@ -141,11 +144,16 @@ def _replace_spans(text: str, spans: list[tuple[int, int, str]], counts: Counter
     return "".join(parts)
 
 
-def _mask_names(words: list[tuple[str, str]], counts: Counter) -> tuple[str, list[str]]:
+def _is_domain_word(word: str, keep: frozenset[str]) -> bool:
+    n = len(word)
+    return any(word[i:j] in keep for i in range(n) for j in range(i + 2, n + 1))
+
+
+def _mask_names(words: list[tuple[str, str]], counts: Counter, keep: frozenset[str]) -> tuple[str, list[str]]:
     parts, places = [], []
     for word, label in words:
         # Placeholders already in the text are tagged by LAC as anything; keep them intact.
-        if label == "PER" and len(word.strip()) >= 2 and not word.startswith("["):
+        if label == "PER" and len(word.strip()) >= 2 and not word.startswith("[") and not _is_domain_word(word, keep):
             parts.append(MASKS["name"])
             counts["name"] += 1
             continue

@@ -106,7 +106,8 @@ class Pipeline:
     @property
     def masker(self) -> PiiMasker:
         if self._masker is None:
-            self._masker = PiiMasker()
+            words = getattr(self.classifier, "vocabulary", [])
+            self._masker = PiiMasker(keep=frozenset(w for w in words if len(w) >= 2))
         return self._masker
 
     @property

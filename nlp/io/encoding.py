@@ -11,6 +11,7 @@ __all__ = ["Decoded", "decode_bytes"]
 
 _SAMPLE = 256 * 1024
 _CANDIDATES = ["gb18030", "big5", "utf_16"]
+_CONTROL_BYTES = frozenset(b for b in range(32) if b not in (9, 10, 13))
 
 
 @dataclass
@@ -60,10 +61,15 @@ def decode_bytes(data: bytes, encoding: str | None = None) -> Decoded:
 
 def _refuse_binary(data: bytes) -> None:
     head = data[:8192]
-    if head.startswith(b"PK\x03\x04"):
+    if head.startswith((b"PK\x03\x04", b"PK\x05\x06")):
         raise InputError("this file is a ZIP archive (an XLSX workbook?), not text; give it the .xlsx extension")
-    if head and head.count(0) > len(head) // 100:
-        raise InputError("this file looks binary (it holds NUL bytes), not a text export")
+    # Text in UTF-8, GBK or Big5 has no control bytes besides tab, newline and carriage return.
+    # A few lines with stray bytes are those rows' problem; a file where most lines hold
+    # them is not text at all.
+    lines = [line for line in data[:65536].split(b"\n") if line.strip()]
+    junk = sum(1 for line in lines if any(b in _CONTROL_BYTES for b in line))
+    if lines and junk * 2 > len(lines):
+        raise InputError("this file looks binary (most lines hold NUL or control bytes), not a text export")
 
 
 def _guess(sample: bytes) -> str | None:
@@ -87,7 +93,9 @@ def _decode_mixed(data: bytes, fallback: str) -> Decoded:
         else:
             lines.append(raw.decode("utf-8", errors="replace"))
             bad.append(i)
-    label = "mixed (" + " + ".join(sorted(used)) + ")" if used else "unknown"
+    label = " + ".join(sorted(used)) or "unknown"
+    if len(used) > 1:
+        label = f"mixed ({label})"
     return Decoded("\n".join(lines), label, bad)
 
 

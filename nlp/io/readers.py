@@ -87,7 +87,7 @@ def read_table(path: str | Path, *, sheet: str | None = None, encoding: str | No
     decoded = decode_bytes(path.read_bytes(), encoding)
     notes = []
     if decoded.bad_lines:
-        notes.append(f"{len(decoded.bad_lines)} line(s) held bytes that are not valid {decoded.encoding}; they were replaced")
+        notes.append(f"{len(decoded.bad_lines)} line(s) held bytes that could not be decoded; they were replaced by U+FFFD")
     if suffix in (".csv", ".tsv"):
         table = _read_delimited(decoded.text, "\t" if suffix == ".tsv" else None)
         table.format = suffix[1:]

@@ -1,0 +1,165 @@
+"""The ``minyi`` command: score an export, run the demo.
+
+This module is the terminal end of the pipeline: it parses options, shows progress and turns
+errors into one clear line and exit code 2. The work is done by :class:`nlp.Pipeline`.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from . import __version__
+from .errors import MinyiError
+
+app = typer.Typer(
+    name="minyi",
+    help=(
+        "民意 Minyi: classify, de-duplicate and cluster citizens' opinions, and draft suggestions.\n\n"
+        "Example: minyi score 2024Q3.xlsx --out out/2024Q3"
+    ),
+    add_completion=False,
+    no_args_is_help=True,
+    rich_markup_mode=None,
+    pretty_exceptions_enable=False,
+)
+
+EXIT_INPUT = 2
+
+def _fail(message: str, code: int = EXIT_INPUT) -> None:
+    typer.echo(f"minyi: error: {message}", err=True)
+    raise typer.Exit(code)
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"minyi {__version__}")
+        raise typer.Exit()
+
+@app.callback()
+def _main(
+    version: Annotated[
+        Optional[bool], typer.Option("--version", callback=_version, is_eager=True, help="Print the version and exit.")
+    ] = None,
+) -> None:
+    """民意 Minyi command line."""
+
+Column = Annotated[Optional[str], typer.Option(show_default=False)]
+
+@app.command()
+def score(
+    input: Annotated[Path, typer.Argument(help="Export to score: .csv .tsv .txt .xlsx .xls .jsonl .json .parquet", show_default=False)],
+    out: Annotated[Path, typer.Option("--out", "-o", help="Output folder (created if missing). Example: --out out/2024Q3")] = Path("minyi-out"),
+    text_column: Annotated[Optional[str], typer.Option(help="Column holding the opinion text. Example: --text-column 留言详情. Guessed from common names when left out.", show_default=False)] = None,
+    id_column: Annotated[Optional[str], typer.Option(help="Column with each opinion's id. Example: --id-column 留言编号", show_default=False)] = None,
+    time_column: Annotated[Optional[str], typer.Option(help="Column with the date or time. Example: --time-column 留言时间", show_default=False)] = None,
+    source_column: Annotated[Optional[str], typer.Option(help="Column with the channel (接待日, 院落会, 扫码, 微信, 12345 ...). Example: --source-column 来源", show_default=False)] = None,
+    place_column: Annotated[Optional[str], typer.Option(help="Column with the place (village, community, street). Example: --place-column 地点", show_default=False)] = None,
+    title_column: Annotated[Optional[str], typer.Option(help="Column with a title or subject, used with the text. Example: --title-column 留言主题", show_default=False)] = None,
+    user_column: Annotated[Optional[str], typer.Option(help="Column identifying the person (masked like the text). Example: --user-column 留言用户", show_default=False)] = None,
+    sheet: Annotated[Optional[str], typer.Option(help="Worksheet of an .xlsx file. Default: the first sheet with data. Example: --sheet 2024Q3", show_default=False)] = None,
+    encoding: Annotated[Optional[str], typer.Option(help="Text encoding of a .csv/.txt/.jsonl file. Default: detected (UTF-8, UTF-8 with BOM, GBK/GB18030, Big5). Example: --encoding gbk", show_default=False)] = None,
+    format: Annotated[list[str], typer.Option("--format", "-f", help="Extra output format; opinions.csv and opinions.xlsx are always written. Example: --format parquet")] = [],
+    keep_pii: Annotated[bool, typer.Option("--keep-pii", help="Do NOT mask phones, ID numbers, e-mail, bank cards and names in the outputs.")] = False,
+    taxonomy: Annotated[Optional[Path], typer.Option(help="Your own taxonomy YAML (see corpora/taxonomy.yaml). Example: --taxonomy my_taxonomy.yaml", show_default=False)] = None,
+    tokenizer: Annotated[str, typer.Option(help="Segmenter: jieba, jieba:/path/userdict.txt or hanlp:/path/to/local/model.")] = "jieba",
+    abstain_below: Annotated[float, typer.Option(help="Mark rows below this confidence 待人工 instead of guessing. Example: --abstain-below 0.5")] = 0.0,
+    max_chars: Annotated[int, typer.Option(help="Cut longer texts to this many characters (0: no limit).")] = 5000,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bars, only the final lines.")] = False,
+) -> None:
+    """Score an opinion export: classify, mask, find duplicates, write opinions.csv/.xlsx, summary.json and report.html.
+
+    Example: minyi score 2024Q3.xlsx --out out/2024Q3 --text-column 留言详情 --id-column 留言编号
+    """
+    from .config import PipelineConfig
+
+    config = PipelineConfig(
+        tokenizer=tokenizer,
+        taxonomy=str(taxonomy) if taxonomy else None,
+        mask_pii=not keep_pii,
+        abstain_below=abstain_below,
+        max_chars=max_chars,
+    )
+    columns = dict(
+        text=text_column, id=id_column, time=time_column, source=source_column,
+        place=place_column, title=title_column, user=user_column,
+    )  # fmt: skip
+    _run(input, out, config, columns, sheet=sheet, encoding=encoding, formats=["csv", "xlsx", *format], quiet=quiet)
+
+@app.command()
+def demo(
+    out: Annotated[Path, typer.Option("--out", "-o", help="Output folder. Example: --out demo-out")] = Path("minyi-demo"),
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bars.")] = False,
+) -> None:
+    """Score the built-in sample export (corpora/sample_opinions.csv) and say where the results are.
+
+    Example: minyi demo --out demo-out
+    """
+    from .config import PipelineConfig
+    from .resources import corpus_path
+
+    sample = corpus_path("sample_opinions.csv")
+    typer.echo(f"Scoring the built-in sample {sample}")
+    _run(sample, out, PipelineConfig(), {}, formats=["csv", "xlsx"], quiet=quiet)
+
+def _run(path: Path, out: Path, config, columns: dict, *, formats: list[str], quiet: bool, sheet=None, encoding=None) -> None:
+    from rich.console import Console
+
+    from .io import read_table, resolve_columns, write_outputs
+    from .pipeline import STAGES, Pipeline
+
+    console = Console(stderr=True, quiet=quiet)
+    try:
+        with console.status(f"reading {path}"):
+            table = read_table(path, sheet=sheet, encoding=encoding)
+        cols = resolve_columns(list(table.frame.columns), **columns)
+        facts = [table.format]
+        if table.encoding:
+            facts.append(f"encoding {table.encoding}")
+        if table.sheet:
+            facts.append(f"sheet {table.sheet!r}")
+        console.print(f"read {len(table.frame)} rows from {path} ({', '.join(facts)}); text column {cols.text!r}")
+        for note in table.notes:
+            console.print(f"[yellow]note:[/] {note}")
+        if len(table.frame) == 0:
+            console.print("[yellow]note:[/] the file has a header but no data rows")
+        pipeline = Pipeline(config)
+        with _progress(console, quiet) as bars:
+            tasks = {stage: bars.add_task(stage, total=None) for stage in STAGES}
+
+            def report(stage: str, done: int, total: int) -> None:
+                bars.update(tasks[stage], completed=done, total=max(total, 1) if total else 1)
+
+            result = pipeline.run(table, cols, progress=report)
+        written = write_outputs(result, out, formats)
+    except MinyiError as e:
+        _fail(str(e))
+    except KeyboardInterrupt:
+        _fail("interrupted", 130)
+    except Exception as e:  # never show a traceback to staff; say what broke
+        _fail(f"unexpected {type(e).__name__}: {e} (please report this with the input file's first rows)", 1)
+    s = result.summary["status"]
+    typer.echo(f"{len(result.opinions)} rows: {s['ok']} ok, {s['empty']} empty, {s['error']} error; "
+               f"{result.summary['duplicates']['rows']} exact duplicates")  # fmt: skip
+    typer.echo(f"results in {out}/: " + ", ".join(p.name for p in written.values()))
+
+def _progress(console, quiet: bool):
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    return Progress(
+        TextColumn("{task.description:>10}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+        console=console, disable=quiet, transient=False,
+    )  # fmt: skip
+
+def main() -> None:
+    """Entry point of the ``minyi`` script."""
+    try:
+        app()
+    except MinyiError as e:  # raised outside a command (should not happen, but never a traceback)
+        typer.echo(f"minyi: error: {e}", err=True)
+        sys.exit(EXIT_INPUT)
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,29 @@
+import pytest
+
+from nlp.classify import Taxonomy
+from nlp.errors import ConfigError
+
+LEVEL1 = {"城乡建设", "环境保护", "交通运输", "教育文体", "劳动和社会保障", "商贸旅游", "卫生计生", "农村农业",
+          "民政", "政法", "国土资源", "经济管理", "科技与信息产业", "党务政务", "纪检监察"}  # fmt: skip
+
+
+def test_default_taxonomy_has_the_15_national_classes_with_departments():
+    t = Taxonomy.load()
+    assert {c.name for c in t.level1} == LEVEL1
+    assert all(c.department for c in t.classes)
+    assert t.department("劳动和社会保障", "医保报销") == "医疗保障局"
+    assert t.department("农村农业", "林木采伐审批") == "林业局"
+
+
+def test_taxonomy_load_rejects_a_broken_file(tmp_path):
+    bad = tmp_path / "t.yaml"
+    bad.write_text("classes: 3\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match="classes"):
+        Taxonomy.load(bad)
+
+
+def test_taxonomy_children_inherit_department(tmp_path):
+    path = tmp_path / "t.yaml"
+    path.write_text("classes:\n- name: 甲\n  department: 甲局\n  children:\n  - name: 乙\n    keywords: [乙]\n", encoding="utf-8")
+    t = Taxonomy.load(path)
+    assert t.department("甲", "乙") == "甲局"

@@ -1,0 +1,125 @@
+import json
+import zipfile
+
+import pandas as pd
+import pytest
+
+from nlp.errors import InputError
+from nlp.io import read_table
+
+ROWS = [("1", "暖气不热，屋里才十五度"), ("2", "村里那条路坑坑洼洼好几年了"), ("3", "醫保報銷要跑好幾趟")]
+
+
+def write_csv(path, encoding, sep=","):
+    lines = [f"编号{sep}意见内容"] + [f"{i}{sep}{t}" for i, t in ROWS]
+    path.write_bytes(("\n".join(lines) + "\n").encode(encoding))
+    return path
+
+
+@pytest.mark.parametrize(("encoding", "label"), [("utf-8", "utf-8"), ("utf-8-sig", "utf-8 with BOM"), ("gbk", "gb18030"), ("gb18030", "gb18030")])
+def test_read_csv_detects_encoding(tmp_path, encoding, label):
+    table = read_table(write_csv(tmp_path / "a.csv", encoding))
+    assert table.encoding == label
+    assert table.frame["意见内容"].tolist() == [t for _, t in ROWS]
+
+
+def test_read_big5_csv(tmp_path):
+    path = tmp_path / "b.csv"
+    path.write_bytes("編號,意見內容\n1,醫保報銷要跑好幾趟，暖氣不熱，屋裡才十五度\n".encode("big5"))
+    table = read_table(path)
+    assert table.encoding == "big5"
+    assert table.frame.iloc[0, 1].startswith("醫保報銷")
+
+
+def test_read_mixed_encodings_keeps_every_row(tmp_path):
+    path = tmp_path / "mixed.csv"
+    path.write_bytes("id,text\n".encode() + "1,暖气不热\n".encode("utf-8") + "2,路面积水\n".encode("gbk") + b"3,\xff\xfe\xfa junk\n")
+    table = read_table(path)
+    assert table.encoding.startswith("mixed")
+    assert table.frame["text"].tolist()[:2] == ["暖气不热", "路面积水"]
+    assert len(table.frame) == 3 and "\ufffd" in table.frame["text"][2]
+    assert table.notes
+
+
+def test_read_tsv_txt_jsonl_json_parquet(tmp_path):
+    tsv = read_table(write_csv(tmp_path / "a.tsv", "utf-8", sep="\t"))
+    assert tsv.frame.shape == (3, 2)
+    (tmp_path / "a.txt").write_text("暖气不热\n\n路坏了\n\n", encoding="utf-8")
+    assert read_table(tmp_path / "a.txt").frame["text"].tolist() == ["暖气不热", "", "路坏了"]
+    (tmp_path / "a.jsonl").write_text('{"text": "暖气不热", "id": 7}\nnot json\n"路坏了"\n', encoding="utf-8")
+    jl = read_table(tmp_path / "a.jsonl")
+    assert jl.frame["text"].tolist() == ["暖气不热", "", "路坏了"] and list(jl.row_errors) == [1]
+    (tmp_path / "a.json").write_text(json.dumps([{"text": "甲"}, {"text": "乙"}], ensure_ascii=False), encoding="utf-8")
+    assert read_table(tmp_path / "a.json").frame["text"].tolist() == ["甲", "乙"]
+    pd.DataFrame({"text": ["暖气不热", None], "n": [1.0, 2.5]}).to_parquet(tmp_path / "a.parquet")
+    pq = read_table(tmp_path / "a.parquet")
+    assert pq.frame["text"].tolist() == ["暖气不热", ""] and pq.frame["n"].tolist() == ["1", "2.5"]
+
+
+def test_read_xlsx_with_sheet_choice(tmp_path):
+    path = tmp_path / "a.xlsx"
+    with pd.ExcelWriter(path) as w:
+        pd.DataFrame().to_excel(w, sheet_name="封面", index=False)
+        pd.DataFrame({"留言编号": [188006, 188007], "留言详情": ["暖气不热", None]}).to_excel(w, sheet_name="数据", index=False)
+    table = read_table(path)
+    assert table.sheet == "数据"
+    assert table.frame["留言编号"].tolist() == ["188006", "188007"]
+    assert table.frame["留言详情"].tolist() == ["暖气不热", ""]
+    with pytest.raises(InputError, match="no sheet '第三季度'.*封面, 数据"):
+        read_table(path, sheet="第三季度")
+
+
+def test_read_truncated_xlsx_fails_clearly(tmp_path):
+    path = tmp_path / "a.xlsx"
+    pd.DataFrame({"text": ["暖气不热"] * 100}).to_excel(path, index=False)
+    data = path.read_bytes()
+    path.write_bytes(data[: len(data) // 2])
+    with pytest.raises(InputError, match="damaged or truncated"):
+        read_table(path)
+
+
+def test_read_csv_row_with_extra_fields_is_kept_with_an_error(tmp_path):
+    path = tmp_path / "a.csv"
+    path.write_text("id,text\n1,暖气不热\n2,路坏了,多出来,的字段\n3\n", encoding="utf-8")
+    table = read_table(path)
+    assert table.frame["text"].tolist() == ["暖气不热", "路坏了", ""]
+    assert list(table.row_errors) == [1] and "fields" in table.row_errors[1]
+
+
+def test_read_csv_with_a_megabyte_cell(tmp_path):
+    path = tmp_path / "big.csv"
+    path.write_text("text\n" + "路" * 1_000_000 + "\n短\n", encoding="utf-8")
+    table = read_table(path)
+    assert len(table.frame) == 2 and len(table.frame["text"][0]) == 1_000_000
+
+
+def test_read_header_only_csv_gives_zero_rows(tmp_path):
+    path = tmp_path / "h.csv"
+    path.write_text("编号,意见内容\n", encoding="utf-8")
+    table = read_table(path)
+    assert list(table.frame.columns) == ["编号", "意见内容"] and len(table.frame) == 0
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "message"),
+    [
+        ("empty.csv", b"", "empty"),
+        ("bin.csv", bytes(range(256)) * 40, "binary"),
+        ("zip.csv", None, "ZIP"),
+        ("a.doc", b"hello", "unsupported"),
+    ],
+)
+def test_unreadable_files_raise_input_error(tmp_path, name, content, message):
+    path = tmp_path / name
+    if content is None:
+        with zipfile.ZipFile(path, "w") as z:
+            z.writestr("x.txt", "x")
+    else:
+        path.write_bytes(content)
+    with pytest.raises(InputError, match=message):
+        read_table(path)
+
+
+def test_missing_file_raises_input_error(tmp_path):
+    with pytest.raises(InputError, match="does not exist"):
+        read_table(tmp_path / "nope.csv")

@@ -1,0 +1,67 @@
+import pandas as pd
+
+from nlp import OUTPUT_COLUMNS, InputTable, Pipeline, PipelineConfig
+from nlp.io import resolve_columns
+
+
+def test_pipeline_scores_every_row_in_order(pipeline):
+    texts = ["暖气不热，屋里才十五度", "", "  ", "暖气不热，屋里才十五度", "醫保報銷要跑好幾趟😡", "\x00\x01\x02\x03\x04\x05"]
+    out = pipeline.run(InputTable.from_texts(texts)).opinions
+    assert list(out.columns[: len(OUTPUT_COLUMNS)]) == list(OUTPUT_COLUMNS)
+    assert out["row"].tolist() == list(range(6))
+    assert out["status"].tolist() == ["ok", "empty", "empty", "ok", "ok", "error"]
+    assert out["error"][5].startswith("the text looks like binary")
+    assert out["duplicate_of"].tolist()[:4] == [pd.NA, pd.NA, pd.NA, 0]
+    assert out["cluster"][0] == out["cluster"][3] != out["cluster"][4]
+    assert out["text"][4] == "医保报销要跑好几趟"
+    assert (out["level1"][0], out["level2"][0]) == ("城乡建设", "供暖")
+    assert out["department"][4] == "医疗保障局"
+    assert out["level1"][1] == "" and pd.isna(out["confidence"][1])
+
+
+def test_pipeline_masks_before_output_and_keeps_places(pipeline):
+    frame = pd.DataFrame({
+        "内容": ["我是张德顺，电话13900001234，青石村的路坏了", "路灯不亮"],
+        "地点": ["青石村", "东关社区"],
+        "备注": ["回访电话13900005678", ""],
+    })  # fmt: skip
+    out = pipeline.run(InputTable.from_frame(frame)).opinions
+    flat = out.astype(str).to_string()
+    assert "13900001234" not in flat and "13900005678" not in flat and "张德顺" not in flat
+    assert out["places"][0].startswith("青石村") and out["place"][1] == "东关社区"
+    assert out["备注"][0] == "回访电话[电话]"
+
+
+def test_pipeline_keep_pii_turns_masking_off():
+    out = Pipeline(PipelineConfig(mask_pii=False)).run(InputTable.from_texts(["电话13900001234"])).opinions
+    assert "13900001234" in out["text"][0]
+
+
+def test_pipeline_marks_broken_rows_and_long_texts(pipeline):
+    table = InputTable.from_texts(["路" * 6000, "暖气不热"])
+    table.row_errors[1] = "row has 5 fields but the header has 2"
+    out = pipeline.run(table).opinions
+    assert out["status"].tolist() == ["ok", "error"]
+    assert len(out["text"][0]) == 5000 and "6000" in out["note"][0]
+
+
+def test_pipeline_uses_title_time_and_id_columns(pipeline):
+    frame = pd.DataFrame({"留言编号": ["a1", "a2"], "留言主题": ["供暖问题", ""], "留言时间": ["2019/2/28 11:25:05", "不详"], "留言详情": ["屋里才十五度", "路坏了"]})
+    out = pipeline.run(InputTable.from_frame(frame), resolve_columns(list(frame.columns))).opinions
+    assert out["id"].tolist() == ["a1", "a2"]
+    assert out["time"].tolist() == ["2019-02-28 11:25:05", "不详"]
+    assert out["level2"][0] == "供暖"  # the title carries the topic
+
+
+def test_pipeline_summary_counts_and_times_every_stage(pipeline):
+    result = pipeline.run(InputTable.from_texts(["暖气不热", "暖气不热", ""]))
+    s = result.summary
+    assert s["status"] == {"ok": 2, "empty": 1, "error": 0}
+    assert s["duplicates"] == {"rows": 1, "groups": 1}
+    assert set(s["timings"]) == {"normalise", "mask", "segment", "classify", "dedupe"}
+    assert s["config"]["tokenizer"] == "jieba"
+
+
+def test_pipeline_on_empty_table(pipeline):
+    out = pipeline.run(InputTable.from_frame(pd.DataFrame({"text": []}))).opinions
+    assert len(out) == 0 and list(out.columns[:3]) == ["row", "id", "status"]

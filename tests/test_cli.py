@@ -1,0 +1,100 @@
+"""The ``minyi`` command as staff and scripts use it: real files in, real files out."""
+
+import zipfile
+
+import pandas as pd
+import pytest
+
+
+def read_out(folder):
+    return pd.read_csv(folder / "opinions.csv", encoding="utf-8-sig", keep_default_na=False)
+
+
+def test_cli_help_explains_every_option_with_examples(minyi):
+    top = minyi("--help")
+    assert top.returncode == 0 and "score" in top.stdout and "demo" in top.stdout
+    sub = minyi("score", "--help")
+    for option in ("--out", "--text-column", "--id-column", "--time-column", "--source-column", "--place-column", "--keep-pii", "--format", "--sheet"):
+        assert option in sub.stdout
+    assert sub.stdout.count("Example") >= 8
+
+
+def test_cli_score_gbk_csv_with_bad_rows(tmp_path, minyi):
+    src = tmp_path / "q3.csv"
+    src.write_bytes("编号,来源,意见内容\n1,接待日,暖气不热，屋里才十五度\n2,扫码,\n3,12345,医保报销要跑好几趟，电话13900001234\n".encode("gbk"))
+    done = minyi("score", str(src), "--out", str(tmp_path / "out"), "--source-column", "来源")
+    assert done.returncode == 0, done.stderr
+    assert "gb18030" in done.stderr
+    out = read_out(tmp_path / "out")
+    assert out["status"].tolist() == ["ok", "empty", "ok"]
+    assert out["source"].tolist() == ["接待日", "扫码", "12345"]
+    for f in (tmp_path / "out").iterdir():
+        assert b"13900001234" not in f.read_bytes(), f.name
+
+
+def test_cli_score_parquet_format(tmp_path, minyi):
+    src = tmp_path / "a.txt"
+    src.write_text("暖气不热\n路坏了\n", encoding="utf-8")
+    done = minyi("score", str(src), "--out", str(tmp_path / "o"), "--format", "parquet", "-q")
+    assert done.returncode == 0, done.stderr
+    assert len(pd.read_parquet(tmp_path / "o" / "opinions.parquet")) == 2
+
+
+def _truncated_xlsx(path):
+    pd.DataFrame({"text": ["暖气不热"] * 50}).to_excel(path, index=False)
+    path.write_bytes(path.read_bytes()[:500])
+
+
+@pytest.mark.parametrize(
+    ("name", "make", "args", "message"),
+    [
+        ("missing.csv", None, [], "does not exist"),
+        ("cols.csv", lambda p: p.write_text("甲,乙\n1,2\n", encoding="utf-8"), [], "甲, 乙"),
+        ("cols2.csv", lambda p: p.write_text("甲,乙\n1,2\n", encoding="utf-8"), ["--text-column", "内容"], "甲, 乙"),
+        ("bad.xlsx", _truncated_xlsx, [], "damaged or truncated"),
+        ("sheet.xlsx", lambda p: pd.DataFrame({"text": ["x"]}).to_excel(p, index=False, sheet_name="一季度"), ["--sheet", "三季度"], "一季度"),
+        ("bin.csv", lambda p: p.write_bytes(bytes(range(256)) * 50), [], "binary"),
+        ("zip.csv", lambda p: zipfile.ZipFile(p, "w").close(), [], "ZIP"),
+    ],
+)
+def test_cli_unreadable_input_exits_2_without_traceback(tmp_path, name, make, args, message, minyi):
+    path = tmp_path / name
+    if make:
+        make(path)
+    done = minyi("score", str(path), "--out", str(tmp_path / "out"), *args)
+    assert done.returncode == 2
+    assert message in done.stderr and "Traceback" not in done.stderr + done.stdout
+    assert done.stderr.strip().splitlines()[-1].startswith("minyi: error:")
+
+
+def test_cli_header_only_file_writes_empty_outputs(tmp_path, minyi):
+    src = tmp_path / "h.csv"
+    src.write_text("编号,意见内容\n", encoding="utf-8")
+    done = minyi("score", str(src), "--out", str(tmp_path / "o"))
+    assert done.returncode == 0 and "no data rows" in done.stderr
+    assert len(read_out(tmp_path / "o")) == 0
+
+
+def test_cli_xlsx_with_empty_huge_and_junk_cells_keeps_every_row(tmp_path, minyi):
+    src = tmp_path / "odd.xlsx"
+    texts = ["暖气不热", "", "   ", "路" * 30000, "\x01\x02\x03\x04\x05\x06\x07", "村里那条路坑坑洼洼"]
+    # openpyxl refuses control characters, so write the workbook with xlsxwriter, as exports do
+    with pd.ExcelWriter(src, engine="xlsxwriter") as w:
+        pd.DataFrame({"id": list("abcdef"), "text": texts}).to_excel(w, index=False)
+    done = minyi("score", str(src), "--out", str(tmp_path / "o"), "--id-column", "id")
+    assert done.returncode == 0, done.stderr
+    out = read_out(tmp_path / "o")
+    assert out["id"].tolist() == list("abcdef") and out["row"].tolist() == list(range(6))
+    assert out["status"].tolist() == ["ok", "empty", "empty", "ok", "error", "ok"]
+    assert all(out.loc[out.status != "ok", "error"].str.len() > 0)
+
+
+def test_cli_demo_runs_on_the_built_in_sample(tmp_path, minyi):
+    done = minyi("demo", "--out", str(tmp_path / "demo"), "-q")
+    assert done.returncode == 0, done.stderr
+    out = read_out(tmp_path / "demo")
+    assert len(out) >= 300 and (out["status"] == "ok").sum() >= 300
+    assert out["duplicate_of"].astype(str).str.len().gt(0).sum() > 0
+    assert not out["text"].str.contains(r"1390000\d{4}").any()
+    assert (out["level1"] == "待人工").mean() < 0.1
+    assert str(tmp_path / "demo") in done.stdout
