@@ -65,6 +65,7 @@ def score(
     keep_pii: Annotated[bool, typer.Option("--keep-pii", help="Do NOT mask phones, ID numbers, e-mail, bank cards and names in the outputs.")] = False,
     taxonomy: Annotated[Optional[Path], typer.Option(help="Your own taxonomy YAML (see corpora/taxonomy.yaml). Example: --taxonomy my_taxonomy.yaml", show_default=False)] = None,
     tokenizer: Annotated[str, typer.Option(help="Segmenter: jieba, jieba:/path/userdict.txt or hanlp:/path/to/local/model.")] = "jieba",
+    model: Annotated[Optional[Path], typer.Option(help="Classify with a model trained by `minyi train` instead of the built-in rules. Example: --model models/2024", show_default=False)] = None,
     abstain_below: Annotated[float, typer.Option(help="Mark rows below this confidence 待人工 instead of guessing. Example: --abstain-below 0.5")] = 0.0,
     max_chars: Annotated[int, typer.Option(help="Cut longer texts to this many characters (0: no limit).")] = 5000,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bars, only the final lines.")] = False,
@@ -77,6 +78,7 @@ def score(
 
     config = PipelineConfig(
         tokenizer=tokenizer,
+        classifier=str(model) if model else "lexicon",
         taxonomy=str(taxonomy) if taxonomy else None,
         mask_pii=not keep_pii,
         abstain_below=abstain_below,
@@ -87,6 +89,49 @@ def score(
         place=place_column, title=title_column, user=user_column,
     )  # fmt: skip
     _run(input, out, config, columns, sheet=sheet, encoding=encoding, formats=["csv", "xlsx", *format], quiet=quiet)
+
+@app.command()
+def train(
+    input: Annotated[Path, typer.Argument(help="Labeled export: any format `minyi score` reads", show_default=False)],
+    label_column: Annotated[str, typer.Option(help="Column with the class of each opinion (any label names). Example: --label-column 一级分类", show_default=False)],
+    out: Annotated[Path, typer.Option("--out", "-o", help="Model folder to write. Example: --out models/2024", show_default=False)],
+    text_column: Annotated[Optional[str], typer.Option(help="Column holding the opinion text; guessed when left out. Example: --text-column 留言详情", show_default=False)] = None,
+    sheet: Annotated[Optional[str], typer.Option(help="Worksheet of an .xlsx file. Example: --sheet 标注", show_default=False)] = None,
+    encoding: Annotated[Optional[str], typer.Option(help="Text encoding; detected when left out. Example: --encoding gbk", show_default=False)] = None,
+) -> None:
+    """Train a classifier on your own labels; use it with `minyi score --model DIR`.
+
+    Example: minyi train labeled.xlsx --text-column 留言详情 --label-column 一级分类 --out models/2024
+    """
+    from .classify import TrainedClassifier
+    from .io import read_table, resolve_columns
+    from .normalize import Normalizer
+
+    try:
+        table = read_table(input, sheet=sheet, encoding=encoding)
+        cols = resolve_columns(list(table.frame.columns), text=text_column)
+        if label_column not in table.frame.columns:
+            raise MinyiError(f"the input has no column {label_column!r} (for --label-column); its columns are: {', '.join(table.frame.columns)}")
+        normalizer = Normalizer()
+        pairs = [
+            (normalizer.normalize(text), label.strip())
+            for text, label in zip(table.frame[cols.text], table.frame[label_column])
+        ]  # fmt: skip
+        pairs = [(t, y) for t, y in pairs if t and y]
+        if not pairs:
+            raise MinyiError("no row has both a text and a label")
+        skipped = len(table.frame) - len(pairs)
+        typer.echo(f"training on {len(pairs)} labeled rows" + (f" ({skipped} without text or label skipped)" if skipped else ""))
+        clf = TrainedClassifier().fit([t for t, _ in pairs], [y for _, y in pairs])
+        clf.save(out)
+    except MinyiError as e:
+        _fail(str(e))
+    except Exception as e:
+        _fail(f"unexpected {type(e).__name__}: {e}", 1)
+    m = clf.manifest_
+    typer.echo(f"{len(m['labels'])} labels; cross-validated macro-F1 {max(m['cv_macro_f1'].values(), default=float('nan')):.3f} (C={m['C']})")
+    typer.echo(f"model written to {out}/ (manifest.json, model.joblib)")
+
 
 @app.command()
 def demo(

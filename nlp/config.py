@@ -14,7 +14,8 @@ class PipelineConfig:
     Attributes:
         tokenizer: ``jieba`` (with ``corpora/domain_dict.txt``), ``jieba:/path/to/userdict.txt``
             or ``hanlp:/path/to/local/model``.
-        classifier: ``lexicon`` (taxonomy keywords) for now.
+        classifier: ``lexicon`` (taxonomy keywords) or the folder of a model trained with
+            ``minyi train``.
         taxonomy: Path of a taxonomy YAML; the project's default when ``None``.
         mask_pii: Mask phones, ID cards, e-mail, bank cards, accounts and personal names.
         to_simplified: Convert traditional characters to simplified.

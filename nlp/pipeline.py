@@ -11,12 +11,13 @@ import time
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pandas as pd
 
 from . import __version__
-from .classify import ABSTAIN, LexiconClassifier, Prediction, Taxonomy
+from .classify import ABSTAIN, LexiconClassifier, Prediction, Taxonomy, TrainedClassifier
 from .config import PipelineConfig
 from .dedupe import exact_duplicates
 from .errors import ConfigError
@@ -113,9 +114,12 @@ class Pipeline:
     @property
     def classifier(self) -> Classifier:
         if self._classifier is None:
-            if self.config.classifier != "lexicon":
-                raise ConfigError(f"unknown classifier {self.config.classifier!r}; use 'lexicon'")
-            self._classifier = LexiconClassifier(self.taxonomy, abstain_below=self.config.abstain_below).fit()
+            if self.config.classifier == "lexicon":
+                self._classifier = LexiconClassifier(self.taxonomy, abstain_below=self.config.abstain_below).fit()
+            elif Path(self.config.classifier).is_dir():
+                self._classifier = TrainedClassifier.load(self.config.classifier, abstain_below=self.config.abstain_below)
+            else:
+                raise ConfigError(f"classifier {self.config.classifier!r} is neither 'lexicon' nor a model folder")
         return self._classifier
 
     @property

@@ -98,3 +98,18 @@ def test_cli_demo_runs_on_the_built_in_sample(tmp_path, minyi):
     assert not out["text"].str.contains(r"1390000\d{4}").any()
     assert (out["level1"] == "待人工").mean() < 0.1
     assert str(tmp_path / "demo") in done.stdout
+
+
+def test_cli_train_then_score_with_model(tmp_path, minyi):
+    rows = [("暖气不热", "供暖"), ("暖气片冰凉", "供暖"), ("供暖温度不够", "供暖"), ("取暖费交了不暖和", "供暖"),
+            ("路面坑坑洼洼", "道路"), ("村道破损", "道路"), ("修路修一半停了", "道路"), ("路上全是坑", "道路"), ("", "道路")]  # fmt: skip
+    pd.DataFrame(rows, columns=["text", "label"]).to_csv(tmp_path / "train.csv", index=False)
+    done = minyi("train", str(tmp_path / "train.csv"), "--text-column", "text", "--label-column", "label", "--out", str(tmp_path / "model"))
+    assert done.returncode == 0, done.stderr
+    assert "8 labeled rows" in done.stdout and (tmp_path / "model" / "manifest.json").is_file()
+    (tmp_path / "new.txt").write_text("暖气一点都不热\n那条路坑很多\n", encoding="utf-8")
+    done = minyi("score", str(tmp_path / "new.txt"), "--model", str(tmp_path / "model"), "--out", str(tmp_path / "o"), "-q")
+    assert done.returncode == 0, done.stderr
+    assert read_out(tmp_path / "o")["level1"].tolist() == ["供暖", "道路"]
+    bad = minyi("score", str(tmp_path / "new.txt"), "--model", str(tmp_path), "--out", str(tmp_path / "o2"))
+    assert bad.returncode == 2 and "manifest.json" in bad.stderr

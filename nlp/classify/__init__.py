@@ -3,5 +3,6 @@
 from .base import Classifier, Prediction
 from .lexicon import LexiconClassifier
 from .taxonomy import ABSTAIN, Taxonomy, TaxonomyClass
+from .trained import TrainedClassifier
 
-__all__ = ["ABSTAIN", "Classifier", "LexiconClassifier", "Prediction", "Taxonomy", "TaxonomyClass"]
+__all__ = ["ABSTAIN", "Classifier", "LexiconClassifier", "Prediction", "Taxonomy", "TaxonomyClass", "TrainedClassifier"]

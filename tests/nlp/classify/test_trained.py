@@ -1,0 +1,40 @@
+import json
+
+import pytest
+
+from nlp.classify import ABSTAIN, TrainedClassifier
+from nlp.errors import ConfigError, NotFittedError
+
+TEXTS = ["暖气不热", "暖气片冰凉", "供暖温度不够", "屋里暖气不热好冷", "取暖费交了不暖和", "暖气漏水",
+         "路面坑坑洼洼", "村道破损", "修路修一半停了", "公路裂了大口子", "路上全是坑", "道路没硬化"]  # fmt: skip
+LABELS = ["供暖"] * 6 + ["道路"] * 6
+
+
+def test_trained_classifier_learns_user_labels_and_round_trips(tmp_path):
+    clf = TrainedClassifier().fit(TEXTS, LABELS)
+    assert clf.manifest_["labels"] == ["供暖", "道路"] and clf.manifest_["cv_folds"] == 3
+    clf.save(tmp_path / "m")
+    loaded = TrainedClassifier.load(tmp_path / "m")
+    preds = loaded.predict(["暖气一点都不热", "那条路坑很多"])
+    assert [p.level1 for p in preds] == ["供暖", "道路"]
+    assert all(0.5 < p.confidence <= 1 and len(p.alternatives) == 2 for p in preds)
+
+
+def test_trained_classifier_abstains_below_threshold():
+    clf = TrainedClassifier(abstain_below=0.999).fit(TEXTS, LABELS)
+    assert clf.predict(["暖气"])[0].level1 == ABSTAIN
+
+
+def test_trained_classifier_errors_say_what_to_do(tmp_path):
+    with pytest.raises(NotFittedError):
+        TrainedClassifier().predict(["x"])
+    with pytest.raises(ConfigError, match="two labels"):
+        TrainedClassifier().fit(["a", "b"], ["x", "x"])
+    with pytest.raises(ConfigError, match="minyi train"):
+        TrainedClassifier.load(tmp_path)
+    clf = TrainedClassifier().fit(TEXTS, LABELS).save(tmp_path / "m")
+    manifest = json.loads((clf / "manifest.json").read_text(encoding="utf-8"))
+    manifest["versions"]["scikit-learn"] = "0.1"
+    (clf / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
+    with pytest.raises(ConfigError, match="retrain"):
+        TrainedClassifier.load(clf)
