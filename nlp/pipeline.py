@@ -186,6 +186,9 @@ class Pipeline:
                     status[i], error[i] = "empty", "no text left after removing emoji, symbols and control characters"
             report("normalise", hi, n)
         titles = [self.normalizer.normalize(t) if t.strip() else "" for t in titles_raw]
+        # Duplicates are found on the text before masking, so that two different messages that
+        # differ only in a phone number do not look the same.
+        unmasked = [t if status[i] == "ok" else None for i, t in enumerate(text)]
         timings["normalise"] = time.perf_counter() - start
 
         ok = [i for i in range(n) if status[i] == "ok"]
@@ -231,10 +234,8 @@ class Pipeline:
             report("classify", hi, len(ok))
         timings["classify"] = time.perf_counter() - start
 
-        # exact duplicates (on the normalised text before masking, so different phone numbers
-        # do not make two different messages look the same)
+        # exact duplicates
         start = time.perf_counter()
-        unmasked = [self.normalizer.normalize(raw[i]) if status[i] == "ok" else None for i in range(n)]
         duplicate_of = exact_duplicates(unmasked)
         cluster, numbers = [""] * n, {}
         for i in ok:
@@ -329,8 +330,6 @@ def _column(frame: pd.DataFrame, name: str | None, n: int) -> list[str]:
 def _chunks(n: int, size: int):
     for lo in range(0, n, size):
         yield lo, min(lo + size, n)
-    if n == 0:
-        return
 
 
 def _merge(first: Sequence[str], second: Sequence[str]) -> list[str]:
