@@ -127,7 +127,7 @@ class LacTagger:
                 ids = np.array([[vocab.get(q2b.get(ch, ch), oov) for ch in pieces[i]] for i in batch], dtype=np.int64)
                 lengths = np.full(len(batch), length, dtype=np.int64)
                 emissions = m["session"].run(None, {"token_ids": ids, "length": lengths})[0]
-                for row, path in enumerate(_viterbi(emissions, lengths, m["transitions"])):
+                for row, path in enumerate(_viterbi(emissions, m["transitions"])):
                     paths[batch[row]] = path
         return paths
 
@@ -142,24 +142,20 @@ class LacTagger:
         return words
 
 
-def _viterbi(emissions: np.ndarray, lengths: np.ndarray, transitions: np.ndarray) -> list[np.ndarray]:
-    """Best tag paths for a batch: ``emissions`` (B, T, K), ``lengths`` (B,)."""
-    batch, steps, _ = emissions.shape
-    score = emissions[:, 0, :].copy()
-    back = np.zeros((batch, steps, emissions.shape[2]), dtype=np.int16)
+def _viterbi(emissions: np.ndarray, transitions: np.ndarray) -> np.ndarray:
+    """Best tag paths (B, T) for a batch of equal-length pieces: ``emissions`` (B, T, K)."""
+    batch, steps, tags = emissions.shape
+    into = np.ascontiguousarray(transitions.T)  # [to, from]: the max runs over the last axis
+    rows, cols = np.arange(batch)[:, None], np.arange(tags)[None, :]
+    score = emissions[:, 0, :]
+    back = np.empty((steps, batch, tags), dtype=np.int16)
     for t in range(1, steps):
-        total = score[:, :, None] + transitions[None, :, :]
-        best_prev = total.argmax(axis=1)
-        new = np.take_along_axis(total, best_prev[:, None, :], axis=1)[:, 0, :] + emissions[:, t, :]
-        live = (t < lengths)[:, None]
-        score = np.where(live, new, score)
-        back[:, t, :] = best_prev
-    paths = []
-    for b in range(batch):
-        length = int(lengths[b])
-        path = np.empty(length, dtype=np.int64)
-        path[-1] = int(score[b].argmax())
-        for t in range(length - 1, 0, -1):
-            path[t - 1] = back[b, t, path[t]]
-        paths.append(path)
+        total = score[:, None, :] + into[None, :, :]
+        back[t] = total.argmax(axis=2)
+        score = total[rows, cols, back[t]] + emissions[:, t, :]
+    paths = np.empty((batch, steps), dtype=np.int64)
+    paths[:, -1] = score.argmax(axis=1)
+    every = np.arange(batch)
+    for t in range(steps - 1, 0, -1):
+        paths[:, t - 1] = back[t, every, paths[:, t]]
     return paths
