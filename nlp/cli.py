@@ -188,6 +188,9 @@ def _run(path: Path, out: Path, config, columns: dict, *, formats: list[str], qu
     s = result.summary["status"]
     typer.echo(f"{len(result.opinions)} rows: {s['ok']} ok, {s['empty']} empty, {s['error']} error; "
                f"{result.summary['duplicates']['rows']} exact duplicates")  # fmt: skip
+    top = list(result.summary["level1"].items())[:5]
+    if top:
+        typer.echo("top classes: " + ", ".join(f"{name} {count}" for name, count in top))
     typer.echo(f"results in {out}/: " + ", ".join(p.name for p in written.values()))
 
 def _progress(console, quiet: bool):

@@ -35,6 +35,10 @@ _ACCOUNT = re.compile(r"((?:QQ|qq|微信|微信号|vx|VX|wx)[号码]?[:：\s]*)(
 # Long bare digit runs that jionlp's phone pattern leaves (for example 1381234 5678 typed with a
 # space inside): any 11-digit run starting 1[3-9] is treated as a mobile number.
 _LOOSE_MOBILE = re.compile(r"(?<!\d)1[3-9]\d[ -]?\d{4}[ -]?\d{4}(?!\d)")
+# Landlines typed without a dash (073184567890), and bare local numbers right after a word that
+# says "phone" (电话:87654321).
+_LOOSE_LANDLINE = re.compile(r"(?<!\d)0\d{2,3}[ -]?\d{7,8}(?!\d)")
+_CUED_LOCAL = re.compile(r"(?:电话|手机|座机|联系方式|联系电话|号码|tel|TEL|Tel)[号码是为:：\s]{0,3}(\d{7,8})(?!\d)")
 _CODED_PLACE = re.compile(r"[A-Z]\d{0,2}(?:省|市|区|县|镇|乡|村|街道)")
 _PLACE_LABELS = {"LOC"}
 
@@ -104,8 +108,9 @@ class PiiMasker:
             digits = re.sub(r"\D", "", m.group())
             if 16 <= len(digits) <= 19 and _luhn_ok(digits):
                 spans.append((m.start(), m.end(), "bank_card"))
-        for m in _LOOSE_MOBILE.finditer(text):
-            spans.append((m.start(), m.end(), "phone"))
+        for pattern in (_LOOSE_MOBILE, _LOOSE_LANDLINE):
+            spans.extend((m.start(), m.end(), "phone") for m in pattern.finditer(text))
+        spans.extend((m.start(1), m.end(1), "phone") for m in _CUED_LOCAL.finditer(text))
         for m in _ACCOUNT.finditer(text):
             spans.append((m.start(2), m.end(2), "account"))
         return _replace_spans(text, spans, counts)

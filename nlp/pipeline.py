@@ -246,11 +246,11 @@ class Pipeline:
         report("dedupe", n, n)
         timings["dedupe"] = time.perf_counter() - start
 
-        opinions = self._annotate(frame, columns, n, status, error, note, text, titles, places, predictions, duplicate_of, cluster)
+        opinions = self._annotate(frame, columns, n, status, error, note, raw, text, titles, places, predictions, duplicate_of, cluster)
         summary = self._summary(table, columns, opinions, timings, pii)
         return RunResult(opinions, summary, original=raw)
 
-    def _annotate(self, frame, columns, n, status, error, note, text, titles, places, predictions, duplicate_of, cluster):
+    def _annotate(self, frame, columns, n, status, error, note, raw, text, titles, places, predictions, duplicate_of, cluster):
         """Write the stages' results onto one DataFrame (the pure stages know nothing of it)."""
         blank = Prediction("")
         preds = [predictions.get(i, blank) for i in range(n)]
@@ -280,6 +280,8 @@ class Pipeline:
             }
         )
         out["confidence"] = out["confidence"].astype("Float64")
+        if masker is None:  # the input's own text is exported only when masking is off
+            out["original"] = raw
         for col in ("id", "source", "place", "user", "places"):
             out[col] = _mask_column(out[col], masker)
         # Other input columns follow ours, masked the same way; a clashing name gets a prefix.

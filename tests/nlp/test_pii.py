@@ -19,8 +19,12 @@ def test_mask_patterns_keeps_hotline_amounts_and_dates():
     assert PiiMasker(names=False).mask_patterns(text) == text
 
 
-def test_mask_patterns_catches_mobile_typed_with_spaces():
-    assert "[电话]" in PiiMasker(names=False).mask_patterns("手机139 1234 5678")
+def test_mask_patterns_catches_phones_typed_loosely():
+    m = PiiMasker(names=False)
+    assert m.mask_patterns("手机139 1234 5678") == "手机[电话]"
+    assert m.mask_patterns("拨打073184567890没人接") == "拨打[电话]没人接"
+    assert m.mask_patterns("联系电话：87654321") == "联系电话：[电话]"
+    assert m.mask_patterns("工号88888888，房号1321室") == "工号88888888，房号1321室"
 
 
 def test_mask_many_masks_names_and_keeps_places():

@@ -34,7 +34,7 @@ def test_pipeline_masks_before_output_and_keeps_places(pipeline):
 
 def test_pipeline_keep_pii_turns_masking_off():
     out = Pipeline(PipelineConfig(mask_pii=False)).run(InputTable.from_texts(["电话13900001234"])).opinions
-    assert "13900001234" in out["text"][0]
+    assert "13900001234" in out["text"][0] and out["original"][0] == "电话13900001234"
 
 
 def test_pipeline_marks_broken_rows_and_long_texts(pipeline):
