@@ -46,8 +46,11 @@ def main() -> None:
         if texts and rng.random() < 0.08:
             text, place = rng.choice(texts)  # the same message sent again through another channel
         else:
-            topic, text = fragments[n % len(fragments)] if n < len(fragments) else rng.choice(fragments)
-            place = rng.choice(PLACES)
+            k = n if n < len(fragments) else rng.randrange(len(fragments))
+            topic, text = fragments[k]
+            # A matter is usually reported from the spot where it is: most reports of a fragment
+            # come from its home place, some from elsewhere (the same trouble in another village).
+            place = PLACES[k % len(PLACES)] if rng.random() < 0.8 else rng.choice(PLACES)
             text = rng.choice(OPENERS) + text.replace("{place}", place) + rng.choice(CLOSERS)
             text = text.replace("{place}", place).replace("{name}", rng.choice(NAMES))
             roll = rng.random()
@@ -65,7 +68,7 @@ def main() -> None:
             if rng.random() < 0.05:
                 text = "  " + text.replace("，", " ， ", 1) + "\n"
             texts.append((text, place))
-        when = start + dt.timedelta(minutes=rng.randrange(92 * 24 * 60))
+        when = start + dt.timedelta(minutes=rng.randrange(91 * 24 * 60))  # 1 July to 30 September
         rows.append({
             "编号": f"2024Q3-{n + 1:04d}",
             "来源": rng.choices(SOURCES, SOURCE_WEIGHTS)[0],

@@ -67,6 +67,11 @@ def score(
     tokenizer: Annotated[str, typer.Option(help="Segmenter: jieba, jieba:/path/userdict.txt or hanlp:/path/to/local/model.")] = "jieba",
     model: Annotated[Optional[Path], typer.Option(help="Classify with a model trained by `minyi train` instead of the built-in rules. Example: --model models/2024", show_default=False)] = None,
     abstain_below: Annotated[float, typer.Option(help="Mark rows below this confidence 待人工 instead of guessing. Example: --abstain-below 0.5")] = 0.0,
+    state: Annotated[Optional[Path], typer.Option(help="Folder of the cluster state (SQLite): ids stay stable across runs and next quarter's opinions join this quarter's clusters. Example: --state state/", show_default=False)] = None,
+    encoder: Annotated[str, typer.Option(help="Sentence encoder for clusters: use, e5, tfidf or sentence-transformers:/path/to/local/model.")] = "use",
+    cluster_threshold: Annotated[float, typer.Option(help="Similarity at which opinions count as one issue (higher: smaller, tighter clusters). Example: --cluster-threshold 0.6")] = 0.55,
+    near_threshold: Annotated[float, typer.Option(help="Character-shingle Jaccard similarity for near_duplicate_of. Example: --near-threshold 0.9")] = 0.8,
+    scoring: Annotated[Optional[Path], typer.Option(help="Your own scoring weights (see corpora/scoring.yaml). Example: --scoring my_scoring.yaml", show_default=False)] = None,
     max_chars: Annotated[int, typer.Option(help="Cut longer texts to this many characters (0: no limit).")] = 5000,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bars, only the final lines.")] = False,
 ) -> None:
@@ -83,12 +88,16 @@ def score(
         mask_pii=not keep_pii,
         abstain_below=abstain_below,
         max_chars=max_chars,
+        encoder=encoder,
+        cluster_threshold=cluster_threshold,
+        near_threshold=near_threshold,
+        scoring=str(scoring) if scoring else None,
     )
     columns = dict(
         text=text_column, id=id_column, time=time_column, source=source_column,
         place=place_column, title=title_column, user=user_column,
     )  # fmt: skip
-    _run(input, out, config, columns, sheet=sheet, encoding=encoding, formats=["csv", "xlsx", *format], quiet=quiet)
+    _run(input, out, config, columns, sheet=sheet, encoding=encoding, formats=["csv", "xlsx", *format], quiet=quiet, state=state)
 
 @app.command()
 def train(
@@ -149,7 +158,7 @@ def demo(
     typer.echo(f"Scoring the built-in sample {sample}")
     _run(sample, out, PipelineConfig(), {}, formats=["csv", "xlsx"], quiet=quiet)
 
-def _run(path: Path, out: Path, config, columns: dict, *, formats: list[str], quiet: bool, sheet=None, encoding=None) -> None:
+def _run(path: Path, out: Path, config, columns: dict, *, formats: list[str], quiet: bool, sheet=None, encoding=None, state=None) -> None:
     from rich.console import Console
 
     from .io import read_table, resolve_columns, write_outputs
@@ -170,7 +179,9 @@ def _run(path: Path, out: Path, config, columns: dict, *, formats: list[str], qu
             console.print(f"[yellow]note:[/] {note}")
         if len(table.frame) == 0:
             console.print("[yellow]note:[/] the file has a header but no data rows")
-        pipeline = Pipeline(config)
+        from .store import ClusterStore
+
+        pipeline = Pipeline(config, store=ClusterStore(state) if state else None)
         with _progress(console, quiet) as bars:
             tasks = {stage: bars.add_task(stage, total=None) for stage in STAGES}
 
@@ -188,6 +199,8 @@ def _run(path: Path, out: Path, config, columns: dict, *, formats: list[str], qu
     s = result.summary["status"]
     typer.echo(f"{len(result.opinions)} rows: {s['ok']} ok, {s['empty']} empty, {s['error']} error; "
                f"{result.summary['duplicates']['rows']} exact duplicates")  # fmt: skip
+    c = result.summary["clusters"]
+    typer.echo(f"{c['count']} issue clusters, {c['with_2_or_more']} with 2 or more opinions ({c['rows_in_clusters_of_2_or_more']} rows)")
     top = list(result.summary["level1"].items())[:5]
     if top:
         typer.echo("top classes: " + ", ".join(f"{name} {count}" for name, count in top))

@@ -24,6 +24,13 @@ class PipelineConfig:
             marked ``error`` instead of scored.
         abstain_below: Classifications below this confidence become ``待人工``.
         chunk_size: Rows per unit of work (progress is reported per chunk).
+        near_threshold: Shingle Jaccard similarity at which two texts are near-duplicates.
+        encoder: Sentence encoder for same-issue clusters: ``use``, ``e5``, ``tfidf`` or
+            ``sentence-transformers:/path/to/local/model``.
+        encode_chars: Characters of title + text given to the encoder.
+        cluster_threshold: Cosine (of mean-centred vectors) at which two clusters merge.
+        cluster_neighbours: Nearest neighbours of each opinion considered for merging.
+        scoring: Path of a scoring YAML; the project's ``corpora/scoring.yaml`` when ``None``.
     """
 
     tokenizer: str = "jieba"
@@ -35,13 +42,20 @@ class PipelineConfig:
     binary_threshold: float = 0.3
     abstain_below: float = 0.0
     chunk_size: int = 512
+    near_threshold: float = 0.8
+    encoder: str = "use"
+    encode_chars: int = 160
+    cluster_threshold: float = 0.55
+    cluster_neighbours: int = 10
+    scoring: str | None = None
     components: dict[str, str] = field(
         default_factory=lambda: {
             "normalizer": "minyi.normalize.v1",
             "masker": "minyi.pii.jionlp+lac.v1",
             "tokenizer": "minyi.segment.v1",
             "classifier": "minyi.classify.lexicon.v1",
-            "dedupe": "minyi.dedupe.exact.v1",
+            "dedupe": "minyi.dedupe.exact+minhash.v1",
+            "cluster": "minyi.cluster.centroid-knn.v1",
         }
     )
 

@@ -14,30 +14,42 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import numpy as np
 import pandas as pd
 
 from . import __version__
 from .classify import ABSTAIN, LexiconClassifier, Prediction, Taxonomy, TrainedClassifier
 from .config import PipelineConfig
-from .dedupe import exact_duplicates
+from .clusters import specific_places, summarize_clusters
+from .dedupe import dedupe_key, exact_duplicates
+from .dedupe.encoders import make_encoder
+from .dedupe.minhash import near_duplicates
+from .dedupe.semantic import cluster_vectors
 from .errors import ConfigError
 from .io.columns import Columns, resolve_columns
 from .normalize import Normalizer, binary_share
 from .pii import PiiMasker
+from .resources import corpus_path
 from .segment import make_tokenizer
+from .summarize import ClusterScorer
 
 if TYPE_CHECKING:
     from .classify import Classifier
+    from .dedupe.encoders import Encoder
+    from .store import ClusterStore
     from .io.readers import InputTable
     from .segment import Tokenizer
 
 __all__ = ["Pipeline", "RunResult", "OUTPUT_COLUMNS", "STAGES"]
 
-STAGES = ("normalise", "mask", "segment", "classify", "dedupe")
+STAGES = ("normalise", "mask", "segment", "classify", "dedupe", "cluster")
 OUTPUT_COLUMNS = (
     "row", "id", "status", "error", "text", "level1", "level2", "confidence", "department",
-    "keywords", "duplicate_of", "cluster", "places", "title", "time", "source", "place", "user", "note",
+    "keywords", "duplicate_of", "near_duplicate_of", "cluster", "places", "title", "time", "source",
+    "place", "user", "likes", "note",
 )  # fmt: skip
+
+REFERENCE_WEIGHT = 100
 
 Progress = Callable[[str, int, int], None]
 """Called as ``progress(stage, done, total)`` while a stage runs."""
@@ -51,11 +63,13 @@ class RunResult:
         opinions: One row per input row, in input order, with :data:`OUTPUT_COLUMNS` first and
             the input's other columns after them.
         summary: Counts per status and class, timings per stage, input facts, config.
+        clusters: One row per same-issue cluster, hottest first (:data:`nlp.clusters.CLUSTER_COLUMNS`).
         original: The input text of each row, before normalisation and masking (not exported).
     """
 
     opinions: pd.DataFrame
     summary: dict
+    clusters: pd.DataFrame = field(default_factory=pd.DataFrame)
     original: list[str] = field(default_factory=list)
 
 
@@ -66,6 +80,9 @@ class Pipeline:
         config: Parts and thresholds; defaults when ``None``.
         normalizer, masker, tokenizer, classifier: Replace a default part with your own object.
         taxonomy: The class tree (for departments and the default classifier).
+        encoder: Sentence encoder for clusters; built from ``config.encoder`` when ``None``.
+        scorer: Cluster scorer; built from ``config.scoring`` when ``None``.
+        store: Cluster state of earlier runs: ids stay stable and new opinions join old clusters.
 
     Example:
         >>> from nlp import Pipeline, InputTable
@@ -83,8 +100,15 @@ class Pipeline:
         tokenizer: Tokenizer | None = None,
         classifier: Classifier | None = None,
         taxonomy: Taxonomy | None = None,
+        encoder: Encoder | None = None,
+        scorer: ClusterScorer | None = None,
+        store: ClusterStore | None = None,
     ):
         self.config = config or PipelineConfig()
+        self.store = store
+        self._reference: np.ndarray | None = None
+        self._encoder = encoder
+        self._scorer = scorer
         self._normalizer = normalizer
         self._masker = masker
         self._tokenizer = tokenizer
@@ -129,6 +153,18 @@ class Pipeline:
             words = getattr(self.classifier, "vocabulary", [])
             self._tokenizer = make_tokenizer(self.config.tokenizer, extra_words=words)
         return self._tokenizer
+
+    @property
+    def encoder(self) -> Encoder:
+        if self._encoder is None:
+            self._encoder = make_encoder(self.config.encoder)
+        return self._encoder
+
+    @property
+    def scorer(self) -> ClusterScorer:
+        if self._scorer is None:
+            self._scorer = ClusterScorer(ClusterScorer.load_config(self.config.scoring))
+        return self._scorer
 
     def run(
         self,
@@ -234,23 +270,109 @@ class Pipeline:
             report("classify", hi, len(ok))
         timings["classify"] = time.perf_counter() - start
 
-        # exact duplicates
+        # exact and near duplicates
         start = time.perf_counter()
         duplicate_of = exact_duplicates(unmasked)
-        cluster, numbers = [""] * n, {}
-        for i in ok:
-            head = duplicate_of[i] if duplicate_of[i] is not None else i
-            if head not in numbers:
-                numbers[head] = len(numbers) + 1
-            cluster[i] = f"C{numbers[head]:05d}"
+        near_of = near_duplicates(unmasked, threshold=cfg.near_threshold)
         report("dedupe", n, n)
         timings["dedupe"] = time.perf_counter() - start
 
-        opinions = self._annotate(frame, columns, n, status, error, note, raw, text, titles, places, predictions, duplicate_of, cluster)
-        summary = self._summary(table, columns, opinions, timings, pii)
-        return RunResult(opinions, summary, original=raw)
+        # same-issue clusters
+        start = time.perf_counter()
+        vectors: dict[int, np.ndarray] = {}
+        cluster = [""] * n
+        if ok:
+            joined = [f"{titles[i]}。{text[i]}" if titles[i] else text[i] for i in ok]
+            raw_vectors = self.encoder.encode([t[: cfg.encode_chars] for t in joined])
+            position = {row: k for k, row in enumerate(ok)}
+            groups = [position.get(near_of[i]) if near_of[i] is not None else None for i in ok]
+            given_place = _column(frame, columns.place, n)
+            where = [specific_places(" ".join([given_place[i], *places[i]])) for i in ok]
+            keys = [dedupe_key(unmasked[i]) for i in ok]
+            period = _period(_column(frame, columns.time, n))
+            ids, centred = self._cluster(raw_vectors, keys, where, groups, period)
+            for k, i in enumerate(ok):
+                cluster[i] = ids[k]
+                vectors[i] = centred[k]
+        report("cluster", n, n)
+        timings["cluster"] = time.perf_counter() - start
 
-    def _annotate(self, frame, columns, n, status, error, note, raw, text, titles, places, predictions, duplicate_of, cluster):
+        opinions = self._annotate(frame, columns, n, status, error, note, raw, text, titles, places, predictions, duplicate_of, near_of, cluster)
+        start = time.perf_counter()
+        likes = [_number(v) for v in _column(frame, columns.likes, n)] if columns.likes else None
+        clusters = summarize_clusters(opinions, tokens, vectors, self.scorer, likes)
+        timings["cluster"] += time.perf_counter() - start
+        summary = self._summary(table, columns, opinions, timings, pii)
+        summary["clusters"] = {
+            "count": int(len(clusters)),
+            "with_2_or_more": int((clusters["size"] >= 2).sum()) if len(clusters) else 0,
+            "rows_in_clusters_of_2_or_more": int(clusters.loc[clusters["size"] >= 2, "size"].sum()) if len(clusters) else 0,
+        }
+        return RunResult(opinions, summary, clusters=clusters, original=raw)
+
+    def _reference_mean(self) -> np.ndarray:
+        if self._reference is None:
+            lines = corpus_path("fragments.txt").read_text(encoding="utf-8").splitlines()
+            texts = [line.split("\t", 1)[1].replace("{place}", "") for line in lines if "\t" in line and not line.startswith("#")]
+            self._reference = self.encoder.encode(texts).mean(axis=0)
+        return self._reference
+
+    def _cluster(self, raw_vectors, keys, where, groups, period) -> tuple[list[str], np.ndarray]:
+        """Cluster ids for the scored rows, carried over from the state store where there is one."""
+        cfg, store = self.config, self.store
+        # Opinions share a common direction ("a complaint to the government"); removing it keeps
+        # big clusters from looking like everything. A state fixes it at its first run.
+        # A small batch says little about that direction, so its mean is blended with the mean of
+        # the project's own fragments, weighted as REFERENCE_WEIGHT rows.
+        n = len(raw_vectors)
+        mean = (raw_vectors.sum(axis=0) + REFERENCE_WEIGHT * self._reference_mean()) / (n + REFERENCE_WEIGHT)
+        if store is not None:
+            mean = store.space(self.encoder.name, mean)
+        centred = raw_vectors - mean
+        centred /= np.maximum(np.linalg.norm(centred, axis=1, keepdims=True), 1e-12)
+        ids: list[str | None] = [None] * len(keys)
+        if store is not None:
+            known = store.known(keys)
+            ids = [known.get(key) for key in keys]
+            stored_ids, centroids, stored_places = store.clusters()
+            todo = [k for k, c in enumerate(ids) if c is None]
+            if todo and stored_ids:
+                sims = centred[todo] @ centroids.T
+                for k, row in zip(todo, sims):
+                    for j in np.argsort(-row, kind="stable")[:5]:
+                        if row[j] < cfg.cluster_threshold:
+                            break
+                        if not (where[k] and stored_places[j] and not (where[k] & stored_places[j])):
+                            ids[k] = stored_ids[j]
+                            break
+        # Members of a duplicate group follow whichever member already has a cluster.
+        for k, g in enumerate(groups):
+            if g is not None and ids[k] is None and ids[g] is not None:
+                ids[k] = ids[g]
+        todo = [k for k, c in enumerate(ids) if c is None]
+        new = 0
+        if todo:
+            remap = {k: pos for pos, k in enumerate(todo)}
+            labels = cluster_vectors(
+                centred[todo], cfg.cluster_threshold, cfg.cluster_neighbours,
+                places=[where[k] for k in todo], groups=[remap.get(groups[k]) if groups[k] is not None else None for k in todo],
+            )  # fmt: skip
+            first = store.next_number(period) if store is not None else 1
+            numbers: dict[int, int] = {}
+            for pos, k in enumerate(todo):
+                numbers.setdefault(int(labels[pos]), first + len(numbers))
+                ids[k] = f"C{period}-{numbers[int(labels[pos])]:04d}"
+            new = len(numbers)
+        if store is not None:
+            known = store.known(keys)
+            for k, key in enumerate(keys):
+                if key not in known:
+                    store.add(ids[k], *_id_parts(ids[k]), key, centred[k], where[k])
+                    known[key] = ids[k]
+            store.record_run(self.config.encoder, len(keys), new, self.config.to_dict())
+        return ids, centred
+
+    def _annotate(self, frame, columns, n, status, error, note, raw, text, titles, places, predictions, duplicate_of, near_of, cluster):
         """Write the stages' results onto one DataFrame (the pure stages know nothing of it)."""
         blank = Prediction("")
         preds = [predictions.get(i, blank) for i in range(n)]
@@ -269,6 +391,7 @@ class Pipeline:
                 "department": [self.taxonomy.department(p.level1, p.level2) if p.level1 not in ("", ABSTAIN) else "" for p in preds],
                 "keywords": [" ".join(p.keywords) for p in preds],
                 "duplicate_of": pd.array(duplicate_of, dtype="Int64"),
+                "near_duplicate_of": pd.array(near_of, dtype="Int64"),
                 "cluster": cluster,
                 "places": [" ".join(_merge([given_place[i]] if given_place[i] else [], places[i])) for i in range(n)],
                 "title": titles,
@@ -276,6 +399,7 @@ class Pipeline:
                 "source": _column(frame, columns.source, n),
                 "place": given_place,
                 "user": _column(frame, columns.user, n),
+                "likes": _column(frame, columns.likes, n),
                 "note": note,
             }
         )
@@ -314,7 +438,6 @@ class Pipeline:
                 for (l1, l2), c in ok.groupby(["level1", "level2"]).size().sort_values(ascending=False).head(30).items()
             },
             "duplicates": {"rows": int(len(dup)), "groups": int(dup.nunique())},
-            "clusters": int(ok["cluster"].nunique()),
             "pii_masked": dict(pii),
             "timings": {
                 stage: {"seconds": round(sec, 3), "rows_per_second": round(n / sec, 1) if sec > 0 else None}
@@ -332,6 +455,26 @@ def _column(frame: pd.DataFrame, name: str | None, n: int) -> list[str]:
 def _chunks(n: int, size: int):
     for lo in range(0, n, size):
         yield lo, min(lo + size, n)
+
+
+def _id_parts(cluster_id: str) -> tuple[str, int]:
+    """``C2024Q3-0017`` → (``2024Q3``, 17)."""
+    period, _, number = cluster_id[1:].rpartition("-")
+    return period, int(number)
+
+
+def _number(value: str) -> float:
+    try:
+        return max(float(value), 0.0)
+    except ValueError:
+        return 0.0
+
+
+def _period(values: list[str]) -> str:
+    """``2024Q3``: the quarter of the latest time in the input, else of today."""
+    parsed = pd.to_datetime(pd.Series(values, dtype=object), errors="coerce", format="mixed")
+    latest = parsed.max() if parsed.notna().any() else pd.Timestamp.now()
+    return f"{latest.year}Q{latest.quarter}"
 
 
 def _merge(first: Sequence[str], second: Sequence[str]) -> list[str]:

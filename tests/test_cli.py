@@ -113,3 +113,18 @@ def test_cli_train_then_score_with_model(tmp_path, minyi):
     assert read_out(tmp_path / "o")["level1"].tolist() == ["供暖", "道路"]
     bad = minyi("score", str(tmp_path / "new.txt"), "--model", str(tmp_path), "--out", str(tmp_path / "o2"))
     assert bad.returncode == 2 and "manifest.json" in bad.stderr
+
+
+def test_cli_state_keeps_cluster_ids_across_quarters(tmp_path, minyi):
+    q3 = pd.DataFrame({"意见内容": ["青石村那条路坑坑洼洼好几年了", "青石村的路太烂了，坑坑洼洼没法走", "医保报销要跑好几趟"], "日期": ["2024-08-01"] * 3})
+    q4 = pd.DataFrame({"意见内容": ["青石村那条路还是坑坑洼洼", "柳湾村自来水停了三天"], "日期": ["2024-11-02"] * 2})
+    q3.to_csv(tmp_path / "q3.csv", index=False)
+    q4.to_csv(tmp_path / "q4.csv", index=False)
+    for name in ("q3", "q4"):
+        done = minyi("score", str(tmp_path / f"{name}.csv"), "--state", str(tmp_path / "state"), "--out", str(tmp_path / name), "-q")
+        assert done.returncode == 0, done.stderr
+    a, b = read_out(tmp_path / "q3"), read_out(tmp_path / "q4")
+    assert b["cluster"][0] == a["cluster"][0] and b["cluster"][1] == "C2024Q4-0001"
+    clusters = pd.read_csv(tmp_path / "q4" / "clusters.csv", encoding="utf-8-sig")
+    assert set(clusters["cluster"]) == set(b["cluster"])
+    assert (tmp_path / "q4" / "hot_issues.xlsx").is_file() and (tmp_path / "state" / "minyi.sqlite").is_file()

@@ -18,6 +18,7 @@ _GUESSES: dict[str, list[str]] = {
     "place": ["地点", "地址", "所在地", "区域", "所属区域", "村社区", "place", "location", "address"],
     "title": ["留言主题", "主题", "标题", "title", "subject"],
     "user": ["留言用户", "反映人编号", "用户", "user", "user_id"],
+    "likes": ["点赞数", "点赞", "支持数", "附议数", "likes", "votes"],
 }
 ROLES = tuple(_GUESSES)
 
@@ -33,6 +34,7 @@ class Columns:
     place: str | None = None
     title: str | None = None
     user: str | None = None
+    likes: str | None = None
 
     def used(self) -> set[str]:
         """The input columns given a role."""

@@ -30,6 +30,11 @@ td.n{text-align:right;font-variant-numeric:tabular-nums}
 <tr><td>重复 exact duplicates</td><td class="n">{{ s.duplicates.rows }} ({{ s.duplicates.groups }} groups)</td></tr>
 </table>
 {% if s.input.notes %}<ul>{% for n in s.input.notes %}<li>{{ n }}</li>{% endfor %}</ul>{% endif %}
+{% if issues %}<h2>热点问题 Top issues</h2>
+<table id="issues"><tr><th>#</th><th>问题ID</th><th>热度</th><th>规模</th><th>问题描述</th><th>承办单位</th></tr>
+{% for c in issues %}<tr><td class="n">{{ loop.index }}</td><td>{{ c.cluster }}</td><td class="n">{{ c.heat }}</td><td class="n">{{ c.size }}</td><td>{{ c.title }}</td><td>{{ c.department }}</td></tr>{% endfor %}
+</table>
+<p class="muted">{{ s.clusters.count }} clusters; {{ s.clusters.with_2_or_more }} with two or more opinions ({{ s.clusters.rows_in_clusters_of_2_or_more }} rows).</p>{% endif %}
 <h2>一级分类 Level-1 classes</h2>
 <table id="classes">{% for name, count in level1 %}
 <tr><td>{{ name }}</td><td class="n">{{ count }}</td><td><span class="bar" style="width:{{ (300 * count / top)|round(1) }}px"></span></td></tr>{% endfor %}
@@ -51,5 +56,6 @@ def render_report(result: RunResult) -> str:
     summary = result.summary
     level1 = sorted(summary["level1"].items(), key=lambda kv: -kv[1])
     top = max((c for _, c in level1), default=1)
+    issues = result.clusters.head(10).to_dict("records") if len(result.clusters) else []
     env = Environment(autoescape=True)
-    return env.from_string(_TEMPLATE).render(s=summary, level1=level1, top=top)
+    return env.from_string(_TEMPLATE).render(s=summary, level1=level1, top=top, issues=issues)

@@ -1,4 +1,5 @@
-"""Write a run's results: opinions.csv (UTF-8 with BOM), opinions.xlsx, summary.json, report.html.
+"""Write a run's results: opinions.csv (UTF-8 with BOM), opinions.xlsx, clusters.csv,
+hot_issues.xlsx, summary.json, report.html.
 
 Files are written to a temporary name and renamed, so a reader never sees half a file.
 """
@@ -18,9 +19,10 @@ from .report import render_report
 if TYPE_CHECKING:
     from ..pipeline import RunResult
 
-__all__ = ["write_outputs", "FORMATS"]
+__all__ = ["write_outputs", "hot_issues", "FORMATS"]
 
 FORMATS = ("csv", "xlsx", "parquet")
+HOT_ISSUES = 50  # rows of hot_issues.xlsx
 _XLSX_CELL = 32767  # Excel's limit on characters in one cell
 _ILLEGAL_XML = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 
@@ -43,6 +45,62 @@ def _for_excel(value):
     return value
 
 
+def _write_xlsx(path: Path, sheets: dict, wide: dict[str, str]) -> None:
+    import pandas as pd
+
+    # Text stays text: no formulas or links from cells that start with "=" or "http".
+    options = {"strings_to_formulas": False, "strings_to_urls": False, "strings_to_numbers": False}
+    with pd.ExcelWriter(path, engine="xlsxwriter", engine_kwargs={"options": options}) as writer:
+        for name, frame in sheets.items():
+            sheet = frame.astype(object).where(frame.notna(), None).map(_for_excel)
+            sheet.to_excel(writer, sheet_name=name, index=False)
+            writer.sheets[name].freeze_panes(1, 0)
+            if name in wide:
+                writer.sheets[name].set_column(wide[name], 60)
+
+
+def hot_issues(result: RunResult, top: int = HOT_ISSUES):
+    """The hottest issues in the form staff already use, and their member opinions.
+
+    Returns:
+        ``(issues, members)``: 热度排名, 问题ID, 热度指数, 时间范围, 地点/人群, 问题描述 (plus
+        规模, 分类, 承办单位 and the three scores); and one row per member opinion.
+    """
+    import pandas as pd
+
+    clusters = result.clusters.head(top)
+    issues = pd.DataFrame({
+        "热度排名": range(1, len(clusters) + 1),
+        "问题ID": clusters["cluster"],
+        "热度指数": clusters["heat"],
+        "时间范围": [f"{a} 至 {b}" if a else "" for a, b in zip(clusters["first_seen"], clusters["last_seen"])],
+        "地点/人群": [f"{p}；{n} 人" if p else f"{n} 人" for p, n in zip(clusters["places"], clusters["people"])],
+        "问题描述": clusters["title"],
+        "规模": clusters["size"],
+        "分类": [f"{a}/{b}" if b else a for a, b in zip(clusters["level1"], clusters["level2"])],
+        "承办单位": clusters["department"],
+        "紧迫性": clusters["urgency"],
+        "广泛性": clusters["breadth"],
+        "重要性": clusters["importance"],
+    })  # fmt: skip
+    opinions = result.opinions
+    rank = {c: i for i, c in enumerate(clusters["cluster"])}
+    chosen = opinions[opinions["cluster"].isin(rank)].copy()
+    chosen["_rank"] = chosen["cluster"].map(rank)
+    chosen = chosen.sort_values(["_rank", "row"], kind="stable")
+    members = pd.DataFrame({
+        "问题ID": chosen["cluster"],
+        "留言编号": chosen["id"],
+        "留言用户": chosen["user"],
+        "留言主题": chosen["title"],
+        "留言时间": chosen["time"],
+        "留言详情": chosen["text"],
+        "来源": chosen["source"],
+        "地点": chosen["places"],
+    })  # fmt: skip
+    return issues, members
+
+
 def write_outputs(result: RunResult, out_dir: str | Path, formats: Iterable[str] = ("csv", "xlsx")) -> dict[str, Path]:
     """Write the result files into ``out_dir`` (created if missing).
 
@@ -63,25 +121,19 @@ def write_outputs(result: RunResult, out_dir: str | Path, formats: Iterable[str]
     unknown = set(formats) - set(FORMATS)
     if unknown:
         raise InputError(f"unknown output format(s) {', '.join(sorted(unknown))}; use {', '.join(FORMATS)}")
-    frame = result.opinions
+    frame, clusters = result.opinions, result.clusters
     written: dict[str, Path] = {}
     if "csv" in formats:
         written["csv"] = out / "opinions.csv"
         _atomic(written["csv"], lambda p: frame.to_csv(p, index=False, encoding="utf-8-sig"))
+        written["clusters_csv"] = out / "clusters.csv"
+        _atomic(written["clusters_csv"], lambda p: clusters.to_csv(p, index=False, encoding="utf-8-sig"))
     if "xlsx" in formats:
         written["xlsx"] = out / "opinions.xlsx"
-
-        def xlsx(p: Path) -> None:
-            sheet = frame.astype(object).where(frame.notna(), None).map(_for_excel)
-            options = {"strings_to_formulas": False, "strings_to_urls": False, "strings_to_numbers": False}
-            import pandas as pd
-
-            with pd.ExcelWriter(p, engine="xlsxwriter", engine_kwargs={"options": options}) as writer:
-                sheet.to_excel(writer, sheet_name="opinions", index=False)
-                writer.sheets["opinions"].freeze_panes(1, 0)
-                writer.sheets["opinions"].set_column("E:E", 60)
-
-        _atomic(written["xlsx"], xlsx)
+        _atomic(written["xlsx"], lambda p: _write_xlsx(p, {"opinions": frame, "clusters": clusters}, wide={"opinions": "E:E", "clusters": "D:D"}))
+        written["hot_issues"] = out / "hot_issues.xlsx"
+        top, members = hot_issues(result, HOT_ISSUES)
+        _atomic(written["hot_issues"], lambda p: _write_xlsx(p, {"热点问题": top, "留言明细": members}, wide={"热点问题": "F:F", "留言明细": "F:F"}))
     if "parquet" in formats:
         written["parquet"] = out / "opinions.parquet"
         _atomic(written["parquet"], lambda p: frame.to_parquet(p, index=False))

@@ -1,3 +1,5 @@
-"""Key sentences, suggestion extraction and draft 代表建议 (not built yet: see the drafting issue)."""
+"""Cluster scores, key sentences and draft 代表建议 (drafting: see the drafting issue)."""
 
-__all__: list[str] = []
+from .scoring import ClusterFacts, ClusterScorer
+
+__all__ = ["ClusterFacts", "ClusterScorer"]

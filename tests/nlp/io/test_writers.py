@@ -1,4 +1,5 @@
 import json
+import re
 
 import pandas as pd
 
@@ -9,7 +10,7 @@ from nlp.io import write_outputs
 def test_write_outputs_writes_files_staff_can_open(tmp_path, pipeline):
     result = pipeline.run(InputTable.from_texts(["暖气不热", "=HYPERLINK(\"http://x\")", "", "路" * 40000]))
     written = write_outputs(result, tmp_path / "out", ["csv", "xlsx", "parquet"])
-    assert {p.name for p in written.values()} == {"opinions.csv", "opinions.xlsx", "opinions.parquet", "summary.json", "report.html"}
+    assert {p.name for p in written.values()} == {"opinions.csv", "opinions.xlsx", "opinions.parquet", "clusters.csv", "hot_issues.xlsx", "summary.json", "report.html"}
     assert (tmp_path / "out" / "opinions.csv").read_bytes().startswith(b"\xef\xbb\xbf")
     csv = pd.read_csv(written["csv"], encoding="utf-8-sig", keep_default_na=False)
     xlsx = pd.read_excel(written["xlsx"], keep_default_na=False, dtype=str, engine="calamine")
@@ -20,5 +21,11 @@ def test_write_outputs_writes_files_staff_can_open(tmp_path, pipeline):
     summary = json.loads(written["summary"].read_text(encoding="utf-8"))
     assert summary["status"]["empty"] == 1
     html = written["report"].read_text(encoding="utf-8")
-    assert "城乡建设" in html and "<script" not in html and "http" not in html.split("</style>")[1]
+    assert "城乡建设" in html and "<script" not in html
+    assert not re.search(r"(?:src|href)\s*=", html)  # nothing to fetch: it opens offline
+    assert "&#34;http" in html  # cell text is escaped, never markup
     assert not list((tmp_path / "out").glob(".*.tmp"))
+    assert pd.read_excel(written["xlsx"], sheet_name="clusters", engine="calamine")["size"].sum() == 3
+    hot = pd.read_excel(written["hot_issues"], sheet_name=None, engine="calamine")
+    assert list(hot) == ["热点问题", "留言明细"]
+    assert list(hot["热点问题"].columns[:6]) == ["热度排名", "问题ID", "热度指数", "时间范围", "地点/人群", "问题描述"]

@@ -1,0 +1,152 @@
+"""One row per same-issue cluster: size, people, places, dates, keywords, scores.
+
+Pure: takes the scored opinions (and their words and vectors) and returns a DataFrame.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import Counter
+
+import numpy as np
+import pandas as pd
+
+from .summarize import ClusterFacts, ClusterScorer
+
+__all__ = ["summarize_clusters", "CLUSTER_COLUMNS", "specific_places"]
+
+CLUSTER_COLUMNS = (
+    "cluster", "size", "people", "title", "keywords", "level1", "level2", "department", "places",
+    "first_seen", "last_seen", "sources", "weekly_counts", "representatives",
+    "urgency", "urgency_why", "breadth", "breadth_why", "importance", "importance_why", "heat",
+)  # fmt: skip
+
+# Provinces, cities and the country say little about which spot an opinion is about.
+_COARSE = re.compile(r"^(?:.{1,3}[省市]|中国|全国|国家|本市|我市|我县|本县)$")
+
+
+def specific_places(places: str) -> set[str]:
+    """The places of an opinion finer than a city (for telling two spots apart)."""
+    return {p for p in places.split() if p and not _COARSE.match(p)}
+
+
+def _keywords(tokens_by_cluster: dict[str, list[str]], top: int = 5) -> dict[str, list[str]]:
+    """Class-based TF-IDF: words frequent in a cluster and rare across clusters."""
+    counts = {c: Counter(words) for c, words in tokens_by_cluster.items()}
+    spread = Counter()
+    for counter in counts.values():
+        spread.update(counter.keys())
+    n = max(len(counts), 1)
+    mean_words = max(sum(sum(c.values()) for c in counts.values()) / n, 1.0)
+    out = {}
+    for cluster, counter in counts.items():
+        total = max(sum(counter.values()), 1)
+        scored = sorted(
+            ((tf / total * math.log(1 + mean_words / spread[w] * n / n), w) for w, tf in counter.items() if len(w) > 1),
+            key=lambda x: (-x[0], x[1]),
+        )
+        out[cluster] = [w for _, w in scored[:top]]
+    return out
+
+
+def summarize_clusters(
+    opinions: pd.DataFrame,
+    tokens: dict[int, list[str]],
+    vectors: dict[int, np.ndarray],
+    scorer: ClusterScorer | None = None,
+    support: list[float] | None = None,
+) -> pd.DataFrame:
+    """Describe and score every cluster of ``opinions``, hottest first.
+
+    Args:
+        opinions: The pipeline's rows (``cluster`` filled for ``ok`` rows).
+        tokens: Row → its words.
+        vectors: Row → its unit-length vector (for picking representatives).
+        scorer: Cluster scorer; the default config when ``None``.
+        support: Likes or votes per row, when the export has them.
+    """
+    scorer = scorer or ClusterScorer()
+    ok = opinions[(opinions["status"] == "ok") & (opinions["cluster"] != "")]
+    if ok.empty:
+        return pd.DataFrame(columns=list(CLUSTER_COLUMNS))
+    times = pd.to_datetime(ok["time"].replace("", None), errors="coerce", format="mixed")
+    now = times.max() if times.notna().any() else None
+    members = ok.groupby("cluster", sort=False).groups
+    keywords = _keywords({c: [w for r in idx for w in tokens.get(int(ok.at[r, "row"]), [])] for c, idx in members.items()})
+    rows = []
+    for cluster, idx in members.items():
+        part = ok.loc[idx]
+        row_ids = part["row"].astype(int).tolist()
+        when = times.loc[idx]
+        users = [u for u in part["user"] if u]
+        place_counts = Counter(p for s in part["places"] for p in specific_places(s))
+        place_counts.update(p for p in part["place"] if p)
+        sources = Counter(s for s in part["source"] if s)
+        level = part.groupby(["level1", "level2"]).size().sort_values(ascending=False)
+        level1, level2 = level.index[0] if len(level) else ("", "")
+        department = part.loc[(part["level1"] == level1) & (part["level2"] == level2), "department"].iloc[0] if len(level) else ""
+        # Representatives: the members closest to the cluster's centre.
+        stack = np.stack([vectors[r] for r in row_ids]) if all(r in vectors for r in row_ids) else None
+        if stack is not None and len(row_ids) > 1:
+            centre = stack.mean(axis=0)
+            order = np.argsort(-(stack @ centre), kind="stable")
+            ranked = [row_ids[i] for i in order]
+        else:
+            ranked = row_ids
+        lead = part.set_index("row").loc[ranked[0]]
+        words = keywords.get(cluster, [])
+        title = lead["title"] if lead["title"] else _name(place_counts, words, lead["text"])
+        weeks = when.dropna().dt.strftime("%G-W%V").value_counts().sort_index()
+        facts = ClusterFacts(
+            texts=part["text"].tolist(),
+            times=list(when),
+            people=len(set(users)) if users else len(part),
+            places=len(place_counts),
+            channels=len(sources),
+            level1=level1,
+            level2=level2,
+            support=float(sum(support[r] for r in row_ids)) if support else 0.0,
+        )
+        rows.append({
+            "cluster": cluster,
+            "size": len(part),
+            "people": facts.people,
+            "title": title,
+            "keywords": " ".join(words),
+            "level1": level1,
+            "level2": level2,
+            "department": department,
+            "places": " ".join(p for p, _ in place_counts.most_common(5)),
+            "first_seen": when.min().strftime("%Y-%m-%d") if when.notna().any() else "",
+            "last_seen": when.max().strftime("%Y-%m-%d") if when.notna().any() else "",
+            "sources": " ".join(f"{s}:{c}" for s, c in sources.most_common()),
+            "weekly_counts": " ".join(f"{w}:{c}" for w, c in weeks.items()),
+            "representatives": " ".join(str(part.set_index("row").at[r, "id"]) for r in ranked[:3]),
+            **scorer.score(facts, now),
+        })  # fmt: skip
+    out = pd.DataFrame(rows, columns=list(CLUSTER_COLUMNS))
+    return out.sort_values(["heat", "size", "cluster"], ascending=[False, False, True], kind="stable").reset_index(drop=True)
+
+
+_CLAUSE = re.compile(r"[，。！？；：,.!?;:\s]+")
+# Greetings, self-introductions and closings that say nothing about the matter.
+_FILLER = re.compile(
+    r"(?:各位|尊敬的)?(?:代表|领导|书记|市长)?(?:您好|你好)|尊敬的[^，。！？]{0,10}|反映个?问题|请问"
+    r"|我是[^，。！？]{0,12}?(?:住户|村民|居民|业主)|我是\[姓名\]|本人"
+    r"|麻烦领导重视一下|希望尽快解决|盼回复|谢谢|大家意见都很大"
+)
+
+
+def _name(places: Counter, words: list[str], text: str, width: int = 24) -> str:
+    """A short readable name when the opinions have no titles: the place and the first clauses
+    of the most central opinion, greetings and closings left out."""
+    place = places.most_common(1)[0][0] if places else ""
+    clauses = [c for c in _CLAUSE.split(_FILLER.sub("，", text)) if c]
+    head = ""
+    for clause in clauses:
+        head = f"{head}，{clause}" if head else clause
+        if len(head) >= 10:
+            break
+    head = head[:width] or " ".join(words[:3])
+    return head if not place or place in head else f"{place}：{head}"

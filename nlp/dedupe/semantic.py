@@ -1,0 +1,98 @@
+"""Same-issue clusters from sentence vectors, with places as evidence.
+
+The math takes arrays (``cluster_vectors``); the encoder is called elsewhere, so precomputed
+vectors work too. Cost: exact top-k neighbours by blocked matrix products (fast BLAS, no n x n
+matrix held in memory), then centroid linkage over the k-nearest-neighbour edges, so clusters do
+not chain through a string of loosely related texts.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+__all__ = ["top_neighbours", "cluster_vectors"]
+
+
+def top_neighbours(vectors: np.ndarray, k: int = 10, block: int = 2048) -> tuple[np.ndarray, np.ndarray]:
+    """The ``k`` most similar other rows of each row of unit-length ``vectors``.
+
+    Returns:
+        ``(index, similarity)``, each of shape (n, k'), k' = min(k, n - 1), best first.
+    """
+    n = len(vectors)
+    k = min(k, n - 1)
+    if k <= 0:
+        return np.zeros((n, 0), dtype=np.int64), np.zeros((n, 0), dtype=np.float32)
+    index = np.empty((n, k), dtype=np.int64)
+    sims = np.empty((n, k), dtype=np.float32)
+    for lo in range(0, n, block):
+        hi = min(lo + block, n)
+        s = vectors[lo:hi] @ vectors.T
+        s[np.arange(hi - lo), np.arange(lo, hi)] = -np.inf  # not its own neighbour
+        part = np.argpartition(-s, k - 1, axis=1)[:, :k]
+        part_sims = np.take_along_axis(s, part, axis=1)
+        order = np.lexsort((part, -part_sims), axis=1)  # best first, ties by index
+        index[lo:hi] = np.take_along_axis(part, order, axis=1)
+        sims[lo:hi] = np.take_along_axis(part_sims, order, axis=1)
+    return index, sims
+
+
+def cluster_vectors(
+    vectors: np.ndarray,
+    threshold: float = 0.6,
+    k: int = 10,
+    places: Sequence[set[str]] | None = None,
+    groups: Sequence[int | None] | None = None,
+) -> np.ndarray:
+    """Cluster unit-length vectors; returns a label per row (the smallest row of its cluster).
+
+    Args:
+        vectors: (n, d) unit-length rows.
+        threshold: Two clusters merge when the cosine of their centroids is at least this.
+        k: Neighbours per row considered for merging.
+        places: Places named by each row. Two clusters that both name places, none in common,
+            are about different spots and never merge.
+        groups: Rows that must share a cluster whatever their vectors (for each row, the first
+            row of its duplicate group, or ``None``).
+    """
+    n = len(vectors)
+    parent = np.arange(n)
+    total = np.array(vectors, dtype=np.float64)
+    where: list[set[str]] = [set(p) for p in places] if places is not None else [set() for _ in range(n)]
+
+    def root(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return int(i)
+
+    def join(a: int, b: int) -> None:
+        a, b = min(a, b), max(a, b)
+        parent[b] = a
+        total[a] += total[b]
+        where[a] |= where[b]
+
+    if groups is not None:
+        for i, g in enumerate(groups):
+            if g is not None and root(i) != root(g):
+                join(root(i), root(g))
+    index, sims = top_neighbours(np.asarray(vectors, dtype=np.float32), k)
+    edges = [
+        (float(sims[i, j]), i, int(index[i, j]))
+        for i in range(n)
+        for j in range(index.shape[1])
+        if sims[i, j] >= threshold and i < index[i, j]
+    ]
+    edges.sort(key=lambda e: (-e[0], e[1], e[2]))
+    for _, i, j in edges:
+        a, b = root(i), root(j)
+        if a == b:
+            continue
+        if where[a] and where[b] and not (where[a] & where[b]):
+            continue
+        ca, cb = total[a], total[b]
+        if ca @ cb / (np.linalg.norm(ca) * np.linalg.norm(cb) + 1e-12) >= threshold:
+            join(a, b)
+    return np.array([root(i) for i in range(n)])

@@ -1,0 +1,123 @@
+"""Scores of a same-issue cluster: 紧迫性 (urgency), 广泛性 (breadth), 重要性 (importance), heat.
+
+Each score is in [0, 1] and comes with a one-line explanation in words. Weights and word lists
+live in ``corpora/scoring.yaml``; pass your own file to change them.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+import yaml
+
+from ..errors import ConfigError
+from ..resources import corpus_path
+
+__all__ = ["ClusterFacts", "ClusterScorer"]
+
+
+@dataclass
+class ClusterFacts:
+    """What scoring needs to know about one cluster."""
+
+    texts: list[str]
+    times: list[pd.Timestamp | None]
+    people: int
+    places: int
+    channels: int
+    level1: str
+    level2: str
+    support: float = 0.0
+
+
+def _saturate(value: float, scale: float) -> float:
+    return 1.0 - math.exp(-value / scale) if scale > 0 else 0.0
+
+
+class ClusterScorer:
+    """Score clusters with the weights of a scoring config.
+
+    Args:
+        config: The parsed scoring YAML; the project's ``corpora/scoring.yaml`` when ``None``.
+    """
+
+    def __init__(self, config: dict | None = None):
+        self.config = config if config is not None else self.load_config()
+
+    @staticmethod
+    def load_config(path: str | Path | None = None) -> dict:
+        """Read a scoring YAML file."""
+        path = Path(path) if path else corpus_path("scoring.yaml")
+        try:
+            data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        except (OSError, yaml.YAMLError) as e:
+            raise ConfigError(f"cannot read the scoring config {path}: {e}") from e
+        for key in ("heat_weights", "urgency", "breadth", "importance"):
+            if key not in (data or {}):
+                raise ConfigError(f"scoring config {path} lacks {key!r}")
+        return data
+
+    def score(self, facts: ClusterFacts, now: pd.Timestamp | None = None) -> dict[str, float | str]:
+        """Scores and explanations of one cluster; ``now`` is the end of the period (latest time)."""
+        urgency, urgency_why = self._urgency(facts, now)
+        breadth, breadth_why = self._breadth(facts)
+        importance, importance_why = self._importance(facts)
+        w = self.config["heat_weights"]
+        heat = (w["urgency"] * urgency + w["breadth"] * breadth + w["importance"] * importance) / sum(w.values())
+        return {
+            "urgency": round(urgency, 3),
+            "urgency_why": urgency_why,
+            "breadth": round(breadth, 3),
+            "breadth_why": breadth_why,
+            "importance": round(importance, 3),
+            "importance_why": importance_why,
+            "heat": round(heat, 3),
+        }
+
+    def _urgency(self, facts: ClusterFacts, now) -> tuple[float, str]:
+        cfg = self.config["urgency"]
+        n = max(len(facts.texts), 1)
+        risk_hits = [next((w for w in cfg["risk_words"] if w in t), None) for t in facts.texts]
+        wait_hits = [next((w for w in cfg["waiting_words"] if w in t), None) for t in facts.texts]
+        risk = sum(h is not None for h in risk_hits) / n
+        waiting = sum(h is not None for h in wait_hits) / n
+        times = [t for t in facts.times if t is not None and not pd.isna(t)]
+        growth, growth_words = 0.0, "no dates"
+        if times and now is not None:
+            recent = sum(t >= now - pd.Timedelta(weeks=cfg["recent_weeks"]) for t in times)
+            growth = recent / len(times)
+            growth_words = f"{recent} of {len(times)} in the last {cfg['recent_weeks']} weeks"
+        w = cfg["weights"]
+        value = (w["risk"] * risk + w["waiting"] * waiting + w["growth"] * growth) / sum(w.values())
+        words = sorted({h for h in risk_hits if h})[:3]
+        waits = sorted({h for h in wait_hits if h})[:2]
+        why = (
+            f"{sum(h is not None for h in risk_hits)} of {n} name a safety or health risk"
+            + (f" ({', '.join(words)})" if words else "")
+            + f"; {sum(h is not None for h in wait_hits)} speak of a long wait"
+            + (f" ({', '.join(waits)})" if waits else "")
+            + f"; {growth_words}"
+        )
+        return value, why
+
+    def _breadth(self, facts: ClusterFacts) -> tuple[float, str]:
+        cfg = self.config["breadth"]
+        values = {"people": facts.people, "places": facts.places, "channels": facts.channels, "opinions": len(facts.texts)}
+        total_weight = sum(cfg[k]["weight"] for k in values)
+        value = sum(cfg[k]["weight"] * _saturate(v, cfg[k]["scale"]) for k, v in values.items()) / total_weight
+        why = f"{facts.people} people, {facts.places} places, {facts.channels} channels, {len(facts.texts)} opinions"
+        return value, why
+
+    def _importance(self, facts: ClusterFacts) -> tuple[float, str]:
+        cfg = self.config["importance"]
+        table = cfg["livelihood"]
+        livelihood = table.get(facts.level2, table.get(facts.level1, cfg["default_livelihood"]))
+        support = _saturate(facts.support, cfg["support_scale"])
+        w = cfg["weights"]
+        value = (w["livelihood"] * livelihood + w["support"] * support) / sum(w.values())
+        name = facts.level2 or facts.level1 or "unclassified"
+        why = f"livelihood weight {livelihood:.2f} for {name}; {facts.support:.0f} likes or votes"
+        return value, why

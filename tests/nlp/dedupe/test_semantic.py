@@ -1,0 +1,38 @@
+import numpy as np
+
+from nlp.dedupe import cluster_vectors, top_neighbours
+
+
+def unit(rows):
+    rows = np.asarray(rows, dtype=np.float32)
+    return rows / np.linalg.norm(rows, axis=1, keepdims=True)
+
+
+def test_top_neighbours_finds_the_closest_rows_in_order():
+    v = unit([[1, 0], [0.9, 0.1], [0, 1], [0.1, 0.9]])
+    index, sims = top_neighbours(v, k=2, block=3)
+    assert index[:, 0].tolist() == [1, 0, 3, 2]
+    assert np.all(sims[:, 0] >= sims[:, 1])
+
+
+def test_cluster_vectors_groups_close_rows_only():
+    v = unit([[1, 0, 0], [0.95, 0.05, 0], [0, 1, 0], [0.02, 0.98, 0], [0, 0, 1]])
+    assert cluster_vectors(v, threshold=0.9).tolist() == [0, 0, 2, 2, 4]
+
+
+def test_cluster_vectors_keeps_different_places_apart():
+    v = unit([[1, 0], [0.99, 0.01], [0.98, 0.02]])
+    labels = cluster_vectors(v, 0.9, places=[{"青石村"}, {"柳湾村"}, set()])
+    assert labels[0] != labels[1]
+
+
+def test_cluster_vectors_must_link_groups():
+    v = unit([[1, 0], [0, 1]])
+    assert cluster_vectors(v, 0.9, groups=[None, 0]).tolist() == [0, 0]
+
+
+def test_cluster_vectors_does_not_chain_through_a_string_of_neighbours():
+    angles = np.linspace(0, np.pi / 2, 12)  # each row close to the next, the ends far apart
+    v = unit(np.stack([np.cos(angles), np.sin(angles)], axis=1))
+    labels = cluster_vectors(v, threshold=0.95, k=3)
+    assert len(set(labels.tolist())) > 1

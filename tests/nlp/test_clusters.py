@@ -1,0 +1,42 @@
+import pandas as pd
+
+from nlp import InputTable, Pipeline
+from nlp.summarize import ClusterFacts, ClusterScorer
+
+
+def test_scorer_explains_each_score_in_words():
+    facts = ClusterFacts(
+        texts=["大树歪了怕砸到孩子，好几年了", "树快倒了很危险"], times=[pd.Timestamp("2024-09-01"), pd.Timestamp("2024-06-01")],
+        people=2, places=1, channels=2, level1="城乡建设", level2="树障/树木倾斜", support=10,
+    )  # fmt: skip
+    s = ClusterScorer().score(facts, now=pd.Timestamp("2024-09-10"))
+    assert 0 < s["urgency"] <= 1 and "2 of 2 name a safety or health risk" in s["urgency_why"]
+    assert "1 of 2 in the last 4 weeks" in s["urgency_why"]
+    assert s["breadth_why"] == "2 people, 1 places, 2 channels, 2 opinions"
+    assert "树障/树木倾斜" in s["importance_why"] and "10 likes" in s["importance_why"]
+    assert 0 < s["heat"] < 1
+
+
+def test_broader_issues_score_higher_breadth():
+    scorer = ClusterScorer()
+    small = ClusterFacts(["路坏了"], [None], 1, 1, 1, "交通运输", "道路破损/改道")
+    big = ClusterFacts(["路坏了"] * 20, [None] * 20, 18, 4, 3, "交通运输", "道路破损/改道")
+    assert scorer.score(big)["breadth"] > scorer.score(small)["breadth"]
+
+
+def test_pipeline_clusters_table_describes_each_issue(pipeline):
+    frame = pd.DataFrame({
+        "内容": ["青石村那条路坑坑洼洼好几年了", "青石村的路太烂了，坑坑洼洼没法走", "暖气不热，屋里才十五度", ""],
+        "来源": ["接待日", "12345", "扫码", "扫码"],
+        "日期": ["2024-07-01", "2024-08-01", "2024-09-01", "2024-09-02"],
+        "点赞数": ["3", "5", "x", "0"],
+    })  # fmt: skip
+    result = pipeline.run(InputTable.from_frame(frame))
+    out, clusters = result.opinions, result.clusters
+    assert out["cluster"][0] == out["cluster"][1] != out["cluster"][2] and out["cluster"][3] == ""
+    road = clusters.set_index("cluster").loc[out["cluster"][0]]
+    assert road["size"] == 2 and road["sources"] in ("12345:1 接待日:1", "接待日:1 12345:1")
+    assert (road["first_seen"], road["last_seen"]) == ("2024-07-01", "2024-08-01")
+    assert "青石村" in road["title"] and road["level2"] == "道路破损/改道"
+    assert "8 likes" in road["importance_why"]
+    assert clusters["heat"].is_monotonic_decreasing
