@@ -32,18 +32,18 @@ def specific_places(places: str) -> set[str]:
 
 
 def _keywords(tokens_by_cluster: dict[str, list[str]], top: int = 5) -> dict[str, list[str]]:
-    """Class-based TF-IDF: words frequent in a cluster and rare across clusters."""
+    """Class-based TF-IDF (as in BERTopic): a word's share of its cluster's words, times
+    ``log(1 + A / f)`` with A the mean number of words per cluster and f the word's count in all."""
     counts = {c: Counter(words) for c, words in tokens_by_cluster.items()}
-    spread = Counter()
+    overall: Counter = Counter()
     for counter in counts.values():
-        spread.update(counter.keys())
-    n = max(len(counts), 1)
-    mean_words = max(sum(sum(c.values()) for c in counts.values()) / n, 1.0)
+        overall.update(counter)
+    mean_words = max(sum(overall.values()) / max(len(counts), 1), 1.0)
     out = {}
     for cluster, counter in counts.items():
         total = max(sum(counter.values()), 1)
         scored = sorted(
-            ((tf / total * math.log(1 + mean_words / spread[w] * n / n), w) for w, tf in counter.items() if len(w) > 1),
+            ((tf / total * math.log(1 + mean_words / overall[w]), w) for w, tf in counter.items() if len(w) > 1),
             key=lambda x: (-x[0], x[1]),
         )
         out[cluster] = [w for _, w in scored[:top]]

@@ -1,6 +1,9 @@
+import numpy as np
 import pandas as pd
+import pytest
 
 from nlp import InputTable, Pipeline
+from nlp.errors import ConfigError
 from nlp.store import ClusterStore
 
 Q3 = ["青石村那条路坑坑洼洼好几年了", "青石村的路太烂了，坑坑洼洼没法走", "暖气不热，屋里才十五度", "医保报销要跑好几趟"]
@@ -24,13 +27,6 @@ def test_state_keeps_ids_and_joins_new_opinions_to_old_clusters(tmp_path):
 
 
 def test_state_refuses_another_encoder(tmp_path):
-    store = ClusterStore(tmp_path)
-    import numpy as np
-
-    store.space("use-multilingual-v3", np.zeros(3, dtype=np.float32))
-    import pytest
-
-    from nlp.errors import ConfigError
-
+    ClusterStore(tmp_path).space("use-multilingual-v3", np.zeros(3, dtype=np.float32))
     with pytest.raises(ConfigError, match="encoder"):
         ClusterStore(tmp_path).space("e5", np.zeros(3, dtype=np.float32))
