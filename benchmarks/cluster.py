@@ -5,7 +5,9 @@
 Data: ../shared/data/tipdm2020c/hotspot_messages_fj3.xlsx (4,326 messages, 2017-2020).
 Prints: groups of identical bodies and near-duplicates, cluster counts, seconds per stage, and the
 time-split test: the earlier half (by message time) is scored with a fresh --state, then the whole
-file with the same state; the share of earlier-half rows whose cluster id is unchanged.
+file with the same state; the share of earlier-half rows whose cluster id is unchanged. Then the
+hand check (data/hand_check.csv) and, when BERTopic is installed, BERTopic side by side on the same
+embeddings.
 """
 
 from __future__ import annotations
@@ -21,6 +23,64 @@ from nlp import InputTable, Pipeline, read_table
 from nlp.store import ClusterStore
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "tipdm2020c" / "hotspot_messages_fj3.xlsx"
+HAND = Path(__file__).resolve().parent / "data" / "hand_check.csv"
+
+
+def hand_check(out: pd.DataFrame) -> dict[str, float]:
+    """Score this run against the judged pairs in data/hand_check.csv."""
+    judged = pd.read_csv(HAND, dtype={"id_a": str, "id_b": str})
+    cluster = dict(zip(out["id"].astype(str), out["cluster"]))
+    judged["together"] = [cluster.get(a) == cluster.get(b) for a, b in zip(judged["id_a"], judged["id_b"])]
+    together = judged[judged["together"]]
+    same = judged[judged["same_issue"] == 1]
+    return {
+        "pairs": len(judged),
+        "precision_together": together["same_issue"].mean() if len(together) else float("nan"),
+        "together": len(together),
+        "recall_same": same["together"].mean() if len(same) else float("nan"),
+        "same": len(same),
+    }
+
+
+def versus_bertopic(result, table) -> list[tuple[str, str]]:
+    """BERTopic on the same texts and the same offline embeddings, timed beside Minyi's clustering."""
+    try:
+        from bertopic import BERTopic
+    except ImportError:
+        return [("BERTopic", "not installed (pip install torch==2.13.0 bertopic)")]
+    import numpy as np
+    from sklearn.feature_extraction.text import CountVectorizer
+    from sklearn.metrics import adjusted_rand_score, normalized_mutual_info_score
+
+    from nlp.dedupe import USEEncoder, cluster_vectors
+    from nlp.segment import JiebaTokenizer
+
+    out = result.opinions
+    docs = [f"{t}。{x}" if t else x for t, x in zip(out["title"], out["text"])]
+    start = time.perf_counter()
+    vectors = USEEncoder().encode([d[:160] for d in docs])
+    encode_seconds = time.perf_counter() - start
+    tokenizer = JiebaTokenizer()
+    model = BERTopic(vectorizer_model=CountVectorizer(tokenizer=tokenizer.tokenize, token_pattern=None), calculate_probabilities=False)
+    start = time.perf_counter()
+    topics, _ = model.fit_transform(docs, embeddings=vectors)
+    bertopic_seconds = time.perf_counter() - start
+    start = time.perf_counter()
+    centred = vectors - vectors.mean(axis=0)
+    centred /= np.linalg.norm(centred, axis=1, keepdims=True)
+    cluster_vectors(centred, 0.55)
+    minyi_seconds = time.perf_counter() - start
+    topics = np.array(topics)
+    ours = out["cluster"].to_numpy()
+    clustered = topics != -1
+    return [
+        ("embeddings (USE, shared by both), seconds", f"{encode_seconds:.1f}"),
+        ("BERTopic fit on those embeddings, seconds", f"{bertopic_seconds:.1f}"),
+        ("Minyi clustering on those embeddings, seconds", f"{minyi_seconds:.2f}"),
+        ("speed-up of Minyi's clustering over BERTopic", f"{bertopic_seconds / minyi_seconds:.0f}x"),
+        ("BERTopic topics / outliers (in no topic)", f"{len(set(topics) - {-1})} / {(~clustered).mean():.1%}"),
+        ("agreement on rows BERTopic clustered: ARI / NMI", f"{adjusted_rand_score(topics[clustered], ours[clustered]):.3f} / {normalized_mutual_info_score(topics[clustered], ours[clustered]):.3f}"),
+    ]
 
 
 def main() -> None:
@@ -63,6 +123,11 @@ def main() -> None:
     print(f"| time split: earlier-half rows with unchanged cluster id | {unchanged:.1%} |")
     print(f"| time split: later-half rows joining an earlier cluster | {joined_old:.1%} |")
     print(f"| incremental run on the whole file (seconds) | {incremental:.1f} |")
+    h = hand_check(out)
+    print(f"| hand check: precision of together ({h['together']} of {h['pairs']} judged pairs together) | {h['precision_together']:.1%} |")
+    print(f"| hand check: judged-same pairs put together ({h['same']} judged same) | {h['recall_same']:.1%} |")
+    for name, value in versus_bertopic(result, table):
+        print(f"| {name} | {value} |")
     print()
     print("top 10 issues:")
     for _, c in clusters.head(10).iterrows():

@@ -2,8 +2,8 @@
 
 Phones, ID-card numbers and e-mail addresses are found with jionlp's extractors, bank cards and
 chat accounts with patterns checked here (Luhn for cards), personal names with LAC's ``PER`` tag.
-Places (LAC ``LOC`` plus the coded district names of anonymised exports such as ``A3区``) are
-kept: they are evidence for clusters and drafts.
+Places (LAC ``LOC`` plus the coded district names of anonymised exports such as ``A3区``) and
+organisations (``ORG``) are kept: they are evidence for clusters and drafts.
 """
 
 from __future__ import annotations
@@ -60,6 +60,7 @@ class Masked:
     text: str
     places: list[str] = field(default_factory=list)
     counts: Counter = field(default_factory=Counter)
+    orgs: list[str] = field(default_factory=list)
 
 
 class PiiMasker:
@@ -127,6 +128,7 @@ class PiiMasker:
             return out
         for item, words in zip(out, self._tagger().tag([m.text for m in out])):
             item.text, item.places = _mask_names(words, item.counts, self.keep)
+            item.orgs = list(dict.fromkeys(w.strip() for w, label in words if label == "ORG" and len(w.strip()) >= 3))
             for place in _coded_places(item.text):
                 if place not in item.places:
                     item.places.append(place)

@@ -7,6 +7,7 @@ the service and notebooks are thin shells over it.
 
 from __future__ import annotations
 
+import re
 import time
 from collections import Counter
 from collections.abc import Callable, Sequence
@@ -50,6 +51,8 @@ OUTPUT_COLUMNS = (
 )  # fmt: skip
 
 REFERENCE_WEIGHT = 100
+# Bus routes and metro lines (121路, X2路, 4号线): two complaints about different lines are two issues.
+_ROUTE = re.compile(r"(?<![\dA-Za-z])[A-Za-z]?\d{1,4}(?:路|号线)")
 
 Progress = Callable[[str, int, int], None]
 """Called as ``progress(stage, done, total)`` while a stage runs."""
@@ -232,18 +235,20 @@ class Pipeline:
         # mask personal data
         start = time.perf_counter()
         places: list[list[str]] = [[] for _ in range(n)]
+        orgs: list[list[str]] = [[] for _ in range(n)]
         pii: Counter = Counter()
         if cfg.mask_pii:
             for lo, hi in _chunks(len(ok), cfg.chunk_size):
                 idx = ok[lo:hi]
                 for i, masked in zip(idx, self.masker.mask_many([text[i] for i in idx])):
-                    text[i], places[i] = masked.text, masked.places
+                    text[i], places[i], orgs[i] = masked.text, masked.places, masked.orgs
                     pii.update(masked.counts)
                 report("mask", hi, len(ok))
             titled = [i for i in range(n) if titles[i]]
             for i, masked in zip(titled, self.masker.mask_many([titles[i] for i in titled])):
                 titles[i] = masked.text
                 places[i] = _merge(masked.places, places[i])
+                orgs[i] = _merge(masked.orgs, orgs[i])
                 pii.update(masked.counts)
         else:
             report("mask", len(ok), len(ok))
@@ -287,7 +292,11 @@ class Pipeline:
             position = {row: k for k, row in enumerate(ok)}
             groups = [position.get(near_of[i]) if near_of[i] is not None else None for i in ok]
             given_place = _column(frame, columns.place, n)
-            where = [specific_places(" ".join([given_place[i], *places[i]])) for i in ok]
+            # What an opinion is about, beyond its words: places, organisations, bus or metro lines.
+            where = [
+                specific_places(" ".join([given_place[i], *places[i]])) | set(orgs[i]) | set(_ROUTE.findall(joined[k]))
+                for k, i in enumerate(ok)
+            ]
             keys = [dedupe_key(unmasked[i]) for i in ok]
             period = _period(_column(frame, columns.time, n))
             ids, centred = self._cluster(raw_vectors, keys, where, groups, period)

@@ -52,8 +52,9 @@ def cluster_vectors(
         vectors: (n, d) unit-length rows.
         threshold: Two clusters merge when the cosine of their centroids is at least this.
         k: Neighbours per row considered for merging.
-        places: Places named by each row. Two clusters that both name places, none in common,
-            are about different spots and never merge.
+        places: What each row is about beyond its words: places, organisations, bus lines. Two
+            clusters that both name some, none in common, are about different things and never
+            merge.
         groups: Rows that must share a cluster whatever their vectors (for each row, the first
             row of its duplicate group, or ``None``).
     """
