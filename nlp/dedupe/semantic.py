@@ -15,8 +15,15 @@ import numpy as np
 __all__ = ["top_neighbours", "cluster_vectors"]
 
 
-def top_neighbours(vectors: np.ndarray, k: int = 10, block: int = 2048) -> tuple[np.ndarray, np.ndarray]:
+EXACT_LIMIT = 20_000
+"""Above this many rows neighbours are approximate (faiss IVF), so cost grows about linearly."""
+
+
+def top_neighbours(vectors: np.ndarray, k: int = 10, block: int = 2048, exact_limit: int = EXACT_LIMIT) -> tuple[np.ndarray, np.ndarray]:
     """The ``k`` most similar other rows of each row of unit-length ``vectors``.
+
+    Exact (blocked matrix products) up to ``exact_limit`` rows; above it, approximate with a
+    faiss inverted-file index (seeded k-means, so the same input gives the same neighbours).
 
     Returns:
         ``(index, similarity)``, each of shape (n, k'), k' = min(k, n - 1), best first.
@@ -25,6 +32,8 @@ def top_neighbours(vectors: np.ndarray, k: int = 10, block: int = 2048) -> tuple
     k = min(k, n - 1)
     if k <= 0:
         return np.zeros((n, 0), dtype=np.int64), np.zeros((n, 0), dtype=np.float32)
+    if n > exact_limit:
+        return _faiss_neighbours(np.ascontiguousarray(vectors, dtype=np.float32), k)
     index = np.empty((n, k), dtype=np.int64)
     sims = np.empty((n, k), dtype=np.float32)
     for lo in range(0, n, block):
@@ -37,6 +46,33 @@ def top_neighbours(vectors: np.ndarray, k: int = 10, block: int = 2048) -> tuple
         index[lo:hi] = np.take_along_axis(part, order, axis=1)
         sims[lo:hi] = np.take_along_axis(part_sims, order, axis=1)
     return index, sims
+
+
+def _faiss_neighbours(vectors: np.ndarray, k: int, probe: int = 32, seed: int = 1234) -> tuple[np.ndarray, np.ndarray]:
+    import faiss
+
+    n, d = vectors.shape
+    lists = max(1, int(min(4 * np.sqrt(n), n / 64)))  # faiss wants >= 39 training points a list
+    quantizer = faiss.IndexFlatIP(d)
+    index = faiss.IndexIVFFlat(quantizer, d, lists, faiss.METRIC_INNER_PRODUCT)
+    # Train on a fixed, seeded sample so the partition (and so the neighbours) is reproducible.
+    sample = vectors[np.random.default_rng(seed).choice(n, size=min(n, lists * 64), replace=False)]
+    clustering = faiss.Clustering(d, lists)
+    clustering.seed = seed
+    clustering.niter = 10
+    clustering.train(sample, quantizer)
+    index.is_trained = True
+    index.add(vectors)
+    index.nprobe = probe
+    sims, found = index.search(vectors, k + 1)
+    keep = found != np.arange(n)[:, None]  # drop each row itself
+    out_index = np.empty((n, k), dtype=np.int64)
+    out_sims = np.empty((n, k), dtype=np.float32)
+    for i in range(n):
+        row, row_sims = found[i][keep[i]][:k], sims[i][keep[i]][:k]
+        out_index[i, : len(row)], out_sims[i, : len(row)] = row, row_sims
+        out_index[i, len(row) :], out_sims[i, len(row) :] = i, -np.inf  # fewer than k found
+    return out_index, out_sims
 
 
 def cluster_vectors(

@@ -36,3 +36,16 @@ def test_cluster_vectors_does_not_chain_through_a_string_of_neighbours():
     v = unit(np.stack([np.cos(angles), np.sin(angles)], axis=1))
     labels = cluster_vectors(v, threshold=0.95, k=3)
     assert len(set(labels.tolist())) > 1
+
+
+def test_approximate_neighbours_agree_with_exact_and_repeat():
+    rng = np.random.default_rng(0)
+    centres = rng.standard_normal((40, 32))
+    v = unit(centres[rng.integers(0, 40, 3000)] + 0.2 * rng.standard_normal((3000, 32)))
+    exact, _ = top_neighbours(v, k=5)
+    approx, sims = top_neighbours(v, k=5, exact_limit=1000)
+    again, _ = top_neighbours(v, k=5, exact_limit=1000)
+    assert np.array_equal(approx, again)
+    overlap = np.mean([len(set(exact[i]) & set(approx[i])) / 5 for i in range(len(v))])
+    assert overlap > 0.9
+    assert np.all(approx != np.arange(len(v))[:, None]) and np.all(np.diff(sims, axis=1) <= 1e-6)
