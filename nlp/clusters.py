@@ -94,7 +94,8 @@ def summarize_clusters(
             ranked = [row_ids[i] for i in order]
         else:
             ranked = row_ids
-        lead = part.set_index("row").loc[ranked[0]]
+        by_row = part.set_index("row")
+        lead = by_row.loc[ranked[0]]
         words = keywords.get(cluster, [])
         title = lead["title"] if lead["title"] else _name(place_counts, words, lead["text"])
         weeks = when.dropna().dt.strftime("%G-W%V").value_counts().sort_index()
@@ -122,7 +123,7 @@ def summarize_clusters(
             "last_seen": when.max().strftime("%Y-%m-%d") if when.notna().any() else "",
             "sources": " ".join(f"{s}:{c}" for s, c in sources.most_common()),
             "weekly_counts": " ".join(f"{w}:{c}" for w, c in weeks.items()),
-            "representatives": " ".join(str(part.set_index("row").at[r, "id"]) for r in ranked[:3]),
+            "representatives": " ".join(str(by_row.at[r, "id"]) for r in ranked[:3]),
             **scorer.score(facts, now),
         })  # fmt: skip
     out = pd.DataFrame(rows, columns=list(CLUSTER_COLUMNS))
