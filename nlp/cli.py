@@ -72,6 +72,9 @@ def score(
     cluster_threshold: Annotated[float, typer.Option(help="Similarity at which opinions count as one issue (higher: smaller, tighter clusters). Example: --cluster-threshold 0.6")] = 0.55,
     near_threshold: Annotated[float, typer.Option(help="Character-shingle Jaccard similarity for near_duplicate_of. Example: --near-threshold 0.9")] = 0.8,
     scoring: Annotated[Optional[Path], typer.Option(help="Your own scoring weights (see corpora/scoring.yaml). Example: --scoring my_scoring.yaml", show_default=False)] = None,
+    drafts: Annotated[str, typer.Option(help="Which clusters get a draft 代表建议 (drafts/*.md, *.docx, drafts.jsonl): auto (2+ distinct opinions, or urgent), all, none, 'top N' or ids. Example: --drafts 'top 20'")] = "auto",
+    llm_url: Annotated[Optional[str], typer.Option(help="OpenAI-compatible API (vLLM, Ollama ...) that polishes the drafts; its output is used only if every number and place in it is in the opinions. The key comes from MINYI_LLM_API_KEY. Example: --llm-url http://127.0.0.1:8000/v1", show_default=False)] = None,
+    llm_model: Annotated[str, typer.Option(help="Model name for --llm-url. Example: --llm-model qwen2.5-7b-instruct")] = "default",
     max_chars: Annotated[int, typer.Option(help="Cut longer texts to this many characters (0: no limit).")] = 5000,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bars, only the final lines.")] = False,
 ) -> None:
@@ -92,12 +95,20 @@ def score(
         cluster_threshold=cluster_threshold,
         near_threshold=near_threshold,
         scoring=str(scoring) if scoring else None,
+        drafts=drafts,
     )
     columns = dict(
         text=text_column, id=id_column, time=time_column, source=source_column,
         place=place_column, title=title_column, user=user_column,
     )  # fmt: skip
-    _run(input, out, config, columns, sheet=sheet, encoding=encoding, formats=["csv", "xlsx", *format], quiet=quiet, state=state)
+    drafter = None
+    if llm_url:
+        import os
+
+        from .summarize import LLMRewriter
+
+        drafter = LLMRewriter(llm_url, llm_model, api_key=os.environ.get("MINYI_LLM_API_KEY"))
+    _run(input, out, config, columns, sheet=sheet, encoding=encoding, formats=["csv", "xlsx", *format], quiet=quiet, state=state, drafter=drafter)
 
 @app.command()
 def train(
@@ -158,7 +169,7 @@ def demo(
     typer.echo(f"Scoring the built-in sample {sample}")
     _run(sample, out, PipelineConfig(), {}, formats=["csv", "xlsx"], quiet=quiet)
 
-def _run(path: Path, out: Path, config, columns: dict, *, formats: list[str], quiet: bool, sheet=None, encoding=None, state=None) -> None:
+def _run(path: Path, out: Path, config, columns: dict, *, formats: list[str], quiet: bool, sheet=None, encoding=None, state=None, drafter=None) -> None:
     from rich.console import Console
 
     from .io import read_table, resolve_columns, write_outputs
@@ -181,7 +192,7 @@ def _run(path: Path, out: Path, config, columns: dict, *, formats: list[str], qu
             console.print("[yellow]note:[/] the file has a header but no data rows")
         from .store import ClusterStore
 
-        pipeline = Pipeline(config, store=ClusterStore(state) if state else None)
+        pipeline = Pipeline(config, store=ClusterStore(state) if state else None, drafter=drafter)
         with _progress(console, quiet) as bars:
             tasks = {stage: bars.add_task(stage, total=None) for stage in STAGES}
 
@@ -190,6 +201,7 @@ def _run(path: Path, out: Path, config, columns: dict, *, formats: list[str], qu
 
             result = pipeline.run(table, cols, progress=report)
         written = write_outputs(result, out, formats)
+        written.pop("drafts", None)
     except MinyiError as e:
         _fail(str(e))
     except KeyboardInterrupt:
@@ -200,6 +212,8 @@ def _run(path: Path, out: Path, config, columns: dict, *, formats: list[str], qu
     typer.echo(f"{len(result.opinions)} rows: {s['ok']} ok, {s['empty']} empty, {s['error']} error; "
                f"{result.summary['duplicates']['rows']} exact duplicates")  # fmt: skip
     c = result.summary["clusters"]
+    if result.drafts:
+        typer.echo(f"{len(result.drafts)} draft suggestions in {out}/drafts/")
     typer.echo(f"{c['count']} issue clusters, {c['with_2_or_more']} with 2 or more opinions ({c['rows_in_clusters_of_2_or_more']} rows)")
     top = list(result.summary["level1"].items())[:5]
     if top:

@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 
 from .summarize import ClusterFacts, ClusterScorer
+from .summarize.sentences import strip_filler
 
 __all__ = ["summarize_clusters", "CLUSTER_COLUMNS", "specific_places"]
 
@@ -131,19 +132,11 @@ def summarize_clusters(
 
 
 _CLAUSE = re.compile(r"[，。！？；：,.!?;:\s]+")
-# Greetings, self-introductions and closings that say nothing about the matter.
-_FILLER = re.compile(
-    r"(?:各位|尊敬的)?(?:代表|领导|书记|市长)?(?:您好|你好)|尊敬的[^，。！？]{0,10}|反映个?问题|请问"
-    r"|我是[^，。！？]{0,12}?(?:住户|村民|居民|业主)|我是\[姓名\]|本人"
-    r"|麻烦领导重视一下|希望尽快解决|盼回复|谢谢|大家意见都很大"
-)
-
-
 def _name(places: Counter, words: list[str], text: str, width: int = 24) -> str:
     """A short readable name when the opinions have no titles: the place and the first clauses
     of the most central opinion, greetings and closings left out."""
     place = places.most_common(1)[0][0] if places else ""
-    clauses = [c for c in _CLAUSE.split(_FILLER.sub("，", text)) if c]
+    clauses = [c for c in _CLAUSE.split(strip_filler(text)) if c]
     head = ""
     for clause in clauses:
         head = f"{head}，{clause}" if head else clause

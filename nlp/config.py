@@ -31,6 +31,8 @@ class PipelineConfig:
         cluster_threshold: Cosine (of mean-centred vectors) at which two clusters merge.
         cluster_neighbours: Nearest neighbours of each opinion considered for merging.
         scoring: Path of a scoring YAML; the project's ``corpora/scoring.yaml`` when ``None``.
+        drafts: Which clusters get a draft suggestion: ``auto`` (at least 2 distinct opinions,
+            or urgent), ``all``, ``none``, ``top N`` or cluster ids separated by commas.
     """
 
     tokenizer: str = "jieba"
@@ -48,6 +50,7 @@ class PipelineConfig:
     cluster_threshold: float = 0.55
     cluster_neighbours: int = 10
     scoring: str | None = None
+    drafts: str = "auto"
     components: dict[str, str] = field(
         default_factory=lambda: {
             "normalizer": "minyi.normalize.v1",

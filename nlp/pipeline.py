@@ -33,6 +33,8 @@ from .pii import PiiMasker
 from .resources import corpus_path
 from .segment import make_tokenizer
 from .summarize import ClusterScorer
+from .summarize.draft import Draft, Drafter, ExtractiveDrafter, select_clusters
+from .summarize.sentences import core_text
 
 if TYPE_CHECKING:
     from .classify import Classifier
@@ -67,12 +69,14 @@ class RunResult:
             the input's other columns after them.
         summary: Counts per status and class, timings per stage, input facts, config.
         clusters: One row per same-issue cluster, hottest first (:data:`nlp.clusters.CLUSTER_COLUMNS`).
+        drafts: Draft suggestions for the clusters chosen by ``config.drafts``.
         original: The input text of each row, before normalisation and masking (not exported).
     """
 
     opinions: pd.DataFrame
     summary: dict
     clusters: pd.DataFrame = field(default_factory=pd.DataFrame)
+    drafts: list[Draft] = field(default_factory=list)
     original: list[str] = field(default_factory=list)
 
 
@@ -86,6 +90,7 @@ class Pipeline:
         encoder: Sentence encoder for clusters; built from ``config.encoder`` when ``None``.
         scorer: Cluster scorer; built from ``config.scoring`` when ``None``.
         store: Cluster state of earlier runs: ids stay stable and new opinions join old clusters.
+        drafter: Writes draft suggestions; the offline extractive drafter when ``None``.
 
     Example:
         >>> from nlp import Pipeline, InputTable
@@ -106,9 +111,11 @@ class Pipeline:
         encoder: Encoder | None = None,
         scorer: ClusterScorer | None = None,
         store: ClusterStore | None = None,
+        drafter: Drafter | None = None,
     ):
         self.config = config or PipelineConfig()
         self.store = store
+        self.drafter = drafter
         self._reference: np.ndarray | None = None
         self._encoder = encoder
         self._scorer = scorer
@@ -288,7 +295,8 @@ class Pipeline:
         cluster = [""] * n
         if ok:
             joined = [f"{titles[i]}。{text[i]}" if titles[i] else text[i] for i in ok]
-            raw_vectors = self.encoder.encode([t[: cfg.encode_chars] for t in joined])
+            # Greetings, closings and contact details say nothing about the matter.
+            raw_vectors = self.encoder.encode([(core_text(t) or t)[: cfg.encode_chars] for t in joined])
             position = {row: k for k, row in enumerate(ok)}
             groups = [position.get(near_of[i]) if near_of[i] is not None else None for i in ok]
             given_place = _column(frame, columns.place, n)
@@ -299,7 +307,7 @@ class Pipeline:
             ]
             keys = [dedupe_key(unmasked[i]) for i in ok]
             period = _period(_column(frame, columns.time, n))
-            ids, centred = self._cluster(raw_vectors, keys, where, groups, period)
+            ids, centred = self._cluster(raw_vectors, keys, where, groups, period, [given_place[i].strip() for i in ok])
             for k, i in enumerate(ok):
                 cluster[i] = ids[k]
                 vectors[i] = centred[k]
@@ -311,13 +319,27 @@ class Pipeline:
         likes = [_number(v) for v in _column(frame, columns.likes, n)] if columns.likes else None
         clusters = summarize_clusters(opinions, tokens, vectors, self.scorer, likes)
         timings["cluster"] += time.perf_counter() - start
+        start = time.perf_counter()
+        drafts = self.draft(opinions, clusters)
+        timings["draft"] = time.perf_counter() - start
         summary = self._summary(table, columns, opinions, timings, pii)
+        summary["drafts"] = len(drafts)
         summary["clusters"] = {
             "count": int(len(clusters)),
             "with_2_or_more": int((clusters["size"] >= 2).sum()) if len(clusters) else 0,
             "rows_in_clusters_of_2_or_more": int(clusters.loc[clusters["size"] >= 2, "size"].sum()) if len(clusters) else 0,
         }
-        return RunResult(opinions, summary, clusters=clusters, original=raw)
+        return RunResult(opinions, summary, clusters=clusters, drafts=drafts, original=raw)
+
+    def draft(self, opinions: pd.DataFrame, clusters: pd.DataFrame, selection: str | None = None) -> list[Draft]:
+        """Draft suggestions for the clusters picked by ``selection`` (``config.drafts`` when ``None``)."""
+        chosen = select_clusters(clusters, opinions, selection or self.config.drafts)
+        if not chosen:
+            return []
+        drafter = self.drafter or ExtractiveDrafter()
+        table = clusters.set_index("cluster", drop=False)
+        members = opinions[opinions["status"] == "ok"].groupby("cluster")
+        return [drafter.draft(table.loc[c], members.get_group(c)) for c in chosen]
 
     def _reference_mean(self) -> np.ndarray:
         if self._reference is None:
@@ -326,7 +348,7 @@ class Pipeline:
             self._reference = self.encoder.encode(texts).mean(axis=0)
         return self._reference
 
-    def _cluster(self, raw_vectors, keys, where, groups, period) -> tuple[list[str], np.ndarray]:
+    def _cluster(self, raw_vectors, keys, where, groups, period, anchors) -> tuple[list[str], np.ndarray]:
         """Cluster ids for the scored rows, carried over from the state store where there is one."""
         cfg, store = self.config, self.store
         # Opinions share a common direction ("a complaint to the government"); removing it keeps
@@ -365,6 +387,7 @@ class Pipeline:
             labels = cluster_vectors(
                 centred[todo], cfg.cluster_threshold, cfg.cluster_neighbours,
                 places=[where[k] for k in todo], groups=[remap.get(groups[k]) if groups[k] is not None else None for k in todo],
+                anchors=[anchors[k] for k in todo],
             )  # fmt: skip
             first = store.next_number(period) if store is not None else 1
             numbers: dict[int, int] = {}

@@ -1,5 +1,6 @@
 """The ``minyi`` command as staff and scripts use it: real files in, real files out."""
 
+import re
 import zipfile
 
 import pandas as pd
@@ -98,6 +99,9 @@ def test_cli_demo_runs_on_the_built_in_sample(tmp_path, minyi):
     assert not out["text"].str.contains(r"1390000\d{4}").any()
     assert (out["level1"] == "待人工").mean() < 0.1
     assert str(tmp_path / "demo") in done.stdout
+    drafts = (tmp_path / "demo" / "drafts.jsonl").read_text(encoding="utf-8").splitlines()
+    assert len(drafts) >= 20 and len(list((tmp_path / "demo" / "drafts").glob("*.docx"))) == len(drafts)
+    assert not any(re.search(r"1390000\d{4}", line) for line in drafts)
 
 
 def test_cli_train_then_score_with_model(tmp_path, minyi):

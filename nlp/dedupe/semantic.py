@@ -81,6 +81,8 @@ def cluster_vectors(
     k: int = 10,
     places: Sequence[set[str]] | None = None,
     groups: Sequence[int | None] | None = None,
+    anchors: Sequence[str] | None = None,
+    shared_bonus: float = 0.1,
 ) -> np.ndarray:
     """Cluster unit-length vectors; returns a label per row (the smallest row of its cluster).
 
@@ -93,11 +95,16 @@ def cluster_vectors(
             merge.
         groups: Rows that must share a cluster whatever their vectors (for each row, the first
             row of its duplicate group, or ``None``).
+        anchors: The place each row was recorded at by staff (the export's place column), or
+            empty. Two clusters recorded at the same place merge at ``threshold - shared_bonus``:
+            a place someone entered is firmer evidence than one read from the text.
+        shared_bonus: See ``anchors``.
     """
     n = len(vectors)
     parent = np.arange(n)
     total = np.array(vectors, dtype=np.float64)
     where: list[set[str]] = [set(p) for p in places] if places is not None else [set() for _ in range(n)]
+    anchored: list[set[str]] = [{a} if a else set() for a in anchors] if anchors is not None else [set() for _ in range(n)]
 
     def root(i: int) -> int:
         while parent[i] != i:
@@ -110,17 +117,19 @@ def cluster_vectors(
         parent[b] = a
         total[a] += total[b]
         where[a] |= where[b]
+        anchored[a] |= anchored[b]
 
     if groups is not None:
         for i, g in enumerate(groups):
             if g is not None and root(i) != root(g):
                 join(root(i), root(g))
     index, sims = top_neighbours(np.asarray(vectors, dtype=np.float32), k)
+    floor = threshold - shared_bonus if anchors is not None else threshold
     edges = [
         (float(sims[i, j]), i, int(index[i, j]))
         for i in range(n)
         for j in range(index.shape[1])
-        if sims[i, j] >= threshold and i < index[i, j]
+        if sims[i, j] >= floor and i < index[i, j]
     ]
     edges.sort(key=lambda e: (-e[0], e[1], e[2]))
     for _, i, j in edges:
@@ -129,7 +138,8 @@ def cluster_vectors(
             continue
         if where[a] and where[b] and not (where[a] & where[b]):
             continue
+        need = floor if anchored[a] & anchored[b] else threshold
         ca, cb = total[a], total[b]
-        if ca @ cb / (np.linalg.norm(ca) * np.linalg.norm(cb) + 1e-12) >= threshold:
+        if ca @ cb / (np.linalg.norm(ca) * np.linalg.norm(cb) + 1e-12) >= need:
             join(a, b)
     return np.array([root(i) for i in range(n)])

@@ -137,6 +137,10 @@ def write_outputs(result: RunResult, out_dir: str | Path, formats: Iterable[str]
     if "parquet" in formats:
         written["parquet"] = out / "opinions.parquet"
         _atomic(written["parquet"], lambda p: frame.to_parquet(p, index=False))
+    if result.drafts:
+        from .drafts import write_drafts
+
+        written.update(write_drafts(result.drafts, out, docx="xlsx" in formats))
     written["summary"] = out / "summary.json"
     text = json.dumps(result.summary, ensure_ascii=False, indent=2, default=str)
     _atomic(written["summary"], lambda p: p.write_text(text, encoding="utf-8"))

@@ -1,5 +1,11 @@
-"""Cluster scores, key sentences and draft 代表建议 (drafting: see the drafting issue)."""
+"""Cluster scores, key sentences and draft 代表建议."""
 
+from .draft import Cited, Draft, Drafter, ExtractiveDrafter, select_clusters
+from .llm import LLMRewriter, unsupported_facts
 from .scoring import ClusterFacts, ClusterScorer
+from .sentences import key_sentences, lead, split_sentences, strip_filler, textrank
 
-__all__ = ["ClusterFacts", "ClusterScorer"]
+__all__ = [
+    "Cited", "ClusterFacts", "ClusterScorer", "Draft", "Drafter", "ExtractiveDrafter", "LLMRewriter",
+    "key_sentences", "lead", "select_clusters", "split_sentences", "strip_filler", "textrank", "unsupported_facts",
+]  # fmt: skip

@@ -85,21 +85,21 @@ class ClusterScorer:
         risk = sum(h is not None for h in risk_hits) / n
         waiting = sum(h is not None for h in wait_hits) / n
         times = [t for t in facts.times if t is not None and not pd.isna(t)]
-        growth, growth_words = 0.0, "no dates"
+        growth, growth_words = 0.0, "无日期"
         if times and now is not None:
             recent = sum(t >= now - pd.Timedelta(weeks=cfg["recent_weeks"]) for t in times)
             growth = recent / len(times)
-            growth_words = f"{recent} of {len(times)} in the last {cfg['recent_weeks']} weeks"
+            growth_words = f"近{cfg['recent_weeks']}周{recent}条（共{len(times)}条）"
         w = cfg["weights"]
         value = (w["risk"] * risk + w["waiting"] * waiting + w["growth"] * growth) / sum(w.values())
         words = sorted({h for h in risk_hits if h})[:3]
         waits = sorted({h for h in wait_hits if h})[:2]
         why = (
-            f"{sum(h is not None for h in risk_hits)} of {n} name a safety or health risk"
-            + (f" ({', '.join(words)})" if words else "")
-            + f"; {sum(h is not None for h in wait_hits)} speak of a long wait"
-            + (f" ({', '.join(waits)})" if waits else "")
-            + f"; {growth_words}"
+            f"{n}条中{sum(h is not None for h in risk_hits)}条涉及安全或健康风险"
+            + (f"（{'、'.join(words)}）" if words else "")
+            + f"，{sum(h is not None for h in wait_hits)}条反映长期未解决"
+            + (f"（{'、'.join(waits)}）" if waits else "")
+            + f"，{growth_words}"
         )
         return value, why
 
@@ -108,7 +108,7 @@ class ClusterScorer:
         values = {"people": facts.people, "places": facts.places, "channels": facts.channels, "opinions": len(facts.texts)}
         total_weight = sum(cfg[k]["weight"] for k in values)
         value = sum(cfg[k]["weight"] * _saturate(v, cfg[k]["scale"]) for k, v in values.items()) / total_weight
-        why = f"{facts.people} people, {facts.places} places, {facts.channels} channels, {len(facts.texts)} opinions"
+        why = f"{facts.people}人、{facts.places}个地点、{facts.channels}个渠道、{len(facts.texts)}条意见"
         return value, why
 
     def _importance(self, facts: ClusterFacts) -> tuple[float, str]:
@@ -118,6 +118,6 @@ class ClusterScorer:
         support = _saturate(facts.support, cfg["support_scale"])
         w = cfg["weights"]
         value = (w["livelihood"] * livelihood + w["support"] * support) / sum(w.values())
-        name = facts.level2 or facts.level1 or "unclassified"
-        why = f"livelihood weight {livelihood:.2f} for {name}; {facts.support:.0f} likes or votes"
+        name = facts.level2 or facts.level1 or "未分类"
+        why = f"“{name}”民生权重{livelihood:.2f}，点赞或附议{facts.support:.0f}次"
         return value, why

@@ -10,10 +10,10 @@ def test_scorer_explains_each_score_in_words():
         people=2, places=1, channels=2, level1="城乡建设", level2="树障/树木倾斜", support=10,
     )  # fmt: skip
     s = ClusterScorer().score(facts, now=pd.Timestamp("2024-09-10"))
-    assert 0 < s["urgency"] <= 1 and "2 of 2 name a safety or health risk" in s["urgency_why"]
-    assert "1 of 2 in the last 4 weeks" in s["urgency_why"]
-    assert s["breadth_why"] == "2 people, 1 places, 2 channels, 2 opinions"
-    assert "树障/树木倾斜" in s["importance_why"] and "10 likes" in s["importance_why"]
+    assert 0 < s["urgency"] <= 1 and "2条中2条涉及安全或健康风险" in s["urgency_why"]
+    assert "近4周1条（共2条）" in s["urgency_why"]
+    assert s["breadth_why"] == "2人、1个地点、2个渠道、2条意见"
+    assert "树障/树木倾斜" in s["importance_why"] and "点赞或附议10次" in s["importance_why"]
     assert 0 < s["heat"] < 1
 
 
@@ -38,5 +38,5 @@ def test_pipeline_clusters_table_describes_each_issue(pipeline):
     assert road["size"] == 2 and road["sources"] in ("12345:1 接待日:1", "接待日:1 12345:1")
     assert (road["first_seen"], road["last_seen"]) == ("2024-07-01", "2024-08-01")
     assert "青石村" in road["title"] and road["level2"] == "道路破损/改道"
-    assert "8 likes" in road["importance_why"]
+    assert "点赞或附议8次" in road["importance_why"]
     assert clusters["heat"].is_monotonic_decreasing

@@ -49,3 +49,10 @@ def test_approximate_neighbours_agree_with_exact_and_repeat():
     overlap = np.mean([len(set(exact[i]) & set(approx[i])) / 5 for i in range(len(v))])
     assert overlap > 0.9
     assert np.all(approx != np.arange(len(v))[:, None]) and np.all(np.diff(sims, axis=1) <= 1e-6)
+
+
+def test_cluster_vectors_merges_rows_recorded_at_one_place_more_readily():
+    v = unit([[1, 0], [0.6, 0.8]])  # cosine 0.6
+    assert cluster_vectors(v, 0.65).tolist() == [0, 1]
+    assert cluster_vectors(v, 0.65, anchors=["青石村", "青石村"]).tolist() == [0, 0]
+    assert cluster_vectors(v, 0.65, anchors=["青石村", "柳湾村"]).tolist() == [0, 1]

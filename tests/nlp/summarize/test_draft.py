@@ -1,0 +1,118 @@
+import json
+import re
+import threading
+from http.server import BaseHTTPRequestHandler, HTTPServer
+
+import pandas as pd
+import pytest
+
+from nlp import InputTable, Pipeline
+from nlp.errors import ConfigError
+from nlp.io.drafts import render_markdown, write_drafts
+from nlp.summarize import ExtractiveDrafter, LLMRewriter, select_clusters
+
+FRAME = pd.DataFrame({
+    "编号": ["a1", "a2", "a3", "a4"],
+    "内容": ["青石村那条路坑坑洼洼好几年了，电话13900001234，希望尽快修一修", "我是王建国，青石村的路太烂了，坑坑洼洼没法走",
+             "青石村的路坑坑洼洼，孩子上学摔了好几次。请政府修路", "医保报销要跑好几趟"],
+    "来源": ["接待日", "12345", "扫码", "扫码"],
+    "地点": ["青石村", "青石村", "青石村", "东关社区"],
+    "日期": ["2024-07-01", "2024-08-01", "2024-09-01", "2024-09-02"],
+})  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def result():
+    return Pipeline().run(InputTable.from_frame(FRAME))
+
+
+def road(result):
+    cid = result.opinions.loc[0, "cluster"]
+    return result.clusters.set_index("cluster", drop=False).loc[cid], result.opinions[result.opinions["cluster"] == cid]
+
+
+def test_draft_cites_sources_of_the_cluster_and_leaks_nothing(result):
+    cluster, members = road(result)
+    draft = ExtractiveDrafter().draft(cluster, members)
+    assert draft.title.startswith("关于") and draft.title.endswith("的建议") and "青石村" in draft.title
+    cited = draft.sections["存在问题"] + draft.sections["群众诉求"]
+    assert cited and all(c.sources and set(c.sources) <= set(members["id"]) for c in cited)
+    assert all(c.text.count("“") == 1 for c in cited)  # residents' words are quoted
+    assert "3条" in draft.sections["基本情况"] and "接待日" in draft.sections["基本情况"]
+    assert "2024-07-01至2024-09-01" in draft.sections["基本情况"]
+    assert draft.sections["承办单位"] == "交通运输局" and draft.sources == ["a1", "a2", "a3"]
+    text = render_markdown(draft)
+    assert not re.search(r"1[3-9]\d{9}", text) and "王建国" not in text
+
+
+def test_pipeline_drafts_clusters_chosen_by_selection(result):
+    drafted = [d.cluster for d in result.drafts]  # auto: 2+ distinct opinions, or urgent
+    assert result.opinions.loc[0, "cluster"] in drafted and result.opinions.loc[3, "cluster"] not in drafted
+    assert len(select_clusters(result.clusters, result.opinions, "all")) == len(result.clusters)
+    assert select_clusters(result.clusters, result.opinions, "top 1") == result.clusters["cluster"].head(1).tolist()
+    assert select_clusters(result.clusters, result.opinions, "none") == []
+    with pytest.raises(ConfigError, match="unknown cluster"):
+        select_clusters(result.clusters, result.opinions, "C1999Q1-0001")
+
+
+def test_write_drafts_writes_markdown_docx_and_jsonl(result, tmp_path):
+    written = write_drafts(result.drafts, tmp_path)
+    cid = result.drafts[0].cluster
+    assert (tmp_path / "drafts" / f"{cid}.md").read_text(encoding="utf-8").startswith("# 关于")
+    from docx import Document
+
+    doc = Document(str(tmp_path / "drafts" / f"{cid}.docx"))
+    headings = [p.text for p in doc.paragraphs if p.style.name.startswith("Heading")]
+    assert headings[:4] == ["基本情况", "存在问题", "群众诉求", "建议"]
+    line = json.loads(written["drafts_jsonl"].read_text(encoding="utf-8").splitlines()[0])
+    assert set(line) >= {"cluster", "title", "sections", "sources", "scores"} and line["cluster"] == cid
+
+
+class _Model(BaseHTTPRequestHandler):
+    reply: str = ""
+    status = 200
+    seen: list = []
+
+    def do_POST(self):
+        body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+        type(self).seen.append((self.headers.get("Authorization"), body["model"]))
+        self.send_response(self.status)
+        self.send_header("Content-Type", "application/json")
+        self.end_headers()
+        self.wfile.write(json.dumps({"choices": [{"message": {"content": self.reply}}]}, ensure_ascii=False).encode())
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture
+def model_server():
+    server = HTTPServer(("127.0.0.1", 0), _Model)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}/v1"
+    server.shutdown()
+
+
+def test_llm_rewrite_is_used_when_its_facts_check_out(result, model_server):
+    cluster, members = road(result)
+    _Model.status, _Model.seen = 200, []
+    _Model.reply = json.dumps({"title": "关于尽快修复青石村道路的建议", "基本情况": "近期共收到群众意见3条，反映青石村道路破损。", "建议": ["请交通运输局尽快修复。"]}, ensure_ascii=False)
+    draft = LLMRewriter(model_server, "local-model", api_key="k").draft(cluster, members)
+    assert draft.title == "关于尽快修复青石村道路的建议" and draft.sections["建议"] == ["请交通运输局尽快修复。"]
+    assert _Model.seen == [("Bearer k", "local-model")]
+    assert draft.sections["存在问题"] and "rewritten" in draft.notes[-1]
+
+
+def test_llm_rewrite_with_invented_facts_is_rejected(result, model_server):
+    cluster, members = road(result)
+    _Model.status = 200
+    _Model.reply = "```json\n" + json.dumps({"title": "关于修复柳湾村道路的建议", "基本情况": "共有99户受影响。", "建议": ["修路"]}, ensure_ascii=False) + "\n```"
+    draft = LLMRewriter(model_server, "m").draft(cluster, members)
+    assert "青石村" in draft.title and "99" in draft.notes[-1] and "rewrite not used" in draft.notes[-1]
+
+
+def test_llm_failure_keeps_the_extractive_draft(result):
+    cluster, members = road(result)
+    draft = LLMRewriter("http://127.0.0.1:9/v1", "m", timeout=2).draft(cluster, members)
+    assert "model call failed" in draft.notes[-1] and draft.title.startswith("关于")
