@@ -9,6 +9,7 @@ cluster's facts, otherwise the extractive draft is kept and the reason is noted 
 from __future__ import annotations
 
 import json
+import logging
 import re
 import urllib.error
 import urllib.request
@@ -19,6 +20,8 @@ import pandas as pd
 from .draft import Draft, Drafter, ExtractiveDrafter
 
 __all__ = ["LLMRewriter", "unsupported_facts"]
+
+log = logging.getLogger(__name__)
 
 _NUMBER = re.compile(r"\d+(?:\.\d+)?")
 _PLACE = re.compile(r"[\u4e00-\u9fa5A-Za-z0-9]{2,12}?(?:省|市|区|县|镇|乡|村|街道|社区|小区|路)")
@@ -80,11 +83,13 @@ class LLMRewriter:
             title, situation, suggestions = rewrite["title"], rewrite["基本情况"], list(rewrite["建议"])
         except (urllib.error.URLError, OSError, ValueError, KeyError, TypeError) as e:
             draft.notes.append(f"rewrite not used: the model call failed ({type(e).__name__}: {e})")
+            log.warning("%s: %s", draft.cluster, draft.notes[-1])
             return draft
         facts = " ".join([*members["text"].astype(str), *members["places"].astype(str), draft.title, str(draft.sections["基本情况"]), *map(str, draft.sections["建议"])])
         missing = unsupported_facts(" ".join([title, situation, *suggestions]), facts)
         if missing:
             draft.notes.append(f"rewrite not used: it states facts not in the opinions: {'、'.join(missing[:5])}")
+            log.warning("%s: %s", draft.cluster, draft.notes[-1])
             return draft
         draft.title = title
         draft.sections["基本情况"] = situation

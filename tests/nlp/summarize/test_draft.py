@@ -104,12 +104,13 @@ def test_llm_rewrite_is_used_when_its_facts_check_out(result, model_server):
     assert draft.sections["存在问题"] and "rewritten" in draft.notes[-1]
 
 
-def test_llm_rewrite_with_invented_facts_is_rejected(result, model_server):
+def test_llm_rewrite_with_invented_facts_is_rejected(result, model_server, caplog):
     cluster, members = road(result)
     _Model.status = 200
     _Model.reply = "```json\n" + json.dumps({"title": "关于修复柳湾村道路的建议", "基本情况": "共有99户受影响。", "建议": ["修路"]}, ensure_ascii=False) + "\n```"
     draft = LLMRewriter(model_server, "m").draft(cluster, members)
     assert "青石村" in draft.title and "99" in draft.notes[-1] and "rewrite not used" in draft.notes[-1]
+    assert any("99" in r.getMessage() for r in caplog.records)  # the reason is logged too
 
 
 def test_llm_failure_keeps_the_extractive_draft(result):
