@@ -154,6 +154,27 @@ def train(
 
 
 @app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Address to listen on. Example: --host 0.0.0.0")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port. Example: --port 8080")] = 8000,
+    workers: Annotated[int, typer.Option(help="Worker processes. Example: --workers 2")] = 1,
+) -> None:
+    """Run the HTTP API (settings from MINYI_* environment variables or .env; keys in MINYI_API_KEYS).
+
+    Example: MINYI_API_KEYS=secret minyi serve --port 8000
+    """
+    try:
+        import uvicorn
+
+        import service  # noqa: F401  (fails here, clearly, without the extra)
+    except ImportError as e:
+        from .errors import NotInstalledError
+
+        _fail(str(NotInstalledError("minyi serve", "fastapi/uvicorn", "service")) + f" ({e})")
+    uvicorn.run("service.main:create_app", factory=True, host=host, port=port, workers=workers)
+
+
+@app.command()
 def demo(
     out: Annotated[Path, typer.Option("--out", "-o", help="Output folder. Example: --out demo-out")] = Path("minyi-demo"),
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bars.")] = False,

@@ -331,6 +331,27 @@ class Pipeline:
         }
         return RunResult(opinions, summary, clusters=clusters, drafts=drafts, original=raw)
 
+    def classify(self, texts: Sequence[str]) -> list[dict]:
+        """Classify texts without the rest of the batch job (for the service and quick calls).
+
+        Returns one dict per text, in order: ``level1``, ``level2``, ``confidence``,
+        ``alternatives`` (``[{"label", "probability"}]``), ``department``, ``keywords``.
+        """
+        clean = [self.normalizer.normalize(t or "") for t in texts]
+        tokens = self.tokenizer.tokenize_many(clean)
+        out = []
+        for p in self.classifier.predict(clean, tokens):
+            department = self.taxonomy.department(p.level1, p.level2) if p.level1 not in ("", ABSTAIN) else ""
+            out.append({
+                "level1": p.level1,
+                "level2": p.level2,
+                "confidence": round(float(p.confidence), 4),
+                "alternatives": [{"label": label, "probability": float(prob)} for label, prob in p.alternatives],
+                "department": department,
+                "keywords": list(p.keywords),
+            })  # fmt: skip
+        return out
+
     def draft(self, opinions: pd.DataFrame, clusters: pd.DataFrame, selection: str | None = None) -> list[Draft]:
         """Draft suggestions for the clusters picked by ``selection`` (``config.drafts`` when ``None``)."""
         chosen = select_clusters(clusters, opinions, selection or self.config.drafts)

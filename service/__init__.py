@@ -1,3 +1,5 @@
 """HTTP service over :class:`nlp.Pipeline` (FastAPI; install with ``pip install "minyi[service]"``)."""
 
-__all__: list[str] = []
+from .main import create_app
+
+__all__ = ["create_app"]
