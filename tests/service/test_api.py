@@ -5,6 +5,7 @@ import socket
 import subprocess
 import sys
 import time
+from contextlib import contextmanager
 
 import pytest
 
@@ -21,29 +22,37 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory):
+@contextmanager
+def running_server(log, **settings):
+    """A uvicorn process serving the app with ``MINYI_*`` settings; yields its base URL."""
     port = _free_port()
-    log = tmp_path_factory.mktemp("server") / "server.log"
-    env = {**os.environ, "MINYI_API_KEYS": f"other,{KEY}", "MINYI_MAX_TEXTS": "50", "MINYI_RATE_LIMIT_PER_MINUTE": "1000", "MINYI_MAX_BODY_BYTES": "200000"}
+    env = {**os.environ, **{f"MINYI_{k.upper()}": str(v) for k, v in settings.items()}}
     with open(log, "w") as out:
         proc = subprocess.Popen(
             [sys.executable, "-m", "uvicorn", "--factory", "service.main:create_app", "--host", "127.0.0.1", "--port", str(port)],
             env=env, stdout=out, stderr=subprocess.STDOUT,
         )  # fmt: skip
         base = f"http://127.0.0.1:{port}"
-        for _ in range(200):
-            try:
-                if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                time.sleep(0.1)
-        else:
-            proc.kill()
-            pytest.fail(f"server did not start: {log.read_text()}")
+        try:
+            for _ in range(200):
+                try:
+                    if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
+                        break
+                except httpx.TransportError:
+                    time.sleep(0.1)
+            else:
+                pytest.fail(f"server did not start: {log.read_text()}")
+            yield base
+        finally:
+            proc.terminate()
+            proc.wait(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    log = tmp_path_factory.mktemp("server") / "server.log"
+    with running_server(log, api_keys=f"other,{KEY}", max_texts=50, rate_limit_per_minute=1000, max_body_bytes=200000) as base:
         yield base, log
-        proc.terminate()
-        proc.wait(timeout=10)
 
 
 def call(base, path, body=None, key=KEY, **kw):
@@ -103,12 +112,7 @@ def test_health_ready_metrics_and_openapi(server):
     assert "/v1/classify" in spec["paths"] and "暖气不热" in httpx.get(f"{base}/openapi.json").text
 
 
-def test_rate_limit_gives_429():
-    from fastapi.testclient import TestClient
-
-    from service import create_app
-    from service.settings import Settings
-
-    client = TestClient(create_app(Settings(api_keys="rl-key", rate_limit_per_minute=2)))
-    codes = [client.post("/v1/classify", json={"texts": ["暖气不热"]}, headers={"Authorization": "Bearer rl-key"}).status_code for _ in range(3)]
+def test_rate_limit_gives_429(tmp_path):
+    with running_server(tmp_path / "rl.log", api_keys="rl-key", rate_limit_per_minute=2) as base:
+        codes = [call(base, "/v1/classify", {"texts": ["暖气不热"]}, key="rl-key").status_code for _ in range(3)]
     assert codes == [200, 200, 429]
