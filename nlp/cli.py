@@ -61,7 +61,7 @@ def score(
     user_column: Annotated[Optional[str], typer.Option(help="Column identifying the person (masked like the text). Example: --user-column 留言用户", show_default=False)] = None,
     sheet: Annotated[Optional[str], typer.Option(help="Worksheet of an .xlsx file. Default: the first sheet with data. Example: --sheet 2024Q3", show_default=False)] = None,
     encoding: Annotated[Optional[str], typer.Option(help="Text encoding of a .csv/.txt/.jsonl file. Default: detected (UTF-8, UTF-8 with BOM, GBK/GB18030, Big5). Example: --encoding gbk", show_default=False)] = None,
-    format: Annotated[list[str], typer.Option("--format", "-f", help="Extra output format; opinions.csv and opinions.xlsx are always written. Example: --format parquet")] = [],
+    format: Annotated[Optional[list[str]], typer.Option("--format", "-f", help="Extra output format; opinions.csv and opinions.xlsx are always written. Example: --format parquet", show_default=False)] = None,
     keep_pii: Annotated[bool, typer.Option("--keep-pii", help="Do NOT mask phones, ID numbers, e-mail, bank cards and names in the outputs.")] = False,
     taxonomy: Annotated[Optional[Path], typer.Option(help="Your own taxonomy YAML (see corpora/taxonomy.yaml). Example: --taxonomy my_taxonomy.yaml", show_default=False)] = None,
     tokenizer: Annotated[str, typer.Option(help="Segmenter: jieba, jieba:/path/userdict.txt or hanlp:/path/to/local/model.")] = "jieba",
@@ -108,7 +108,7 @@ def score(
         from .summarize import LLMRewriter
 
         drafter = LLMRewriter(llm_url, llm_model, api_key=os.environ.get("MINYI_LLM_API_KEY"))
-    _run(input, out, config, columns, sheet=sheet, encoding=encoding, formats=["csv", "xlsx", *format], quiet=quiet, state=state, drafter=drafter)
+    _run(input, out, config, columns, sheet=sheet, encoding=encoding, formats=["csv", "xlsx", *(format or [])], quiet=quiet, state=state, drafter=drafter)
 
 @app.command()
 def train(

@@ -1,6 +1,6 @@
 import pandas as pd
 
-from nlp import InputTable, Pipeline
+from nlp import InputTable
 from nlp.summarize import ClusterFacts, ClusterScorer
 
 
