@@ -12,13 +12,18 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
-import socket
-import subprocess
 import sys
 import time
+from pathlib import Path
 
 import httpx
 import numpy as np
+
+# Run as a script, this file's folder comes first on the path and this file would shadow the
+# `service` package it measures.
+sys.path = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent]
+
+from service.devserver import running_server  # noqa: E402
 
 TEXTS = ["暖气不热，屋里才十五度", "医保报销要跑好几趟", "村里那条路坑坑洼洼好几年了", "小区门口垃圾堆了好几天没人清运"]
 
@@ -47,22 +52,7 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=20)
     parser.add_argument("--seconds", type=float, default=30)
     args = parser.parse_args()
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    env = {**os.environ, "MINYI_API_KEYS": "bench-key", "MINYI_RATE_LIMIT_PER_MINUTE": "100000000"}
-    server = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "--factory", "service.main:create_app", "--host", "127.0.0.1", "--port", str(port), "--no-access-log"],
-        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )  # fmt: skip
-    base = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(300):
-            try:
-                if httpx.get(f"{base}/readyz", timeout=5).status_code == 200:
-                    break
-            except httpx.TransportError:
-                time.sleep(0.1)
+    with running_server(access_log=False, wait="/readyz", api_keys="bench-key", rate_limit_per_minute=100_000_000) as base:
         print(f"{args.clients} concurrent clients, {args.seconds:.0f} s each, one uvicorn worker, {os.cpu_count()} cores")
         print()
         print("| request | requests | req/s | p50 ms | p95 ms | p99 ms | errors |")
@@ -72,9 +62,6 @@ def main() -> None:
             ms = np.array(latencies) * 1000
             p50, p95, p99 = np.percentile(ms, [50, 95, 99])
             print(f"| {name} | {count} | {count / args.seconds:.0f} | {p50:.1f} | {p95:.1f} | {p99:.1f} | {errors} |")
-    finally:
-        server.terminate()
-        server.wait(timeout=10)
 
 
 if __name__ == "__main__":

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from importlib import resources
 from pathlib import Path
 
-__all__ = ["corpus_path"]
+import yaml
+
+from .errors import ConfigError
+
+__all__ = ["corpus_path", "load_yaml"]
 
 
 def corpus_path(name: str) -> Path:
@@ -21,3 +26,26 @@ def corpus_path(name: str) -> Path:
     if not path.is_file():
         raise FileNotFoundError(f"corpora/{name} is missing from this installation of Minyi")
     return path
+
+
+def load_yaml(path: str | Path | None, default: str, what: str, required: Iterable[str] = ()) -> dict:
+    """Read a YAML mapping: ``path``, or ``corpora/<default>`` when ``None``.
+
+    Args:
+        what: What the file is, for error messages ("the scoring config").
+        required: Keys the mapping must have.
+
+    Raises:
+        ConfigError: The file cannot be read, is not a mapping, or lacks a required key.
+    """
+    path = Path(path) if path else corpus_path(default)
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError) as e:
+        raise ConfigError(f"cannot read {what} {path}: {e}") from e
+    if not isinstance(data, dict):
+        raise ConfigError(f"{what} {path} must be a mapping")
+    for key in required:
+        if key not in data:
+            raise ConfigError(f"{what} {path} lacks {key!r}")
+    return data

@@ -15,10 +15,9 @@ from pathlib import Path
 from typing import Protocol
 
 import pandas as pd
-import yaml
 
 from ..errors import ConfigError
-from ..resources import corpus_path
+from ..resources import load_yaml
 from .sentences import core_text, key_sentences, split_sentences
 
 __all__ = ["Cited", "Draft", "Drafter", "ExtractiveDrafter", "select_clusters", "SECTIONS"]
@@ -105,15 +104,8 @@ class ExtractiveDrafter:
 
     @staticmethod
     def load_templates(path: str | Path | None = None) -> dict:
-        """Read a suggestion-template YAML file."""
-        path = Path(path) if path else corpus_path("suggestion_templates.yaml")
-        try:
-            data = yaml.safe_load(path.read_text(encoding="utf-8"))
-        except (OSError, yaml.YAMLError) as e:
-            raise ConfigError(f"cannot read the suggestion templates {path}: {e}") from e
-        if not isinstance(data, dict) or "default" not in data:
-            raise ConfigError(f"suggestion templates {path} need a 'default' entry")
-        return data
+        """Read a suggestion-template YAML file (the project's when ``None``)."""
+        return load_yaml(path, "suggestion_templates.yaml", "the suggestion templates", ("default",))
 
     def _template(self, level1: str, level2: str) -> dict:
         classes = self.templates.get("classes") or {}

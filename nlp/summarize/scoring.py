@@ -11,10 +11,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
-import yaml
 
-from ..errors import ConfigError
-from ..resources import corpus_path
+from ..resources import load_yaml
 
 __all__ = ["ClusterFacts", "ClusterScorer"]
 
@@ -49,16 +47,8 @@ class ClusterScorer:
 
     @staticmethod
     def load_config(path: str | Path | None = None) -> dict:
-        """Read a scoring YAML file."""
-        path = Path(path) if path else corpus_path("scoring.yaml")
-        try:
-            data = yaml.safe_load(path.read_text(encoding="utf-8"))
-        except (OSError, yaml.YAMLError) as e:
-            raise ConfigError(f"cannot read the scoring config {path}: {e}") from e
-        for key in ("heat_weights", "urgency", "breadth", "importance"):
-            if key not in (data or {}):
-                raise ConfigError(f"scoring config {path} lacks {key!r}")
-        return data
+        """Read a scoring YAML file (the project's ``corpora/scoring.yaml`` when ``None``)."""
+        return load_yaml(path, "scoring.yaml", "the scoring config", ("heat_weights", "urgency", "breadth", "importance"))
 
     def score(self, facts: ClusterFacts, now: pd.Timestamp | None = None) -> dict[str, float | str]:
         """Scores and explanations of one cluster; ``now`` is the end of the period (latest time)."""

@@ -1,51 +1,14 @@
 """The HTTP API over a real uvicorn server on a free loopback port."""
 
-import os
-import socket
-import subprocess
-import sys
-import time
-from contextlib import contextmanager
-
 import pytest
 
 httpx = pytest.importorskip("httpx")
 pytest.importorskip("fastapi")
 pytest.importorskip("uvicorn")
 
+from service.devserver import running_server  # noqa: E402  (after the skips above)
+
 KEY = "test-key-1"
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@contextmanager
-def running_server(log, **settings):
-    """A uvicorn process serving the app with ``MINYI_*`` settings; yields its base URL."""
-    port = _free_port()
-    env = {**os.environ, **{f"MINYI_{k.upper()}": str(v) for k, v in settings.items()}}
-    with open(log, "w") as out:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "uvicorn", "--factory", "service.main:create_app", "--host", "127.0.0.1", "--port", str(port)],
-            env=env, stdout=out, stderr=subprocess.STDOUT,
-        )  # fmt: skip
-        base = f"http://127.0.0.1:{port}"
-        try:
-            for _ in range(200):
-                try:
-                    if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
-                        break
-                except httpx.TransportError:
-                    time.sleep(0.1)
-            else:
-                pytest.fail(f"server did not start: {log.read_text()}")
-            yield base
-        finally:
-            proc.terminate()
-            proc.wait(timeout=10)
 
 
 @pytest.fixture(scope="module")
