@@ -72,8 +72,9 @@ def write_docx(draft: Draft, path: str | Path) -> None:
             continue
         if not lines:
             doc.add_paragraph("（无）")
-        for line in lines:
-            doc.add_paragraph(line, style=None if isinstance(value, str) else "List Number")
+        # Numbers are written out: Word's list numbering would run on from section to section.
+        for i, line in enumerate(lines, 1):
+            doc.add_paragraph(line if isinstance(value, str) else f"{i}. {line}")
     doc.save(str(path))
 
 

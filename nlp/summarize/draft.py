@@ -18,6 +18,7 @@ import pandas as pd
 
 from ..errors import ConfigError
 from ..resources import load_yaml
+from ..classify.taxonomy import ABSTAIN
 from .sentences import core_text, key_sentences, split_sentences
 
 __all__ = ["Cited", "Draft", "Drafter", "ExtractiveDrafter", "select_clusters", "SECTIONS"]
@@ -120,13 +121,18 @@ class ExtractiveDrafter:
         place = places[0] if places else ""
         title = f"关于{'解决' if place else ''}{place}{template['matter']}的建议"
         if template is self.templates["default"]:
-            words = "".join(str(cluster.get("keywords", "")).split()[:2])
-            title = f"关于{place}{words}问题的建议" if words else title
+            # No template for this class: name the matter by its class, which reads formally.
+            topic = cluster.get("level2") or cluster.get("level1") or ""
+            title = f"关于{'解决' if place else ''}{place}{topic}问题的建议" if topic and topic != ABSTAIN else title
 
         problem_sentences, demand_sentences = [], []
         for source, text in zip(ids, members["text"]):
             for position, sentence in enumerate(split_sentences(core_text(str(text)))):
-                (demand_sentences if _DEMAND.search(sentence) else problem_sentences).append((sentence, source, position))
+                problem, demand = _split_demand(sentence)
+                if problem:
+                    problem_sentences.append((problem, source, position))
+                if demand:
+                    demand_sentences.append((demand, source, position))
         problems = _merge(problem_sentences) or _merge(demand_sentences)
         chosen = key_sentences([c.text for c, _ in problems], self.problems, positions=[p for _, p in problems]) if problems else []
         problem_items = [problems[i][0] for i in sorted(chosen)]
@@ -165,6 +171,18 @@ class ExtractiveDrafter:
             sources=ids,
             scores=scores,
         )
+
+
+def _split_demand(sentence: str) -> tuple[str, str]:
+    """``(problem, demand)`` parts of a sentence: "路面全是坑，希望尽快修" → ("路面全是坑", "希望尽快修")."""
+    cue = _DEMAND.search(sentence)
+    if not cue:
+        return sentence, ""
+    cut = max(sentence.rfind(mark, 0, cue.start()) for mark in "，,；;")
+    if cut <= 0:
+        return "", sentence
+    problem = sentence[:cut].strip("，,；; ")
+    return (problem if len(problem) >= 4 else ""), sentence[cut + 1 :].strip()
 
 
 def _trend(weekly: str) -> str:

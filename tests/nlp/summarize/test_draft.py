@@ -38,6 +38,9 @@ def test_draft_cites_sources_of_the_cluster_and_leaks_nothing(result):
     cited = draft.sections["存在问题"] + draft.sections["群众诉求"]
     assert cited and all(c.sources and set(c.sources) <= set(members["id"]) for c in cited)
     assert all(c.text.count("“") == 1 for c in cited)  # residents' words are quoted
+    problems = {c.text.split("“")[1] for c in draft.sections["存在问题"]}
+    demands = {c.text.split("“")[1] for c in draft.sections["群众诉求"]}
+    assert not problems & demands and any("希望尽快修一修" in d for d in demands)
     assert "3条" in draft.sections["基本情况"] and "接待日" in draft.sections["基本情况"]
     assert "2024-07-01至2024-09-01" in draft.sections["基本情况"]
     assert draft.sections["承办单位"] == "交通运输局" and draft.sources == ["a1", "a2", "a3"]
@@ -64,6 +67,9 @@ def test_write_drafts_writes_markdown_docx_and_jsonl(result, tmp_path):
     doc = Document(str(tmp_path / "drafts" / f"{cid}.docx"))
     headings = [p.text for p in doc.paragraphs if p.style.name.startswith("Heading")]
     assert headings[:4] == ["基本情况", "存在问题", "群众诉求", "建议"]
+    texts = [p.text for p in doc.paragraphs]
+    first_suggestion = texts[texts.index("建议") + 1]
+    assert first_suggestion.startswith("1. ")  # numbering restarts in each section
     line = json.loads(written["drafts_jsonl"].read_text(encoding="utf-8").splitlines()[0])
     assert set(line) >= {"cluster", "title", "sections", "sources", "scores"} and line["cluster"] == cid
 
