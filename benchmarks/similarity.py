@@ -23,7 +23,7 @@ from sklearn.metrics import roc_auc_score
 
 from nlp.dedupe.encoders import E5Encoder, TfidfEncoder, USEEncoder
 from nlp.dedupe.synonyms import Synonyms
-from nlp.resources import corpus_path
+from nlp.resources import read_fragments
 
 PAIRS = Path(__file__).resolve().parents[2] / "shared" / "data" / "zh_sim_pairs"
 
@@ -46,11 +46,7 @@ def load(name: str, limit: int, rng: random.Random) -> tuple[list[str], list[str
 
 
 def fragments() -> tuple[list[str], list[str], list[float]]:
-    items = []
-    for line in corpus_path("fragments.txt").read_text(encoding="utf-8").splitlines():
-        if line.strip() and not line.startswith("#"):
-            topic, text = line.split("\t", 1)
-            items.append((topic, text.replace("{place}", "")))
+    items = read_fragments()
     a, b, y = [], [], []
     for (t1, x1), (t2, x2) in combinations(items, 2):
         a.append(x1)

@@ -25,12 +25,12 @@ from .clusters import specific_places, summarize_clusters
 from .dedupe import dedupe_key, exact_duplicates
 from .dedupe.encoders import make_encoder
 from .dedupe.minhash import near_duplicates
-from .dedupe.semantic import cluster_vectors
+from .dedupe.semantic import cluster_vectors, compatible
 from .errors import ConfigError
 from .io.columns import Columns, resolve_columns
 from .normalize import Normalizer, binary_share
 from .pii import PiiMasker
-from .resources import corpus_path
+from .resources import read_fragments
 from .segment import make_tokenizer
 from .summarize import ClusterScorer
 from .summarize.draft import Draft, Drafter, ExtractiveDrafter, select_clusters
@@ -202,6 +202,8 @@ class Pipeline:
 
         raw = _column(frame, columns.text, n)
         titles_raw = _column(frame, columns.title, n)
+        times_raw = _column(frame, columns.time, n)
+        parsed_times = _parse_times(times_raw)
         status = ["ok"] * n
         error = [""] * n
         note = [""] * n
@@ -261,13 +263,14 @@ class Pipeline:
             report("mask", len(ok), len(ok))
         timings["mask"] = time.perf_counter() - start
 
+        # Title and text together: what is segmented and encoded (one entry per row in `ok`).
+        joined = [f"{titles[i]}。{text[i]}" if titles[i] else text[i] for i in ok]
+
         # segment
         start = time.perf_counter()
         tokens: dict[int, list[str]] = {}
         for lo, hi in _chunks(len(ok), cfg.chunk_size):
-            idx = ok[lo:hi]
-            joined = [f"{titles[i]}。{text[i]}" if titles[i] else text[i] for i in idx]
-            for i, words in zip(idx, self.tokenizer.tokenize_many(joined)):
+            for i, words in zip(ok[lo:hi], self.tokenizer.tokenize_many(joined[lo:hi])):
                 tokens[i] = words
             report("segment", hi, len(ok))
         timings["segment"] = time.perf_counter() - start
@@ -294,7 +297,6 @@ class Pipeline:
         vectors: dict[int, np.ndarray] = {}
         cluster = [""] * n
         if ok:
-            joined = [f"{titles[i]}。{text[i]}" if titles[i] else text[i] for i in ok]
             # Greetings, closings and contact details say nothing about the matter.
             raw_vectors = self.encoder.encode([(core_text(t) or t)[: cfg.encode_chars] for t in joined])
             position = {row: k for k, row in enumerate(ok)}
@@ -306,7 +308,7 @@ class Pipeline:
                 for k, i in enumerate(ok)
             ]
             keys = [dedupe_key(unmasked[i]) for i in ok]
-            period = _period(_column(frame, columns.time, n))
+            period = _period(parsed_times)
             ids, centred = self._cluster(raw_vectors, keys, where, groups, period, [given_place[i].strip() for i in ok])
             for k, i in enumerate(ok):
                 cluster[i] = ids[k]
@@ -314,7 +316,8 @@ class Pipeline:
         report("cluster", n, n)
         timings["cluster"] = time.perf_counter() - start
 
-        opinions = self._annotate(frame, columns, n, status, error, note, raw, text, titles, places, predictions, duplicate_of, near_of, cluster)
+        times = [v if pd.isna(p) else p.strftime("%Y-%m-%d %H:%M:%S") for v, p in zip(times_raw, parsed_times)]
+        opinions = self._annotate(frame, columns, n, status, error, note, raw, text, titles, times, places, predictions, duplicate_of, near_of, cluster)
         start = time.perf_counter()
         likes = [_number(v) for v in _column(frame, columns.likes, n)] if columns.likes else None
         clusters = summarize_clusters(opinions, tokens, vectors, self.scorer, likes)
@@ -341,16 +344,21 @@ class Pipeline:
         tokens = self.tokenizer.tokenize_many(clean)
         out = []
         for p in self.classifier.predict(clean, tokens):
-            department = self.taxonomy.department(p.level1, p.level2) if p.level1 not in ("", ABSTAIN) else ""
             out.append({
                 "level1": p.level1,
                 "level2": p.level2,
                 "confidence": round(float(p.confidence), 4),
                 "alternatives": [{"label": label, "probability": float(prob)} for label, prob in p.alternatives],
-                "department": department,
+                "department": self._department(p),
                 "keywords": list(p.keywords),
             })  # fmt: skip
         return out
+
+    def _department(self, prediction: Prediction) -> str:
+        """Responsible body of a predicted class; none for unclassified or abstained rows."""
+        if prediction.level1 in ("", ABSTAIN):
+            return ""
+        return self.taxonomy.department(prediction.level1, prediction.level2)
 
     def draft(self, opinions: pd.DataFrame, clusters: pd.DataFrame, selection: str | None = None) -> list[Draft]:
         """Draft suggestions for the clusters picked by ``selection`` (``config.drafts`` when ``None``)."""
@@ -364,9 +372,7 @@ class Pipeline:
 
     def _reference_mean(self) -> np.ndarray:
         if self._reference is None:
-            lines = corpus_path("fragments.txt").read_text(encoding="utf-8").splitlines()
-            texts = [line.split("\t", 1)[1].replace("{place}", "") for line in lines if "\t" in line and not line.startswith("#")]
-            self._reference = self.encoder.encode(texts).mean(axis=0)
+            self._reference = self.encoder.encode([text for _, text in read_fragments()]).mean(axis=0)
         return self._reference
 
     def _cluster(self, raw_vectors, keys, where, groups, period, anchors) -> tuple[list[str], np.ndarray]:
@@ -383,6 +389,7 @@ class Pipeline:
         centred = raw_vectors - mean
         centred /= np.maximum(np.linalg.norm(centred, axis=1, keepdims=True), 1e-12)
         ids: list[str | None] = [None] * len(keys)
+        known: dict[str, str] = {}
         if store is not None:
             known = store.known(keys)
             ids = [known.get(key) for key in keys]
@@ -394,7 +401,7 @@ class Pipeline:
                     for j in np.argsort(-row, kind="stable")[:5]:
                         if row[j] < cfg.cluster_threshold:
                             break
-                        if not (where[k] and stored_places[j] and not (where[k] & stored_places[j])):
+                        if compatible(where[k], stored_places[j]):
                             ids[k] = stored_ids[j]
                             break
         # Members of a duplicate group follow whichever member already has a cluster.
@@ -417,7 +424,6 @@ class Pipeline:
                 ids[k] = f"C{period}-{numbers[int(labels[pos])]:04d}"
             new = len(numbers)
         if store is not None:
-            known = store.known(keys)
             for k, key in enumerate(keys):
                 if key not in known:
                     store.add(ids[k], *_id_parts(ids[k]), key, centred[k], where[k])
@@ -425,7 +431,7 @@ class Pipeline:
             store.record_run(self.config.encoder, len(keys), new, self.config.to_dict())
         return ids, centred
 
-    def _annotate(self, frame, columns, n, status, error, note, raw, text, titles, places, predictions, duplicate_of, near_of, cluster):
+    def _annotate(self, frame, columns, n, status, error, note, raw, text, titles, times, places, predictions, duplicate_of, near_of, cluster):
         """Write the stages' results onto one DataFrame (the pure stages know nothing of it)."""
         blank = Prediction("")
         preds = [predictions.get(i, blank) for i in range(n)]
@@ -441,14 +447,14 @@ class Pipeline:
                 "level1": [p.level1 for p in preds],
                 "level2": [p.level2 for p in preds],
                 "confidence": [round(p.confidence, 4) if p.level1 else None for p in preds],
-                "department": [self.taxonomy.department(p.level1, p.level2) if p.level1 not in ("", ABSTAIN) else "" for p in preds],
+                "department": [self._department(p) for p in preds],
                 "keywords": [" ".join(p.keywords) for p in preds],
                 "duplicate_of": pd.array(duplicate_of, dtype="Int64"),
                 "near_duplicate_of": pd.array(near_of, dtype="Int64"),
                 "cluster": cluster,
                 "places": [" ".join(_merge([given_place[i]] if given_place[i] else [], places[i])) for i in range(n)],
                 "title": titles,
-                "time": _times(_column(frame, columns.time, n)),
+                "time": times,
                 "source": _column(frame, columns.source, n),
                 "place": given_place,
                 "user": _column(frame, columns.user, n),
@@ -523,21 +529,19 @@ def _number(value: str) -> float:
         return 0.0
 
 
-def _period(values: list[str]) -> str:
+def _parse_times(values: list[str]) -> pd.Series:
+    """Times as timestamps (NaT where a value is not a time)."""
+    return pd.to_datetime(pd.Series(values, dtype=object), errors="coerce", format="mixed")
+
+
+def _period(parsed: pd.Series) -> str:
     """``2024Q3``: the quarter of the latest time in the input, else of today."""
-    parsed = pd.to_datetime(pd.Series(values, dtype=object), errors="coerce", format="mixed")
     latest = parsed.max() if parsed.notna().any() else pd.Timestamp.now()
     return f"{latest.year}Q{latest.quarter}"
 
 
 def _merge(first: Sequence[str], second: Sequence[str]) -> list[str]:
     return list(dict.fromkeys([*first, *second]))
-
-
-def _times(values: list[str]) -> list[str]:
-    """ISO ``YYYY-MM-DD HH:MM:SS`` where a value parses as a time; the value as given otherwise."""
-    parsed = pd.to_datetime(pd.Series(values, dtype=object), errors="coerce", format="mixed")
-    return [v if pd.isna(p) else p.strftime("%Y-%m-%d %H:%M:%S") for v, p in zip(values, parsed)]
 
 
 def _mask_column(values, masker: PiiMasker | None) -> list[str]:

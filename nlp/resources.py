@@ -10,7 +10,7 @@ import yaml
 
 from .errors import ConfigError
 
-__all__ = ["corpus_path", "load_yaml"]
+__all__ = ["corpus_path", "load_yaml", "read_fragments"]
 
 
 def corpus_path(name: str) -> Path:
@@ -49,3 +49,13 @@ def load_yaml(path: str | Path | None, default: str, what: str, required: Iterab
         if key not in data:
             raise ConfigError(f"{what} {path} lacks {key!r}")
     return data
+
+
+def read_fragments() -> list[tuple[str, str]]:
+    """``(topic, text)`` of each fragment in ``corpora/fragments.txt``, with ``{place}`` left out."""
+    out = []
+    for line in corpus_path("fragments.txt").read_text(encoding="utf-8").splitlines():
+        if "\t" in line and not line.startswith("#"):
+            topic, text = line.split("\t", 1)
+            out.append((topic, text.replace("{place}", "")))
+    return out

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-__all__ = ["top_neighbours", "cluster_vectors"]
+__all__ = ["top_neighbours", "cluster_vectors", "compatible"]
 
 
 EXACT_LIMIT = 20_000
@@ -73,6 +73,12 @@ def _faiss_neighbours(vectors: np.ndarray, k: int, probe: int = 32, seed: int = 
         out_index[i, : len(row)], out_sims[i, : len(row)] = row, row_sims
         out_index[i, len(row) :], out_sims[i, len(row) :] = i, -np.inf  # fewer than k found
     return out_index, out_sims
+
+
+def compatible(a: set[str], b: set[str]) -> bool:
+    """Whether two opinions or clusters may be about one issue, judging by what they name: not
+    when both name places, organisations or lines and none of them in common."""
+    return not (a and b and not (a & b))
 
 
 def cluster_vectors(
@@ -136,7 +142,7 @@ def cluster_vectors(
         a, b = root(i), root(j)
         if a == b:
             continue
-        if where[a] and where[b] and not (where[a] & where[b]):
+        if not compatible(where[a], where[b]):
             continue
         need = floor if anchored[a] & anchored[b] else threshold
         ca, cb = total[a], total[b]
