@@ -7,10 +7,12 @@ the service and notebooks are thin shells over it.
 
 from __future__ import annotations
 
+import hashlib
 import re
 import time
 from collections import Counter
 from collections.abc import Callable, Sequence
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -19,9 +21,15 @@ import numpy as np
 import pandas as pd
 
 from . import __version__
-from .classify import ABSTAIN, LexiconClassifier, Prediction, Taxonomy, TrainedClassifier
-from .config import PipelineConfig
+from .classify import (
+    ABSTAIN,
+    LexiconClassifier,
+    Prediction,
+    Taxonomy,
+    TrainedClassifier,
+)
 from .clusters import specific_places, summarize_clusters
+from .config import PipelineConfig
 from .dedupe import dedupe_key, exact_duplicates
 from .dedupe.encoders import make_encoder
 from .dedupe.minhash import near_duplicates
@@ -39,9 +47,9 @@ from .summarize.sentences import core_text
 if TYPE_CHECKING:
     from .classify import Classifier
     from .dedupe.encoders import Encoder
-    from .store import ClusterStore
     from .io.readers import InputTable
     from .segment import Tokenizer
+    from .store import ClusterStore
 
 __all__ = ["Pipeline", "RunResult", "OUTPUT_COLUMNS", "STAGES"]
 
@@ -182,6 +190,7 @@ class Pipeline:
         columns: Columns | None = None,
         *,
         progress: Progress | None = None,
+        keys: Sequence[str] | None = None,
     ) -> RunResult:
         """Score every row of ``table``.
 
@@ -189,6 +198,8 @@ class Pipeline:
             table: The input rows.
             columns: Which column plays which role; guessed from the names when ``None``.
             progress: Optional callback for progress bars.
+            keys: With a store: the key each row is stored under (an opinion already stored under
+                its key is not stored twice); a hash of id, time and text when ``None``.
 
         Raises:
             InputError: No text column can be found.
@@ -292,36 +303,40 @@ class Pipeline:
         report("dedupe", n, n)
         timings["dedupe"] = time.perf_counter() - start
 
-        # same-issue clusters
-        start = time.perf_counter()
-        vectors: dict[int, np.ndarray] = {}
-        cluster = [""] * n
-        if ok:
-            # Greetings, closings and contact details say nothing about the matter.
-            raw_vectors = self.encoder.encode([(core_text(t) or t)[: cfg.encode_chars] for t in joined])
-            position = {row: k for k, row in enumerate(ok)}
-            groups = [position.get(near_of[i]) if near_of[i] is not None else None for i in ok]
-            given_place = _column(frame, columns.place, n)
-            # What an opinion is about, beyond its words: places, organisations, bus or metro lines.
-            where = [
-                specific_places(" ".join([given_place[i], *places[i]])) | set(orgs[i]) | set(_ROUTE.findall(joined[k]))
-                for k, i in enumerate(ok)
-            ]
-            keys = [dedupe_key(unmasked[i]) for i in ok]
-            period = _period(parsed_times)
-            ids, centred = self._cluster(raw_vectors, keys, where, groups, period, [given_place[i].strip() for i in ok])
-            for k, i in enumerate(ok):
-                cluster[i] = ids[k]
-                vectors[i] = centred[k]
-        report("cluster", n, n)
-        timings["cluster"] = time.perf_counter() - start
+        # same-issue clusters (one store transaction: assignments and stored rows land together)
+        with self.store.transaction() if self.store is not None else nullcontext():
+            start = time.perf_counter()
+            vectors: dict[int, np.ndarray] = {}
+            cluster = [""] * n
+            earlier: set[str] = set()
+            if ok:
+                # Greetings, closings and contact details say nothing about the matter.
+                raw_vectors = self.encoder.encode([(core_text(t) or t)[: cfg.encode_chars] for t in joined])
+                position = {row: k for k, row in enumerate(ok)}
+                groups = [position.get(near_of[i]) if near_of[i] is not None else None for i in ok]
+                given_place = _column(frame, columns.place, n)
+                # What an opinion is about, beyond its words: places, organisations, bus or metro lines.
+                where = [
+                    specific_places(" ".join([given_place[i], *places[i]])) | set(orgs[i]) | set(_ROUTE.findall(joined[k]))
+                    for k, i in enumerate(ok)
+                ]
+                text_keys = [dedupe_key(unmasked[i]) for i in ok]
+                period = _period(parsed_times)
+                ids, centred, earlier = self._cluster(raw_vectors, text_keys, where, groups, period, [given_place[i].strip() for i in ok])
+                for k, i in enumerate(ok):
+                    cluster[i] = ids[k]
+                    vectors[i] = centred[k]
+            report("cluster", n, n)
+            timings["cluster"] = time.perf_counter() - start
 
-        times = [v if pd.isna(p) else p.strftime("%Y-%m-%d %H:%M:%S") for v, p in zip(times_raw, parsed_times)]
-        opinions = self._annotate(frame, columns, n, status, error, note, raw, text, titles, times, places, predictions, duplicate_of, near_of, cluster)
-        start = time.perf_counter()
-        likes = [_number(v) for v in _column(frame, columns.likes, n)] if columns.likes else None
-        clusters = summarize_clusters(opinions, tokens, vectors, self.scorer, likes)
-        timings["cluster"] += time.perf_counter() - start
+            times = [v if pd.isna(p) else p.strftime("%Y-%m-%d %H:%M:%S") for v, p in zip(times_raw, parsed_times)]
+            opinions = self._annotate(frame, columns, n, status, error, note, raw, text, titles, times, places, predictions, duplicate_of, near_of, cluster)
+            start = time.perf_counter()
+            likes = [_number(v) for v in _column(frame, columns.likes, n)] if columns.likes else None
+            clusters = summarize_clusters(opinions, tokens, vectors, self.scorer, likes)
+            if self.store is not None and ok:
+                self._store_rows(opinions, ok, vectors, clusters, earlier, keys, unmasked, columns)
+            timings["cluster"] += time.perf_counter() - start
         start = time.perf_counter()
         drafts = self.draft(opinions, clusters)
         timings["draft"] = time.perf_counter() - start
@@ -354,6 +369,24 @@ class Pipeline:
             })  # fmt: skip
         return out
 
+    def _store_rows(self, opinions, ok, vectors, clusters, earlier, keys, unmasked, columns) -> None:
+        """Store the scored rows and describe their clusters; a cluster that also holds
+        opinions of earlier runs is described again from all of its stored opinions."""
+        store = self.store
+        rows = opinions.iloc[ok]
+        if keys is None:
+            keys = [_row_key(r["id"] if columns.id else "", r["time"], unmasked[i]) for i, r in zip(ok, rows.to_dict("records"))]
+        else:
+            keys = [keys[i] for i in ok]
+        external = rows["id"].tolist() if columns.id else None
+        store.save_opinions(rows, keys, [vectors.get(i) for i in ok], external)
+        fresh = clusters[~clusters["cluster"].isin(earlier)]
+        store.describe(fresh)
+        if earlier:
+            members, member_vectors = store.members(sorted(earlier))
+            tokens = dict(enumerate(self.tokenizer.tokenize_many([f"{t}。{x}" if t else x for t, x in zip(members["title"], members["text"])])))
+            store.describe(summarize_clusters(members, tokens, member_vectors, self.scorer))
+
     def _department(self, prediction: Prediction) -> str:
         """Responsible body of a predicted class; none for unclassified or abstained rows."""
         if prediction.level1 in ("", ABSTAIN):
@@ -375,8 +408,9 @@ class Pipeline:
             self._reference = self.encoder.encode([text for _, text in read_fragments()]).mean(axis=0)
         return self._reference
 
-    def _cluster(self, raw_vectors, keys, where, groups, period, anchors) -> tuple[list[str], np.ndarray]:
-        """Cluster ids for the scored rows, carried over from the state store where there is one."""
+    def _cluster(self, raw_vectors, keys, where, groups, period, anchors) -> tuple[list[str], np.ndarray, set[str]]:
+        """Cluster ids for the scored rows, carried over from the state store where there is one;
+        also the stored clusters that the rows joined."""
         cfg, store = self.config, self.store
         # Opinions share a common direction ("a complaint to the government"); removing it keeps
         # big clusters from looking like everything. A state fixes it at its first run.
@@ -394,6 +428,7 @@ class Pipeline:
             known = store.known(keys)
             ids = [known.get(key) for key in keys]
             stored_ids, centroids, stored_places = store.clusters()
+            stored = set(stored_ids)
             todo = [k for k, c in enumerate(ids) if c is None]
             if todo and stored_ids:
                 sims = centred[todo] @ centroids.T
@@ -423,13 +458,16 @@ class Pipeline:
                 numbers.setdefault(int(labels[pos]), first + len(numbers))
                 ids[k] = f"C{period}-{numbers[int(labels[pos])]:04d}"
             new = len(numbers)
+        earlier: set[str] = set()
         if store is not None:
+            fresh: dict[str, tuple] = {}
             for k, key in enumerate(keys):
-                if key not in known:
-                    store.add(ids[k], *_id_parts(ids[k]), key, centred[k], where[k])
-                    known[key] = ids[k]
+                if key not in known and key not in fresh:
+                    fresh[key] = (ids[k], key, centred[k], where[k])
+            store.add_many(list(fresh.values()))
             store.record_run(self.config.encoder, len(keys), new, self.config.to_dict())
-        return ids, centred
+            earlier = {c for c in ids if c in stored}
+        return ids, centred, earlier
 
     def _annotate(self, frame, columns, n, status, error, note, raw, text, titles, times, places, predictions, duplicate_of, near_of, cluster):
         """Write the stages' results onto one DataFrame (the pure stages know nothing of it)."""
@@ -516,10 +554,9 @@ def _chunks(n: int, size: int):
         yield lo, min(lo + size, n)
 
 
-def _id_parts(cluster_id: str) -> tuple[str, int]:
-    """``C2024Q3-0017`` → (``2024Q3``, 17)."""
-    period, _, number = cluster_id[1:].rpartition("-")
-    return period, int(number)
+def _row_key(row_id: str, when: str, text: str) -> str:
+    """The key of an opinion in the store: its id, time and text."""
+    return "sha1:" + hashlib.sha1(f"{row_id}\x1f{when}\x1f{text}".encode()).hexdigest()
 
 
 def _number(value: str) -> float:

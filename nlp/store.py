@@ -1,90 +1,117 @@
-"""The cluster state that carries ids from one run to the next (a SQLite file).
+"""The cluster state that carries ids from one run to the next, and the opinions behind it.
 
 A first run creates clusters; a later run looks each opinion up by its text (an opinion seen
 before keeps its cluster), then joins new opinions to stored clusters whose centroid is close
 enough, and only then makes new clusters, numbered after the last id of their period. Old ids are
 never renumbered, and running the same input again changes nothing.
+
+The state lives in a database (:mod:`nlp.db`): a SQLite file in a ``--state`` folder, or the
+service's database. Stored opinions are masked as the run masked them.
 """
 
 from __future__ import annotations
 
 import json
-import sqlite3
+import threading
+from collections import defaultdict
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection, Engine
 
+from . import db
 from .errors import ConfigError
 
-__all__ = ["ClusterStore"]
+__all__ = ["ClusterStore", "ClusterFilter"]
 
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS clusters (
-    id TEXT PRIMARY KEY,
-    period TEXT NOT NULL,
-    number INTEGER NOT NULL,
-    centroid BLOB NOT NULL,      -- sum of the members' centred unit vectors, float32
-    size INTEGER NOT NULL,
-    places TEXT NOT NULL,        -- JSON list
-    title TEXT NOT NULL DEFAULT '',
-    created_at TEXT NOT NULL,
-    updated_at TEXT NOT NULL
-);
-CREATE TABLE IF NOT EXISTS members (
-    text_key TEXT PRIMARY KEY,
-    cluster_id TEXT NOT NULL REFERENCES clusters(id),
-    added_at TEXT NOT NULL
-);
-CREATE INDEX IF NOT EXISTS members_cluster ON members(cluster_id);
-CREATE TABLE IF NOT EXISTS runs (
-    id INTEGER PRIMARY KEY AUTOINCREMENT,
-    started_at TEXT NOT NULL,
-    source TEXT NOT NULL,
-    rows INTEGER NOT NULL,
-    new_clusters INTEGER NOT NULL,
-    config TEXT NOT NULL
-);
-"""
-SCHEMA_VERSION = "1"
+_LOCK_ID = 0x6D696E7969  # PostgreSQL advisory lock taken by cluster-assigning transactions
+_BATCH = 500
 
 
 def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
 
 
+class ClusterFilter:
+    """Which stored clusters to list (every field optional)."""
+
+    def __init__(self, *, level1=None, level2=None, place=None, since=None, until=None, min_heat=None, min_size=None, department=None):
+        self.level1, self.level2, self.place, self.department = level1, level2, place, department
+        self.since, self.until, self.min_heat, self.min_size = since, until, min_heat, min_size
+
+    def where(self) -> list:
+        c = db.clusters.c
+        out = []
+        if self.level1:
+            out.append(c.level1 == self.level1)
+        if self.level2:
+            out.append(c.level2 == self.level2)
+        if self.department:
+            out.append(c.department.contains(self.department, autoescape=True))
+        if self.place:
+            out.append(c.places.contains(self.place, autoescape=True))
+        if self.since:
+            out.append(c.last_seen >= str(self.since))
+        if self.until:
+            out.append(sa.and_(c.first_seen != "", c.first_seen <= str(self.until)))
+        if self.min_heat is not None:
+            out.append(c.heat >= self.min_heat)
+        if self.min_size is not None:
+            out.append(c.size >= self.min_size)
+        return out
+
+
 class ClusterStore:
-    """Stored clusters of earlier runs.
+    """Stored clusters and opinions of earlier runs.
 
     Args:
-        path: A folder (the file ``minyi.sqlite`` is created in it) or a ``.sqlite`` file.
+        place: A folder (the file ``minyi.sqlite`` is created in it), a ``.sqlite`` file, a
+            database URL, or an engine from :func:`nlp.db.connect`.
     """
 
-    def __init__(self, path: str | Path):
-        path = Path(path)
-        self.path = path if path.suffix in (".sqlite", ".db") else path / "minyi.sqlite"
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        try:
-            self.db = sqlite3.connect(self.path)
-            self.db.executescript(_SCHEMA)
-        except sqlite3.DatabaseError as e:
-            raise ConfigError(f"{self.path} is not a Minyi state database ({e})") from e
-        version = self._meta("schema_version")
-        if version is None:
-            self._set_meta("schema_version", SCHEMA_VERSION)
-        elif version != SCHEMA_VERSION:
-            raise ConfigError(f"{self.path} has state schema {version}; this Minyi reads {SCHEMA_VERSION}")
+    def __init__(self, place: str | Path | Engine):
+        self.engine = place if isinstance(place, Engine) else db.connect(place)
+        self.path = Path(self.engine.url.database) if self.engine.dialect.name == "sqlite" and self.engine.url.database else None
+        self._local = threading.local()  # the open transaction of each thread
+        self._lock = threading.RLock()
+
+    @property
+    def _conn(self) -> Connection | None:
+        return getattr(self._local, "conn", None)
 
     def close(self) -> None:
-        self.db.close()
+        self.engine.dispose()
 
-    def _meta(self, key: str) -> str | None:
-        row = self.db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
-        return row[0] if row else None
+    @contextmanager
+    def transaction(self) -> Iterator[Connection]:
+        """One write transaction; assignments inside it cannot interleave with another process's."""
+        if self._conn is not None:
+            yield self._conn
+            return
+        with self._lock, self.engine.begin() as conn:
+            if conn.dialect.name == "postgresql":
+                conn.execute(sa.text("SELECT pg_advisory_xact_lock(:id)"), {"id": _LOCK_ID})
+            self._local.conn = conn
+            try:
+                yield conn
+            finally:
+                self._local.conn = None
 
-    def _set_meta(self, key: str, value: str) -> None:
-        self.db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", (key, value))
+    @contextmanager
+    def _use(self) -> Iterator[Connection]:
+        if self._conn is not None:
+            yield self._conn
+        else:
+            with self.engine.begin() as conn:
+                yield conn
+
+    def _meta(self, conn: Connection, key: str) -> str | None:
+        return conn.execute(sa.select(db.meta.c.value).where(db.meta.c.key == key)).scalar()
 
     def space(self, encoder: str, mean: np.ndarray) -> np.ndarray:
         """The centring vector of the vector space, fixed by the first run.
@@ -92,28 +119,30 @@ class ClusterStore:
         Raises:
             ConfigError: The state was built with another encoder.
         """
-        stored = self._meta("encoder")
-        if stored is None:
-            self._set_meta("encoder", encoder)
-            self._set_meta("mean", json.dumps([float(x) for x in mean]))
-            self.db.commit()
-            return mean
-        if stored != encoder:
-            raise ConfigError(f"the state in {self.path} was built with encoder {stored!r}, not {encoder!r}; use the same encoder or a new --state")
-        return np.array(json.loads(self._meta("mean")), dtype=np.float32)
+        with self._use() as conn:
+            stored = self._meta(conn, "encoder")
+            if stored is None:
+                conn.execute(db.meta.insert(), [{"key": "encoder", "value": encoder}, {"key": "mean", "value": json.dumps([float(x) for x in mean])}])
+                return mean
+            if stored != encoder:
+                raise ConfigError(f"the state in {self} was built with encoder {stored!r}, not {encoder!r}; use the same encoder or a new state")
+            return np.array(json.loads(self._meta(conn, "mean")), dtype=np.float32)
 
-    def known(self, keys: list[str]) -> dict[str, str]:
+    def known(self, keys: Sequence[str]) -> dict[str, str]:
         """Text key → cluster id, for the keys seen by an earlier run."""
-        out = {}
-        for start in range(0, len(keys), 500):
-            part = keys[start : start + 500]
-            marks = ",".join("?" * len(part))
-            out.update(self.db.execute(f"SELECT text_key, cluster_id FROM members WHERE text_key IN ({marks})", part).fetchall())
+        out: dict[str, str] = {}
+        m = db.members.c
+        with self._use() as conn:
+            for start in range(0, len(keys), _BATCH):
+                part = list(keys[start : start + _BATCH])
+                out.update((r[0], r[1]) for r in conn.execute(sa.select(m.text_key, m.cluster_id).where(m.text_key.in_(part))))
         return out
 
     def clusters(self) -> tuple[list[str], np.ndarray, list[set[str]]]:
         """Ids, unit-length centroids and places of the stored clusters."""
-        rows = self.db.execute("SELECT id, centroid, places FROM clusters ORDER BY id").fetchall()
+        c = db.clusters.c
+        with self._use() as conn:
+            rows = conn.execute(sa.select(c.id, c.centroid, c.places).order_by(c.id)).all()
         if not rows:
             return [], np.zeros((0, 0), dtype=np.float32), []
         centroids = np.stack([np.frombuffer(r[1], dtype=np.float32) for r in rows])
@@ -121,30 +150,176 @@ class ClusterStore:
         return [r[0] for r in rows], centroids, [set(json.loads(r[2])) for r in rows]
 
     def next_number(self, period: str) -> int:
-        row = self.db.execute("SELECT MAX(number) FROM clusters WHERE period = ?", (period,)).fetchone()
-        return (row[0] or 0) + 1
+        c = db.clusters.c
+        with self._use() as conn:
+            return (conn.execute(sa.select(sa.func.max(c.number)).where(c.period == period)).scalar() or 0) + 1
 
-    def add(self, cluster_id: str, period: str, number: int, key: str, vector: np.ndarray, places: set[str], title: str = "") -> None:
-        """Record that the opinion with text ``key`` belongs to ``cluster_id`` (created if new)."""
+    def add_many(self, assignments: Sequence[tuple[str, str, np.ndarray, set[str]]]) -> None:
+        """Record opinions as members: ``(cluster id, text key, centred vector, places)`` each.
+        Clusters that do not exist yet are created; ids look like ``C2024Q3-0017``."""
+        if not assignments:
+            return
         now = _now()
-        row = self.db.execute("SELECT centroid, size, places FROM clusters WHERE id = ?", (cluster_id,)).fetchone()
-        if row is None:
-            self.db.execute(
-                "INSERT INTO clusters (id, period, number, centroid, size, places, title, created_at, updated_at) VALUES (?, ?, ?, ?, 1, ?, ?, ?, ?)",
-                (cluster_id, period, number, vector.astype(np.float32).tobytes(), json.dumps(sorted(places), ensure_ascii=False), title, now, now),
-            )
-        else:
-            centroid = np.frombuffer(row[0], dtype=np.float32) + vector.astype(np.float32)
-            merged = sorted(set(json.loads(row[2])) | places)
-            self.db.execute(
-                "UPDATE clusters SET centroid = ?, size = ?, places = ?, updated_at = ? WHERE id = ?",
-                (centroid.tobytes(), row[1] + 1, json.dumps(merged, ensure_ascii=False), now, cluster_id),
-            )
-        self.db.execute("INSERT OR IGNORE INTO members (text_key, cluster_id, added_at) VALUES (?, ?, ?)", (key, cluster_id, now))
+        grouped: dict[str, list] = defaultdict(list)
+        for cluster_id, key, vector, places in assignments:
+            grouped[cluster_id].append((key, vector, places))
+        c = db.clusters.c
+        with self._use() as conn:
+            existing = {}
+            ids = list(grouped)
+            for start in range(0, len(ids), _BATCH):
+                part = ids[start : start + _BATCH]
+                existing.update({r[0]: r for r in conn.execute(sa.select(c.id, c.centroid, c.size, c.places).where(c.id.in_(part)))})
+            inserts, updates, links = [], [], []
+            for cluster_id, items in grouped.items():
+                total = np.sum([v.astype(np.float32) for _, v, _ in items], axis=0).astype(np.float32)
+                places = set().union(*(p for _, _, p in items))
+                if cluster_id in existing:
+                    _, centroid, size, old = existing[cluster_id]
+                    updates.append({
+                        "b_id": cluster_id, "centroid": (np.frombuffer(centroid, dtype=np.float32) + total).tobytes(),
+                        "size": size + len(items), "places": json.dumps(sorted(set(json.loads(old)) | places), ensure_ascii=False), "updated_at": now,
+                    })  # fmt: skip
+                else:
+                    period, number = _id_parts(cluster_id)
+                    inserts.append({
+                        "id": cluster_id, "period": period, "number": number, "centroid": total.tobytes(), "size": len(items),
+                        "places": json.dumps(sorted(places), ensure_ascii=False), "title": "", "created_at": now, "updated_at": now,
+                    })  # fmt: skip
+                links.extend({"text_key": key, "cluster_id": cluster_id, "added_at": now} for key, _, _ in items)
+            if inserts:
+                conn.execute(db.clusters.insert(), inserts)
+            if updates:
+                conn.execute(
+                    db.clusters.update().where(c.id == sa.bindparam("b_id")).values(
+                        centroid=sa.bindparam("centroid"), size=sa.bindparam("size"), places=sa.bindparam("places"), updated_at=sa.bindparam("updated_at")
+                    ),
+                    updates,
+                )  # fmt: skip
+            seen = self.known([link["text_key"] for link in links])
+            fresh = [link for link in links if link["text_key"] not in seen]
+            if fresh:
+                conn.execute(db.members.insert(), fresh)
 
     def record_run(self, source: str, rows: int, new_clusters: int, config: dict) -> None:
-        self.db.execute(
-            "INSERT INTO runs (started_at, source, rows, new_clusters, config) VALUES (?, ?, ?, ?, ?)",
-            (_now(), source, rows, new_clusters, json.dumps(config, ensure_ascii=False, default=str)),
+        with self._use() as conn:
+            conn.execute(db.runs.insert().values(
+                started_at=_now(), source=source, rows=rows, new_clusters=new_clusters, config=json.dumps(config, ensure_ascii=False, default=str)
+            ))  # fmt: skip
+
+    # Opinions -------------------------------------------------------------------------------
+
+    def stored_keys(self, keys: Sequence[str]) -> dict[str, dict]:
+        """Opinion key → its stored ``{"cluster", "level1", "level2", "department"}``."""
+        o = db.opinions.c
+        out = {}
+        with self._use() as conn:
+            for start in range(0, len(keys), _BATCH):
+                part = list(keys[start : start + _BATCH])
+                for r in conn.execute(sa.select(o.key, o.cluster_id, o.level1, o.level2, o.department).where(o.key.in_(part))):
+                    out[r.key] = {"cluster": r.cluster_id, "level1": r.level1, "level2": r.level2, "department": r.department}
+        return out
+
+    def save_opinions(self, rows: pd.DataFrame, keys: Sequence[str], vectors: Sequence[np.ndarray | None], external_ids: Sequence[str | None] | None = None) -> int:
+        """Store scored rows (the pipeline's columns) under ``keys``; rows already stored are left
+        as they are. Returns how many were new."""
+        have = self.stored_keys(keys)
+        now = _now()
+        records = []
+        for k, (key, vector) in enumerate(zip(keys, vectors)):
+            if key in have:
+                continue
+            r = rows.iloc[k]
+            have[key] = {}
+            confidence = r.get("confidence")
+            records.append({
+                "key": key, "external_id": external_ids[k] if external_ids else None, "text": r["text"], "title": r["title"],
+                "time": r["time"], "source": r["source"], "place": r["place"], "places": r["places"], "user": r["user"],
+                "level1": r["level1"], "level2": r["level2"], "confidence": None if pd.isna(confidence) else float(confidence),
+                "department": r["department"], "keywords": r["keywords"], "cluster_id": r["cluster"],
+                "vector": None if vector is None else np.asarray(vector, dtype=np.float32).tobytes(), "created_at": now,
+            })  # fmt: skip
+        if records:
+            with self._use() as conn:
+                for start in range(0, len(records), _BATCH):
+                    conn.execute(db.opinions.insert(), records[start : start + _BATCH])
+        return len(records)
+
+    def members(self, cluster_ids: Sequence[str]) -> tuple[pd.DataFrame, dict[int, np.ndarray]]:
+        """The stored opinions of ``cluster_ids`` as pipeline rows (``row`` numbers them), and their vectors."""
+        o = db.opinions.c
+        found = []
+        with self._use() as conn:
+            for start in range(0, len(cluster_ids), _BATCH):
+                part = list(cluster_ids[start : start + _BATCH])
+                found.extend(conn.execute(sa.select(db.opinions).where(o.cluster_id.in_(part)).order_by(o.id)).mappings().all())
+        frame = pd.DataFrame(
+            {
+                "row": range(len(found)),
+                "id": [r["external_id"] or str(r["id"]) for r in found],
+                "external_id": [r["external_id"] for r in found],
+                "status": "ok",
+                **{name: [r[name] for r in found] for name in ("text", "title", "time", "source", "place", "places", "user", "level1", "level2", "department", "keywords")},
+                "confidence": [r["confidence"] for r in found],
+                "cluster": [r["cluster_id"] for r in found],
+            }
         )
-        self.db.commit()
+        vectors = {k: np.frombuffer(r["vector"], dtype=np.float32) for k, r in enumerate(found) if r["vector"] is not None}
+        return frame, vectors
+
+    def describe(self, summaries: pd.DataFrame) -> None:
+        """Store the latest description of clusters (rows of ``clusters.csv``)."""
+        if summaries.empty:
+            return
+        c = db.clusters.c
+        fields = ("title", "level1", "level2", "department", "first_seen", "last_seen")
+        updates = [
+            {"b_id": row["cluster"], "heat": float(row["heat"]), "summary": json.dumps(_plain(row), ensure_ascii=False), **{k: row[k] for k in fields}}
+            for row in summaries.to_dict("records")
+        ]
+        with self._use() as conn:
+            conn.execute(
+                db.clusters.update().where(c.id == sa.bindparam("b_id")).values(
+                    **{k: sa.bindparam(k) for k in ("title", "level1", "level2", "department", "heat", "first_seen", "last_seen", "summary")}
+                ),
+                updates,
+            )  # fmt: skip
+
+    def list_clusters(self, where: ClusterFilter | None = None, *, limit: int = 50, offset: int = 0) -> tuple[int, list[dict]]:
+        """Stored clusters matching ``where``, hottest first: ``(total, page)``."""
+        c = db.clusters.c
+        conditions = where.where() if where else []
+        with self._use() as conn:
+            total = conn.execute(sa.select(sa.func.count()).select_from(db.clusters).where(*conditions)).scalar()
+            rows = conn.execute(
+                sa.select(c.id, c.size, c.summary, c.created_at, c.updated_at).where(*conditions)
+                .order_by(c.heat.desc(), c.size.desc(), c.id).limit(limit).offset(offset)
+            ).all()  # fmt: skip
+        return total, [_cluster_record(r) for r in rows]
+
+    def cluster(self, cluster_id: str) -> dict | None:
+        """One stored cluster's description, or ``None``."""
+        c = db.clusters.c
+        with self._use() as conn:
+            row = conn.execute(sa.select(c.id, c.size, c.summary, c.created_at, c.updated_at).where(c.id == cluster_id)).first()
+        return _cluster_record(row) if row else None
+
+    def __repr__(self) -> str:
+        return f"ClusterStore({self.engine.url.render_as_string(hide_password=True)})"
+
+
+def _cluster_record(row) -> dict:
+    summary = json.loads(row.summary or "{}")
+    summary.setdefault("size", int(row.size))
+    summary.update({"cluster": row.id, "created_at": row.created_at, "updated_at": row.updated_at})
+    return summary
+
+
+def _plain(row: dict) -> dict:
+    return {k: (v.item() if isinstance(v, np.generic) else v) for k, v in row.items()}
+
+
+def _id_parts(cluster_id: str) -> tuple[str, int]:
+    """``C2024Q3-0017`` → (``2024Q3``, 17)."""
+    period, _, number = cluster_id[1:].rpartition("-")
+    return period, int(number)
