@@ -11,10 +11,11 @@ from typing import Annotated
 from fastapi import Depends, Header, HTTPException
 
 from nlp import Pipeline, PipelineConfig
+from nlp.store import ClusterStore
 
 from .settings import Settings, get_settings
 
-__all__ = ["SettingsDep", "PipelineDep", "ApiKey", "get_pipeline", "require_key"]
+__all__ = ["SettingsDep", "PipelineDep", "StoreDep", "StoredPipelineDep", "ApiKey", "get_pipeline", "get_store", "get_stored_pipeline", "require_key"]
 
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 
@@ -30,6 +31,34 @@ def get_pipeline(settings: SettingsDep) -> Pipeline:
 
 
 PipelineDep = Annotated[Pipeline, Depends(get_pipeline)]
+
+
+@lru_cache(maxsize=4)
+def _store(url: str) -> ClusterStore:
+    return ClusterStore(url)
+
+
+def get_store(settings: SettingsDep) -> ClusterStore:
+    """The database (migrated on first use) shared by requests and batch jobs."""
+    return _store(settings.database)
+
+
+StoreDep = Annotated[ClusterStore, Depends(get_store)]
+
+
+@lru_cache(maxsize=4)
+def _stored_pipeline(url: str, taxonomy: str | None, model: str | None, mask_pii: bool) -> Pipeline:
+    config = PipelineConfig(taxonomy=taxonomy, classifier=model or "lexicon", mask_pii=mask_pii, drafts="none")
+    shared = _pipeline(taxonomy, model)  # reuse its loaded parts
+    return Pipeline(config, store=_store(url), classifier=shared.classifier, taxonomy=shared.taxonomy, tokenizer=shared.tokenizer)
+
+
+def get_stored_pipeline(settings: SettingsDep) -> Pipeline:
+    """The pipeline that stores opinions and assigns clusters against the database."""
+    return _stored_pipeline(settings.database, settings.taxonomy, settings.model, settings.mask_pii)
+
+
+StoredPipelineDep = Annotated[Pipeline, Depends(get_stored_pipeline)]
 
 _calls: dict[str, deque] = defaultdict(deque)
 

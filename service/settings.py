@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from functools import lru_cache
+from pathlib import Path
 
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -19,13 +20,35 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="MINYI_", env_file=".env", extra="ignore")
 
     api_keys: str = ""
-    database_url: str = ""
+    database_url: str = ""  # empty: a SQLite file in the user data folder
+    data_dir: str = ""  # uploads and batch outputs; empty: next to the default database
     taxonomy: str | None = None
     model: str | None = None
+    mask_pii: bool = True  # mask personal data before anything is stored
     max_texts: int = 1000
     max_text_chars: int = 5000
     max_body_bytes: int = 10 * 1024 * 1024
+    max_upload_bytes: int = 200 * 1024 * 1024
     rate_limit_per_minute: int = 600
+    batch_workers: int = 1  # background batch threads per server process
+    job_lease_seconds: float = 60.0  # a running job not heard from for this long is taken up again
+
+    @property
+    def database(self) -> str:
+        from nlp.db import default_database_url
+
+        return self.database_url or default_database_url()
+
+    @property
+    def data_folder(self) -> Path:
+        if self.data_dir:
+            folder = Path(self.data_dir)
+        else:
+            from platformdirs import user_data_dir
+
+            folder = Path(user_data_dir("minyi", appauthor=False))
+        folder.mkdir(parents=True, exist_ok=True)
+        return folder
 
     @property
     def keys(self) -> list[str]:

@@ -1,0 +1,95 @@
+"""GET /v1/clusters, GET /v1/clusters/{id}, POST /v1/clusters/{id}/draft."""
+
+from __future__ import annotations
+
+import tempfile
+from datetime import date
+from pathlib import Path
+from typing import Annotated
+
+from fastapi import APIRouter, HTTPException, Query, Request
+from fastapi.responses import Response
+
+from nlp.clusters import summarize_clusters
+from nlp.io.drafts import write_docx
+from nlp.store import ClusterFilter
+from nlp.summarize.draft import ExtractiveDrafter
+
+from ..deps import ApiKey, StoredPipelineDep
+from ..schemas import (
+    ClusterDetail,
+    ClusterPage,
+    DraftResponse,
+    ErrorResponse,
+    Member,
+    TrendPoint,
+)
+
+router = APIRouter(prefix="/v1", tags=["clusters"])
+
+DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+_ERRORS = {401: {"model": ErrorResponse}, 404: {"model": ErrorResponse}, 429: {"model": ErrorResponse}}
+_MAX_MEMBERS = 500
+
+
+@router.get("/clusters", response_model=ClusterPage, responses=_ERRORS, summary="List same-issue clusters (问题列表), hottest first")
+def list_clusters(
+    pipeline: StoredPipelineDep,
+    _key: ApiKey,
+    level1: Annotated[str | None, Query(max_length=64, examples=["交通运输"])] = None,
+    level2: Annotated[str | None, Query(max_length=64, examples=["道路破损/改道"])] = None,
+    department: Annotated[str | None, Query(max_length=128, examples=["交通运输局"])] = None,
+    place: Annotated[str | None, Query(max_length=200, description="A place named by the cluster's opinions.", examples=["青石村"])] = None,
+    since: Annotated[date | None, Query(description="Clusters with an opinion on or after this day.")] = None,
+    until: Annotated[date | None, Query(description="Clusters with an opinion on or before this day.")] = None,
+    min_heat: Annotated[float | None, Query(ge=0, le=1, description="Lowest heat score (0–1).")] = None,
+    min_size: Annotated[int | None, Query(ge=1, le=10_000_000)] = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
+) -> ClusterPage:
+    where = ClusterFilter(level1=level1, level2=level2, department=department, place=place, since=since, until=until, min_heat=min_heat, min_size=min_size)
+    total, items = pipeline.store.list_clusters(where, limit=limit, offset=offset)
+    return ClusterPage(total=total, limit=limit, offset=offset, items=items)
+
+
+def _found(pipeline, cluster_id: str) -> dict:
+    cluster = pipeline.store.cluster(cluster_id)
+    if cluster is None:
+        raise HTTPException(404, f"no cluster {cluster_id!r}")
+    return cluster
+
+
+@router.get("/clusters/{cluster_id}", response_model=ClusterDetail, responses=_ERRORS, summary="One cluster: members, scores, weekly trend")
+def get_cluster(cluster_id: str, pipeline: StoredPipelineDep, _key: ApiKey) -> ClusterDetail:
+    cluster = _found(pipeline, cluster_id)
+    members, _ = pipeline.store.members([cluster_id])
+    rows = members.tail(_MAX_MEMBERS).to_dict("records")
+    trend = [TrendPoint(week=w, count=int(c)) for w, _, c in (p.rpartition(":") for p in str(cluster.get("weekly_counts", "")).split())]
+    return ClusterDetail(
+        **cluster,
+        members=[Member(external_id=r["external_id"], **{k: r[k] for k in ("text", "title", "time", "source", "place", "level1", "level2")}) for r in rows],
+        trend=trend,
+    )  # fmt: skip
+
+
+@router.post(
+    "/clusters/{cluster_id}/draft",
+    response_model=DraftResponse,
+    responses={**_ERRORS, 409: {"model": ErrorResponse}, 200: {"content": {"application/json": {}, DOCX: {}}}},
+    summary="Draft a deputy suggestion (代表建议草稿) from a cluster; .docx with Accept: " + DOCX,
+)
+def draft_cluster(cluster_id: str, request: Request, pipeline: StoredPipelineDep, _key: ApiKey):
+    _found(pipeline, cluster_id)
+    members, vectors = pipeline.store.members([cluster_id])
+    if members.empty:
+        raise HTTPException(409, f"cluster {cluster_id!r} has no stored opinions to draft from")
+    tokens = dict(enumerate(pipeline.tokenizer.tokenize_many(members["text"].tolist())))
+    described = summarize_clusters(members, tokens, vectors, pipeline.scorer).iloc[0]
+    draft = (pipeline.drafter or ExtractiveDrafter()).draft(described, members)
+    if DOCX in request.headers.get("accept", ""):
+        with tempfile.TemporaryDirectory() as folder:
+            path = Path(folder) / "draft.docx"
+            write_docx(draft, path)
+            content = path.read_bytes()
+        return Response(content, media_type=DOCX, headers={"Content-Disposition": f'attachment; filename="{cluster_id}.docx"'})
+    return draft.to_dict()
