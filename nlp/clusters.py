@@ -74,7 +74,8 @@ def summarize_clusters(
     times = pd.to_datetime(ok["time"].replace("", None), errors="coerce", format="mixed")
     now = times.max() if times.notna().any() else None
     members = ok.groupby("cluster", sort=False).groups
-    keywords = _keywords({c: [w for r in idx for w in tokens.get(int(ok.at[r, "row"]), [])] for c, idx in members.items()})
+    row_of = ok["row"].astype(int)
+    keywords = _keywords({c: [w for r in row_of.loc[idx] for w in tokens.get(r, [])] for c, idx in members.items()})
     rows = []
     for cluster, idx in members.items():
         part = ok.loc[idx]

@@ -79,6 +79,7 @@ opinions = sa.Table(
     sa.Column("keywords", sa.Text, nullable=False, server_default=""),
     sa.Column("cluster_id", sa.String(32), nullable=False),
     sa.Column("vector", sa.LargeBinary, nullable=True),  # centred unit vector, float32
+    sa.Column("words", sa.Text, nullable=False, server_default=""),  # its words, space-separated (for keywords)
     sa.Column("created_at", sa.String(32), nullable=False),
 )  # fmt: skip
 

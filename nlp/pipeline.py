@@ -335,7 +335,7 @@ class Pipeline:
             likes = [_number(v) for v in _column(frame, columns.likes, n)] if columns.likes else None
             clusters = summarize_clusters(opinions, tokens, vectors, self.scorer, likes)
             if self.store is not None and ok:
-                self._store_rows(opinions, ok, vectors, clusters, earlier, keys, unmasked, columns)
+                self._store_rows(opinions, ok, vectors, tokens, clusters, earlier, keys, unmasked, columns)
             timings["cluster"] += time.perf_counter() - start
         start = time.perf_counter()
         drafts = self.draft(opinions, clusters)
@@ -369,7 +369,7 @@ class Pipeline:
             })  # fmt: skip
         return out
 
-    def _store_rows(self, opinions, ok, vectors, clusters, earlier, keys, unmasked, columns) -> None:
+    def _store_rows(self, opinions, ok, vectors, tokens, clusters, earlier, keys, unmasked, columns) -> None:
         """Store the scored rows and describe their clusters; a cluster that also holds
         opinions of earlier runs is described again from all of its stored opinions."""
         store = self.store
@@ -379,13 +379,12 @@ class Pipeline:
         else:
             keys = [keys[i] for i in ok]
         external = rows["id"].tolist() if columns.id else None
-        store.save_opinions(rows, keys, [vectors.get(i) for i in ok], external)
+        store.save_opinions(rows, keys, [vectors.get(i) for i in ok], external, [tokens.get(i, []) for i in ok])
         fresh = clusters[~clusters["cluster"].isin(earlier)]
         store.describe(fresh)
         if earlier:
-            members, member_vectors = store.members(sorted(earlier))
-            tokens = dict(enumerate(self.tokenizer.tokenize_many([f"{t}。{x}" if t else x for t, x in zip(members["title"], members["text"])])))
-            store.describe(summarize_clusters(members, tokens, member_vectors, self.scorer))
+            members, member_vectors, member_words = store.members(sorted(earlier))
+            store.describe(summarize_clusters(members, member_words, member_vectors, self.scorer))
 
     def _department(self, prediction: Prediction) -> str:
         """Responsible body of a predicted class; none for unclassified or abstained rows."""

@@ -220,9 +220,16 @@ class ClusterStore:
                     out[r.key] = {"cluster": r.cluster_id, "level1": r.level1, "level2": r.level2, "department": r.department}
         return out
 
-    def save_opinions(self, rows: pd.DataFrame, keys: Sequence[str], vectors: Sequence[np.ndarray | None], external_ids: Sequence[str | None] | None = None) -> int:
-        """Store scored rows (the pipeline's columns) under ``keys``; rows already stored are left
-        as they are. Returns how many were new."""
+    def save_opinions(
+        self,
+        rows: pd.DataFrame,
+        keys: Sequence[str],
+        vectors: Sequence[np.ndarray | None],
+        external_ids: Sequence[str | None] | None = None,
+        words: Sequence[Sequence[str]] | None = None,
+    ) -> int:
+        """Store scored rows (the pipeline's columns) under ``keys``, with their vectors and words;
+        rows already stored are left as they are. Returns how many were new."""
         have = self.stored_keys(keys)
         now = _now()
         records = []
@@ -238,6 +245,7 @@ class ClusterStore:
                 "level1": r["level1"], "level2": r["level2"], "confidence": None if pd.isna(confidence) else float(confidence),
                 "department": r["department"], "keywords": r["keywords"], "cluster_id": r["cluster"],
                 "vector": None if vector is None else np.asarray(vector, dtype=np.float32).tobytes(), "created_at": now,
+                "words": " ".join(words[k]) if words else "",
             })  # fmt: skip
         if records:
             with self._use() as conn:
@@ -245,8 +253,9 @@ class ClusterStore:
                     conn.execute(db.opinions.insert(), records[start : start + _BATCH])
         return len(records)
 
-    def members(self, cluster_ids: Sequence[str]) -> tuple[pd.DataFrame, dict[int, np.ndarray]]:
-        """The stored opinions of ``cluster_ids`` as pipeline rows (``row`` numbers them), and their vectors."""
+    def members(self, cluster_ids: Sequence[str]) -> tuple[pd.DataFrame, dict[int, np.ndarray], dict[int, list[str]]]:
+        """The stored opinions of ``cluster_ids`` as pipeline rows (``row`` numbers them), their
+        vectors and their words."""
         o = db.opinions.c
         found = []
         with self._use() as conn:
@@ -265,7 +274,8 @@ class ClusterStore:
             }
         )
         vectors = {k: np.frombuffer(r["vector"], dtype=np.float32) for k, r in enumerate(found) if r["vector"] is not None}
-        return frame, vectors
+        words = {k: r["words"].split() for k, r in enumerate(found)}
+        return frame, vectors, words
 
     def describe(self, summaries: pd.DataFrame) -> None:
         """Store the latest description of clusters (rows of ``clusters.csv``)."""

@@ -1,4 +1,8 @@
-"""Dependencies: settings, the shared pipeline, API-key checking and rate limiting."""
+"""Dependencies: settings, the shared pipeline, API-key checking and rate limiting.
+
+They are ``async`` (none of them blocks once its objects are built), so FastAPI runs them on the
+event loop instead of sending each one to the thread pool.
+"""
 
 from __future__ import annotations
 
@@ -25,7 +29,7 @@ def _pipeline(taxonomy: str | None, model: str | None) -> Pipeline:
     return Pipeline(PipelineConfig(taxonomy=taxonomy, classifier=model or "lexicon"))
 
 
-def get_pipeline(settings: SettingsDep) -> Pipeline:
+async def get_pipeline(settings: SettingsDep) -> Pipeline:
     """One pipeline per configuration, built on first use and shared by requests."""
     return _pipeline(settings.taxonomy, settings.model)
 
@@ -38,7 +42,7 @@ def _store(url: str) -> ClusterStore:
     return ClusterStore(url)
 
 
-def get_store(settings: SettingsDep) -> ClusterStore:
+async def get_store(settings: SettingsDep) -> ClusterStore:
     """The database (migrated on first use) shared by requests and batch jobs."""
     return _store(settings.database)
 
@@ -53,7 +57,7 @@ def _stored_pipeline(url: str, taxonomy: str | None, model: str | None, mask_pii
     return Pipeline(config, store=_store(url), classifier=shared.classifier, taxonomy=shared.taxonomy, tokenizer=shared.tokenizer)
 
 
-def get_stored_pipeline(settings: SettingsDep) -> Pipeline:
+async def get_stored_pipeline(settings: SettingsDep) -> Pipeline:
     """The pipeline that stores opinions and assigns clusters against the database."""
     return _stored_pipeline(settings.database, settings.taxonomy, settings.model, settings.mask_pii)
 
@@ -63,7 +67,7 @@ StoredPipelineDep = Annotated[Pipeline, Depends(get_stored_pipeline)]
 _calls: dict[str, deque] = defaultdict(deque)
 
 
-def require_key(settings: SettingsDep, authorization: Annotated[str | None, Header()] = None) -> str:
+async def require_key(settings: SettingsDep, authorization: Annotated[str | None, Header()] = None) -> str:
     """The caller's API key, checked in constant time; 401 when missing or wrong, 429 when over the limit."""
     scheme, _, given = (authorization or "").partition(" ")
     if scheme.lower() != "bearer" or not given:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-__all__ = ["Settings", "get_settings"]
+__all__ = ["Settings", "get_settings", "load_settings"]
 
 
 class Settings(BaseSettings):
@@ -56,6 +56,11 @@ class Settings(BaseSettings):
 
 
 @lru_cache
-def get_settings() -> Settings:
-    """The settings, read once; tests override this dependency."""
+def load_settings() -> Settings:
+    """The settings, read once."""
     return Settings()
+
+
+async def get_settings() -> Settings:
+    """The settings dependency (read once); ``create_app(settings)`` overrides it."""
+    return load_settings()

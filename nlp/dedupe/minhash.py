@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from functools import lru_cache
 
 __all__ = ["near_duplicates", "shingles"]
 
@@ -21,6 +22,16 @@ def shingles(text: str, size: int = 3) -> set[str]:
     if len(text) <= size:
         return {text} if text else set()
     return {text[i : i + size] for i in range(len(text) - size + 1)}
+
+
+@lru_cache(maxsize=16)
+def _bands(threshold: float, num_perm: int) -> tuple[int, int]:
+    """LSH bands and rows for ``threshold``: datasketch's own choice, worked out once (it
+    integrates numerically and costs tens of milliseconds, more than a small batch itself)."""
+    from datasketch import MinHashLSH
+
+    lsh = MinHashLSH(threshold=threshold, num_perm=num_perm)
+    return lsh.b, lsh.r
 
 
 def near_duplicates(
@@ -48,7 +59,7 @@ def near_duplicates(
     live = [i for i, s in enumerate(sets) if s]
     signatures = MinHash.bulk([[s.encode("utf-8") for s in sets[i]] for i in live], num_perm=num_perm, seed=seed)
     signature_of = dict(zip(live, signatures))
-    lsh = MinHashLSH(threshold=threshold, num_perm=num_perm)
+    lsh = MinHashLSH(num_perm=num_perm, params=_bands(threshold, num_perm))
     parent = list(range(len(texts)))
 
     def root(i: int) -> int:

@@ -62,7 +62,7 @@ def _found(pipeline, cluster_id: str) -> dict:
 @router.get("/clusters/{cluster_id}", response_model=ClusterDetail, responses=_ERRORS, summary="One cluster: members, scores, weekly trend")
 def get_cluster(cluster_id: str, pipeline: StoredPipelineDep, _key: ApiKey) -> ClusterDetail:
     cluster = _found(pipeline, cluster_id)
-    members, _ = pipeline.store.members([cluster_id])
+    members, _, _ = pipeline.store.members([cluster_id])
     rows = members.tail(_MAX_MEMBERS).to_dict("records")
     trend = [TrendPoint(week=w, count=int(c)) for w, _, c in (p.rpartition(":") for p in str(cluster.get("weekly_counts", "")).split())]
     return ClusterDetail(
@@ -80,11 +80,10 @@ def get_cluster(cluster_id: str, pipeline: StoredPipelineDep, _key: ApiKey) -> C
 )
 def draft_cluster(cluster_id: str, request: Request, pipeline: StoredPipelineDep, _key: ApiKey):
     _found(pipeline, cluster_id)
-    members, vectors = pipeline.store.members([cluster_id])
+    members, vectors, words = pipeline.store.members([cluster_id])
     if members.empty:
         raise HTTPException(409, f"cluster {cluster_id!r} has no stored opinions to draft from")
-    tokens = dict(enumerate(pipeline.tokenizer.tokenize_many(members["text"].tolist())))
-    described = summarize_clusters(members, tokens, vectors, pipeline.scorer).iloc[0]
+    described = summarize_clusters(members, words, vectors, pipeline.scorer).iloc[0]
     draft = (pipeline.drafter or ExtractiveDrafter()).draft(described, members)
     if DOCX in request.headers.get("accept", ""):
         with tempfile.TemporaryDirectory() as folder:

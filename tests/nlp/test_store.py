@@ -41,8 +41,8 @@ def test_state_stores_masked_opinions_and_describes_clusters_across_runs(tmp_pat
     road = page[0] if "路" in page[0]["title"] + page[0]["keywords"] else page[1]
     # Described from all stored opinions, not only the latest run's.
     assert road["size"] == 3 and road["first_seen"] == "2024-08-01" and road["last_seen"] == "2024-11-01"
-    members, vectors = store.members([road["cluster"]])
-    assert len(members) == 3 and len(vectors) == 3
+    members, vectors, words = store.members([road["cluster"]])
+    assert len(members) == 3 and len(vectors) == 3 and any("坑坑洼洼" in w for w in words.values())
     assert not members["text"].str.contains("13912345678").any()  # stored masked
     total, only_heating = store.list_clusters(ClusterFilter(level2="供暖"))
     assert total == 1 and "暖气" in only_heating[0]["keywords"] + only_heating[0]["title"]

@@ -42,6 +42,7 @@ def upgrade() -> None:
         sa.Column("keywords", sa.Text, nullable=False, server_default=""),
         sa.Column("cluster_id", sa.String(32), nullable=False),
         sa.Column("vector", sa.LargeBinary, nullable=True),
+        sa.Column("words", sa.Text, nullable=False, server_default=""),
         sa.Column("created_at", sa.String(32), nullable=False),
     )
     op.create_index("opinions_cluster", "opinions", ["cluster_id"])
