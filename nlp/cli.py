@@ -67,7 +67,7 @@ def score(
     tokenizer: Annotated[str, typer.Option(help="Segmenter: jieba, jieba:/path/userdict.txt or hanlp:/path/to/local/model.")] = "jieba",
     model: Annotated[Optional[Path], typer.Option(help="Classify with a model trained by `minyi train` instead of the built-in rules. Example: --model models/2024", show_default=False)] = None,
     abstain_below: Annotated[float, typer.Option(help="Mark rows below this confidence 待人工 instead of guessing. Example: --abstain-below 0.5")] = 0.0,
-    state: Annotated[Optional[Path], typer.Option(help="Folder of the cluster state (SQLite): ids stay stable across runs and next quarter's opinions join this quarter's clusters. Example: --state state/", show_default=False)] = None,
+    state: Annotated[Optional[str], typer.Option(help="Cluster state: a folder (a SQLite file in it) or a database URL such as the service's MINYI_DATABASE_URL. Ids stay stable across runs and next quarter's opinions join this quarter's clusters. Example: --state state/", show_default=False)] = None,
     encoder: Annotated[str, typer.Option(help="Sentence encoder for clusters: use, e5, tfidf or sentence-transformers:/path/to/local/model.")] = "use",
     cluster_threshold: Annotated[float, typer.Option(help="Similarity at which opinions count as one issue (higher: smaller, tighter clusters). Example: --cluster-threshold 0.6")] = 0.55,
     near_threshold: Annotated[float, typer.Option(help="Character-shingle Jaccard similarity for near_duplicate_of. Example: --near-threshold 0.9")] = 0.8,

@@ -146,3 +146,11 @@ def test_a_batch_survives_a_killed_server(tmp_path):
         assert state["summary"]["status"]["ok"] == 3000
         table = httpx.get(f"{base}/v1/batches/{job}/files/opinions.csv", headers=H, timeout=60).content.decode("utf-8-sig")
         assert table.count("\n") == 3001
+
+
+def test_an_upload_over_the_limit_is_413_and_leaves_nothing_behind(tmp_path):
+    settings = {"api_keys": KEY, "database_url": f"sqlite:///{tmp_path / 'minyi.sqlite'}", "data_dir": tmp_path / "data", "max_upload_bytes": 1000}
+    with running_server(tmp_path / "server.log", **settings) as base:
+        r = httpx.post(f"{base}/v1/batches", headers=H, files={"file": ("big.csv", b"text\n" + "暖气不热\n".encode() * 400)}, timeout=60)
+        assert r.status_code == 413 and "over the limit" in r.json()["error"]
+    assert not list((tmp_path / "data").glob("batches/*/big.csv"))
