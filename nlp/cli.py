@@ -65,7 +65,7 @@ def score(
     keep_pii: Annotated[bool, typer.Option("--keep-pii", help="Do NOT mask phones, ID numbers, e-mail, bank cards and names in the outputs.")] = False,
     taxonomy: Annotated[Optional[Path], typer.Option(help="Your own taxonomy YAML (see corpora/taxonomy.yaml). Example: --taxonomy my_taxonomy.yaml", show_default=False)] = None,
     tokenizer: Annotated[str, typer.Option(help="Segmenter: jieba, jieba:/path/userdict.txt or hanlp:/path/to/local/model.")] = "jieba",
-    model: Annotated[Optional[Path], typer.Option(help="Classify with a model trained by `minyi train` instead of the built-in rules. Example: --model models/2024", show_default=False)] = None,
+    model: Annotated[Optional[Path], typer.Option(help="Classify with a model trained by `minyi train`, or 'builtin' for the built-in cold-start model (keywords + project corpus + sentence encoder, self-trained on the input), instead of the keyword rules. Example: --model models/2024", show_default=False)] = None,
     abstain_below: Annotated[float, typer.Option(help="Mark rows below this confidence 待人工 instead of guessing. Example: --abstain-below 0.5")] = 0.0,
     state: Annotated[Optional[str], typer.Option(help="Cluster state: a folder (a SQLite file in it) or a database URL such as the service's MINYI_DATABASE_URL. Ids stay stable across runs and next quarter's opinions join this quarter's clusters. Example: --state state/", show_default=False)] = None,
     encoder: Annotated[str, typer.Option(help="Sentence encoder for clusters: use, e5, tfidf or sentence-transformers:/path/to/local/model.")] = "use",
@@ -116,6 +116,8 @@ def train(
     label_column: Annotated[str, typer.Option(help="Column with the class of each opinion (any label names). Example: --label-column 一级分类", show_default=False)],
     out: Annotated[Path, typer.Option("--out", "-o", help="Model folder to write. Example: --out models/2024", show_default=False)],
     text_column: Annotated[Optional[str], typer.Option(help="Column holding the opinion text; guessed when left out. Example: --text-column 留言详情", show_default=False)] = None,
+    level2_column: Annotated[Optional[str], typer.Option(help="Column with a second-level class; a model of its own fills level2. Example: --level2-column 二级分类", show_default=False)] = None,
+    unlabeled: Annotated[Optional[Path], typer.Option(help="Export of unlabeled opinions (same text column) for self-training. Example: --unlabeled 2024Q4.xlsx", show_default=False)] = None,
     sheet: Annotated[Optional[str], typer.Option(help="Worksheet of an .xlsx file. Example: --sheet 标注", show_default=False)] = None,
     encoding: Annotated[Optional[str], typer.Option(help="Text encoding; detected when left out. Example: --encoding gbk", show_default=False)] = None,
 ) -> None:
@@ -124,33 +126,118 @@ def train(
     Example: minyi train labeled.xlsx --text-column 留言详情 --label-column 一级分类 --out models/2024
     """
     from .classify import TrainedClassifier
-    from .io import read_table, resolve_columns
-    from .normalize import Normalizer
 
     try:
-        table = read_table(input, sheet=sheet, encoding=encoding)
-        cols = resolve_columns(list(table.frame.columns), text=text_column)
-        if label_column not in table.frame.columns:
-            raise MinyiError(f"the input has no column {label_column!r} (for --label-column); its columns are: {', '.join(table.frame.columns)}")
-        normalizer = Normalizer()
-        pairs = [
-            (normalizer.normalize(text), label.strip())
-            for text, label in zip(table.frame[cols.text], table.frame[label_column])
-        ]  # fmt: skip
-        pairs = [(t, y) for t, y in pairs if t and y]
-        if not pairs:
-            raise MinyiError("no row has both a text and a label")
-        skipped = len(table.frame) - len(pairs)
-        typer.echo(f"training on {len(pairs)} labeled rows" + (f" ({skipped} without text or label skipped)" if skipped else ""))
-        clf = TrainedClassifier().fit([t for t, _ in pairs], [y for _, y in pairs])
+        texts, labels, extra = _labeled(input, text_column, label_column, level2_column, sheet, encoding)
+        tokenizer = _default_tokenizer()
+        others = None
+        if unlabeled:
+            from .io import read_table, resolve_columns
+
+            table = read_table(unlabeled)
+            cols = resolve_columns(list(table.frame.columns), text=text_column if text_column in table.frame.columns else None)
+            others = [t for t in _normalize(table.frame[cols.text].tolist()) if t]
+            typer.echo(f"{len(others)} unlabeled rows for self-training")
+        typer.echo("choosing the model by cross-validation …")
+        clf = TrainedClassifier().fit(
+            texts, labels, tokenizer.tokenize_many(texts), level2=extra,
+            unlabeled=others, unlabeled_tokens=tokenizer.tokenize_many(others) if others else None,
+        )  # fmt: skip
         clf.save(out)
     except MinyiError as e:
         _fail(str(e))
     except Exception as e:
         _fail(f"unexpected {type(e).__name__}: {e}", 1)
     m = clf.manifest_
-    typer.echo(f"{len(m['labels'])} labels; cross-validated macro-F1 {max(m['cv_macro_f1'].values(), default=float('nan')):.3f} (C={m['C']})")
+    typer.echo(f"{len(m['labels'])} labels; cross-validated macro-F1 {max(m['cv_macro_f1'].values(), default=float('nan')):.3f} (C={m['C']})"
+               + (f"; {m['self_training_rows']} unlabeled rows added by self-training" if unlabeled else ""))  # fmt: skip
     typer.echo(f"model written to {out}/ (manifest.json, model.joblib)")
+
+
+@app.command()
+def evaluate(
+    input: Annotated[Path, typer.Argument(help="Labeled export: any format `minyi score` reads", show_default=False)],
+    label_column: Annotated[str, typer.Option(help="Column with the true class. Example: --label-column 一级分类", show_default=False)],
+    model: Annotated[str, typer.Option(help="A folder from `minyi train`, 'builtin' or 'lexicon'. Example: --model models/2024")] = "builtin",
+    text_column: Annotated[Optional[str], typer.Option(help="Column holding the opinion text; guessed when left out.", show_default=False)] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object instead of tables.")] = False,
+    sheet: Annotated[Optional[str], typer.Option(help="Worksheet of an .xlsx file.", show_default=False)] = None,
+    encoding: Annotated[Optional[str], typer.Option(help="Text encoding; detected when left out.", show_default=False)] = None,
+) -> None:
+    """Measure a classifier on labeled opinions: per-class precision/recall/F1, macro-F1, confusion matrix, calibration error.
+
+    Example: minyi evaluate test.xlsx --label-column 一级分类 --model models/2024
+    """
+    import json
+
+    from .classify.evaluation import evaluate as measure
+    from .config import PipelineConfig
+    from .pipeline import Pipeline
+
+    try:
+        texts, labels, _ = _labeled(input, text_column, label_column, None, sheet, encoding, err=True)
+        pipeline = Pipeline(PipelineConfig(classifier=model))
+        predictions = pipeline.classifier.predict(texts, pipeline.tokenizer.tokenize_many(texts))
+        report = measure(labels, [p.level1 for p in predictions], [p.confidence for p in predictions])
+    except MinyiError as e:
+        _fail(str(e))
+    except Exception as e:
+        _fail(f"unexpected {type(e).__name__}: {e}", 1)
+    report["model"] = model
+    if as_json:
+        typer.echo(json.dumps(report, ensure_ascii=False, indent=2))
+        return
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console()
+    table = Table(title=f"{len(texts)} opinions, model {model}")
+    for name in ("class", "precision", "recall", "F1", "support"):
+        table.add_column(name, justify="left" if name == "class" else "right")
+    for label, row in report["per_class"].items():
+        table.add_row(label, f"{row['precision']:.3f}", f"{row['recall']:.3f}", f"{row['f1']:.3f}", str(row["support"]))
+    console.print(table)
+    console.print(f"accuracy {report['accuracy']:.3f}   macro-F1 {report['macro_f1']:.3f}   expected calibration error {report['ece']:.3f}")
+    confusion = Table(title="confusion (rows: true, columns: predicted)")
+    confusion.add_column("")
+    for name in report["confusion"]["predicted"]:
+        confusion.add_column(name, justify="right")
+    for name, row in zip(report["confusion"]["true"], report["confusion"]["matrix"]):
+        confusion.add_row(name, *map(str, row))
+    console.print(confusion)
+
+
+def _normalize(values) -> list[str]:
+    from .normalize import Normalizer
+
+    return Normalizer().normalize_many(["" if v is None else str(v) for v in values])
+
+
+def _default_tokenizer():
+    from .classify import LexiconClassifier
+    from .segment import make_tokenizer
+
+    return make_tokenizer("jieba", extra_words=LexiconClassifier().vocabulary)
+
+
+def _labeled(path, text_column, label_column, level2_column, sheet, encoding, err: bool = False) -> tuple[list[str], list[str], list[str] | None]:
+    """Normalised texts and their labels from a labeled export (rows without either are skipped)."""
+    from .io import read_table, resolve_columns
+
+    table = read_table(path, sheet=sheet, encoding=encoding)
+    cols = resolve_columns(list(table.frame.columns), text=text_column)
+    for option, name in (("--label-column", label_column), ("--level2-column", level2_column)):
+        if name and name not in table.frame.columns:
+            raise MinyiError(f"the input has no column {name!r} (for {option}); its columns are: {', '.join(table.frame.columns)}")
+    texts = _normalize(table.frame[cols.text].tolist())
+    labels = [str(v).strip() for v in table.frame[label_column]]
+    level2 = [str(v).strip() for v in table.frame[level2_column]] if level2_column else None
+    keep = [i for i, (t, y) in enumerate(zip(texts, labels)) if t and y]
+    if not keep:
+        raise MinyiError("no row has both a text and a label")
+    skipped = len(texts) - len(keep)
+    typer.echo(f"{len(keep)} labeled rows" + (f" ({skipped} without text or label skipped)" if skipped else ""), err=err)
+    return [texts[i] for i in keep], [labels[i] for i in keep], [level2[i] for i in keep] if level2 else None
 
 
 @app.command()

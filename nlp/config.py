@@ -14,8 +14,9 @@ class PipelineConfig:
     Attributes:
         tokenizer: ``jieba`` (with ``corpora/domain_dict.txt``), ``jieba:/path/to/userdict.txt``
             or ``hanlp:/path/to/local/model``.
-        classifier: ``lexicon`` (taxonomy keywords) or the folder of a model trained with
-            ``minyi train``.
+        classifier: ``lexicon`` (taxonomy keywords), ``builtin`` (keywords + a model trained on
+            the project's corpus + sentence-encoder similarity, self-trained on the batch) or the
+            folder of a model trained with ``minyi train``.
         taxonomy: Path of a taxonomy YAML; the project's default when ``None``.
         mask_pii: Mask phones, ID cards, e-mail, bank cards, accounts and personal names.
         to_simplified: Convert traditional characters to simplified.

@@ -158,10 +158,14 @@ class Pipeline:
         if self._classifier is None:
             if self.config.classifier == "lexicon":
                 self._classifier = LexiconClassifier(self.taxonomy, abstain_below=self.config.abstain_below).fit()
+            elif self.config.classifier == "builtin":
+                # Set before fitting: the tokenizer it is fitted with asks for its vocabulary.
+                self._classifier = ColdStartClassifier(self.taxonomy, encoder=self.encoder, abstain_below=self.config.abstain_below)
+                self._classifier.fit(self.tokenizer)
             elif Path(self.config.classifier).is_dir():
                 self._classifier = TrainedClassifier.load(self.config.classifier, abstain_below=self.config.abstain_below)
             else:
-                raise ConfigError(f"classifier {self.config.classifier!r} is neither 'lexicon' nor a model folder")
+                raise ConfigError(f"classifier {self.config.classifier!r} is not 'lexicon', 'builtin' or a model folder")
         return self._classifier
 
     @property

@@ -132,3 +132,18 @@ def test_cli_state_keeps_cluster_ids_across_quarters(tmp_path, minyi):
     clusters = pd.read_csv(tmp_path / "q4" / "clusters.csv", encoding="utf-8-sig")
     assert set(clusters["cluster"]) == set(b["cluster"])
     assert (tmp_path / "q4" / "hot_issues.xlsx").is_file() and (tmp_path / "state" / "minyi.sqlite").is_file()
+
+
+def test_cli_evaluate_prints_scores_and_json(tmp_path, minyi):
+    import json
+
+    rows = [("暖气不热，屋里才十五度", "城乡建设"), ("医保报销要跑好几趟", "劳动和社会保障"), ("村里那条路坑坑洼洼", "交通运输"), ("", "交通运输")]
+    pd.DataFrame(rows, columns=["text", "label"]).to_csv(tmp_path / "gold.csv", index=False)
+    done = minyi("evaluate", str(tmp_path / "gold.csv"), "--label-column", "label", "--model", "lexicon", "--json")
+    assert done.returncode == 0, done.stderr
+    report = json.loads(done.stdout)
+    assert report["rows"] == 3 and report["macro_f1"] == 1.0 and report["confusion"]["matrix"][0] == [1, 0, 0]
+    table = minyi("evaluate", str(tmp_path / "gold.csv"), "--label-column", "label", "--model", "lexicon")
+    assert table.returncode == 0 and "macro-F1 1.000" in table.stdout
+    missing = minyi("evaluate", str(tmp_path / "gold.csv"), "--label-column", "nope")
+    assert missing.returncode == 2 and "nope" in missing.stderr

@@ -38,3 +38,22 @@ def test_trained_classifier_errors_say_what_to_do(tmp_path):
     (clf / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
     with pytest.raises(ConfigError, match="retrain"):
         TrainedClassifier.load(clf)
+
+
+def test_level2_model_keywords_and_self_training():
+    level2 = ["暖气不热"] * 3 + ["暖气漏水"] * 3 + ["路面破损"] * 6
+    clf = TrainedClassifier().fit(TEXTS, LABELS, level2=level2, unlabeled=["暖气不热屋里冷", "路面全是坑", "今天天气不错"])
+    assert clf.manifest_["level2_labels"] == ["暖气不热", "暖气漏水", "路面破损"]
+    road = clf.predict(["村里的路面破损严重"])[0]
+    assert road.level1 == "道路" and road.level2 == "路面破损"
+    assert clf.predict(["屋里暖气不热"])[0].keywords[:1] == ["暖气"]  # the word that pushed it there
+    assert clf.manifest_["self_training_rows"] <= 3
+
+
+def test_model_of_an_older_format_asks_for_retraining(tmp_path):
+    folder = TrainedClassifier().fit(TEXTS, LABELS).save(tmp_path / "m")
+    manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+    manifest["format"] = "minyi-trained-classifier/1"
+    (folder / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
+    with pytest.raises(ConfigError, match="format"):
+        TrainedClassifier.load(folder)

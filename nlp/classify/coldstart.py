@@ -1,0 +1,274 @@
+"""The built-in classifier: useful with zero labels from the user.
+
+Three views of an opinion are combined (a product of their probabilities, weighted):
+
+- the taxonomy's weighted keywords (:class:`~nlp.classify.lexicon.LexiconClassifier`);
+- character and word TF-IDF with logistic regression, trained on the project's own labeled corpus
+  (``corpora/training_opinions.csv``, 3,220 opinions written by the project);
+- the multilingual sentence encoder shipped in a package (USE), with logistic regression on the
+  same corpus: meaning that n-grams miss ("屋里才十五度" is about heating).
+
+With ``adapt`` the model then teaches itself on the rows being scored (self-training): the most
+confident predictions of each class become training rows, so that the batch's own vocabulary
+counts. The model is built deterministically from ``corpora/`` on first use and cached in the
+user cache folder, keyed by the corpus, taxonomy and library versions.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from pathlib import Path
+
+import numpy as np
+
+from ..errors import NotFittedError
+from ..resources import corpus_path
+from .base import Prediction
+from .lexicon import LexiconClassifier
+from .taxonomy import ABSTAIN, Taxonomy
+
+__all__ = ["ColdStartClassifier"]
+
+log = logging.getLogger(__name__)
+
+WEIGHTS = {"lexicon": 2.0, "tfidf": 1.0, "encoder": 2.0}  # chosen on the corpus, see benchmarks/classify.py
+LEXICON_FLOOR = 0.02  # keeps a class the keywords did not see from being ruled out
+ADAPT_MIN_ROWS = 200  # self-training needs enough rows to learn from
+ADAPT_MAX_ROWS = 5000  # rows of the batch used for self-training (sampled evenly)
+ADAPT_KEEP = 0.6  # the most confident share of each predicted class becomes training data
+ENCODE_CHARS = 250
+
+
+class ColdStartClassifier:
+    """Keywords + corpus-trained TF-IDF + sentence-encoder similarity, optionally adapted to the batch.
+
+    Args:
+        taxonomy: The class tree (keywords, level-2 parents); the project's default when ``None``.
+        encoder: A sentence encoder (``encode(texts) -> array``); USE when ``None``; ``False``
+            leaves the encoder view out.
+        adapt: Self-train on the rows being scored when there are at least ``ADAPT_MIN_ROWS``.
+        abstain_below: Below this confidence an opinion is marked ``待人工``.
+        cache: Folder for the built model; the user cache folder when ``None``.
+    """
+
+    def __init__(self, taxonomy: Taxonomy | None = None, encoder=None, adapt: bool = True, abstain_below: float = 0.0, cache: str | Path | None = None):
+        self.taxonomy = taxonomy
+        self.encoder = encoder
+        self.adapt = adapt
+        self.abstain_below = abstain_below
+        self.cache = cache
+
+    @property
+    def vocabulary(self) -> list[str]:
+        return self._lexicon().vocabulary
+
+    def _lexicon(self) -> LexiconClassifier:
+        if not hasattr(self, "lexicon_"):
+            self.lexicon_ = LexiconClassifier(self.taxonomy).fit()
+        return self.lexicon_
+
+    def _encoder(self):
+        if self.encoder is None:
+            from ..dedupe.encoders import make_encoder
+
+            self.encoder = make_encoder("use")
+        return self.encoder or None
+
+    def fit(self, tokenizer=None) -> ColdStartClassifier:
+        """Build (or load from the cache) the corpus models. ``tokenizer`` splits words for the
+        word features; the default jieba tokenizer when ``None``."""
+        import joblib
+
+        from ..normalize import Normalizer
+        from ..segment import make_tokenizer
+
+        lexicon = self._lexicon()
+        self.taxonomy_ = lexicon.taxonomy_
+        self.tokenizer_ = tokenizer or make_tokenizer("jieba", extra_words=lexicon.vocabulary)
+        corpus = corpus_path("training_opinions.csv")
+        encoder = self._encoder()
+        key = _cache_key(corpus, self.taxonomy_.version, getattr(encoder, "name", "none"))
+        folder = Path(self.cache) if self.cache else _cache_folder()
+        path = folder / f"coldstart-{key}.joblib"
+        if path.is_file():
+            try:
+                self.models_ = joblib.load(path)
+                return self
+            except Exception as e:  # a damaged cache file is rebuilt
+                log.warning("rebuilding the cold-start model: cache %s unreadable (%s)", path, e)
+        import pandas as pd
+
+        frame = pd.read_csv(corpus, dtype=str, keep_default_na=False)
+        texts = Normalizer().normalize_many([f"{t}。{x}" if t else x for t, x in zip(frame["title"], frame["text"])])
+        words = self.tokenizer_.tokenize_many(texts)
+        self.models_ = _train(texts, words, frame["level1"].tolist(), frame["level2"].tolist(), encoder)
+        folder.mkdir(parents=True, exist_ok=True)
+        partial = path.with_suffix(".partial")
+        joblib.dump(self.models_, partial)
+        partial.replace(path)
+        return self
+
+    def predict(self, texts: list[str], tokens: list[list[str]]) -> list[Prediction]:
+        """Classify normalised texts with their words."""
+        if not hasattr(self, "models_"):
+            raise NotFittedError("ColdStartClassifier is not fitted; call fit() first")
+        if not texts:
+            return []
+        m = self.models_
+        classes = m["classes"]
+        lexicon_predictions = self.lexicon_.predict(texts, tokens)
+        joined = [" ".join(w) for w in tokens]
+        x = _features(m, texts, joined)
+        vectors = self.encoder.encode([t[:ENCODE_CHARS] for t in texts]) if m.get("encoder") is not None and self._encoder() else None
+        log_p = self._combine(lexicon_predictions, x, vectors)
+        if self.adapt and len(texts) >= ADAPT_MIN_ROWS:
+            log_p = self._self_train(log_p, lexicon_predictions, x, vectors)
+        proba = _softmax(log_p)
+        level2_proba = m["level2"].predict_proba(x)
+        out = []
+        for k, row in enumerate(proba):
+            order = np.argsort(-row)[:3]
+            alternatives = [(classes[i], round(float(row[i]), 4)) for i in order]
+            best, confidence = alternatives[0]
+            if confidence < self.abstain_below:
+                out.append(Prediction(ABSTAIN, confidence=confidence, alternatives=alternatives))
+                continue
+            level2 = self._level2(best, lexicon_predictions[k], level2_proba[k])
+            words = lexicon_predictions[k].keywords if lexicon_predictions[k].level1 == best else _top_words(m, x[k], best)
+            out.append(Prediction(best, level2, round(float(confidence), 4), list(words)[:8], alternatives))
+        return out
+
+    def _combine(self, lexicon_predictions, x, vectors) -> np.ndarray:
+        m = self.models_
+        out = WEIGHTS["lexicon"] * self._lexicon_log_p(lexicon_predictions) + WEIGHTS["tfidf"] * np.log(m["tfidf"].predict_proba(x) + 1e-6)
+        total = WEIGHTS["lexicon"] + WEIGHTS["tfidf"]
+        if vectors is not None:
+            out += WEIGHTS["encoder"] * np.log(m["encoder"].predict_proba(vectors) + 1e-6)
+            total += WEIGHTS["encoder"]
+        # A weighted geometric mean of the views' probabilities: their agreement, not their product,
+        # so that three confident views do not make an over-confident whole.
+        return out / total
+
+    def _self_train(self, log_p, lexicon_predictions, x, vectors) -> np.ndarray:
+        """Two rounds of self-training on the batch's most confident rows of each class."""
+        from scipy.sparse import vstack
+        from sklearn.linear_model import LogisticRegression
+
+        m = self.models_
+        classes = np.array(m["classes"])
+        rows = np.linspace(0, len(log_p) - 1, min(len(log_p), ADAPT_MAX_ROWS)).astype(int)
+        for _ in range(2):
+            proba = _softmax(log_p)
+            label, conf = proba[rows].argmax(axis=1), proba[rows].max(axis=1)
+            keep = np.zeros(len(rows), dtype=bool)
+            for c in np.unique(label):
+                members = np.where(label == c)[0]
+                keep[members[conf[members] >= np.quantile(conf[members], 1 - ADAPT_KEEP)]] = True
+            chosen = rows[keep]
+            y = np.concatenate([m["corpus_y"], classes[label[keep]]])
+            weights = np.concatenate([np.full(len(m["corpus_y"]), 0.3), np.ones(len(chosen))])
+            tfidf = LogisticRegression(C=16, max_iter=3000).fit(vstack([m["corpus_x"], x[chosen]]), y, sample_weight=weights)
+            log_p = np.log(_aligned(tfidf, classes, x) + 1e-6) + 0.5 * self._lexicon_log_p(lexicon_predictions)
+            total = 1.5
+            if vectors is not None:
+                enc = LogisticRegression(C=4, max_iter=3000).fit(np.vstack([m["corpus_v"], vectors[chosen]]), y, sample_weight=weights)
+                log_p += np.log(_aligned(enc, classes, vectors) + 1e-6)
+                total += 1.0
+            log_p /= total
+        return log_p
+
+    def _lexicon_log_p(self, lexicon_predictions) -> np.ndarray:
+        """The keyword scores as log-probabilities over the classes (uniform where none matched)."""
+        index = {c: i for i, c in enumerate(self.models_["classes"])}
+        lex = np.zeros((len(lexicon_predictions), len(index)))
+        for k, p in enumerate(lexicon_predictions):
+            for label, score in p.alternatives:
+                lex[k, index[label]] = score
+        empty = lex.sum(axis=1) == 0
+        lex[empty] = 1.0
+        return np.log(lex / lex.sum(axis=1, keepdims=True) + LEXICON_FLOOR)
+
+    def _level2(self, level1: str, lexicon_prediction: Prediction, level2_proba: np.ndarray) -> str:
+        if lexicon_prediction.level1 == level1 and lexicon_prediction.level2:
+            return lexicon_prediction.level2
+        names = self.models_["level2_classes"]
+        parents = self.models_["level2_parent"]
+        best = max((p, n) for p, n in zip(level2_proba, names) if parents[n] == level1) if any(parents[n] == level1 for n in names) else (0, "")
+        return best[1]
+
+
+def _train(texts, words, level1, level2, encoder) -> dict:
+    from scipy.sparse import hstack
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.linear_model import LogisticRegression
+
+    chars = TfidfVectorizer(analyzer="char_wb", ngram_range=(1, 3), sublinear_tf=True)
+    word = TfidfVectorizer(analyzer=str.split, sublinear_tf=True, token_pattern=None)
+    joined = [" ".join(w) for w in words]
+    x = hstack([chars.fit_transform(texts), word.fit_transform(joined)]).tocsr()
+    tfidf = LogisticRegression(C=16, max_iter=3000).fit(x, level1)
+    models = {
+        "chars": chars, "words": word, "tfidf": tfidf, "classes": [str(c) for c in tfidf.classes_],
+        "corpus_x": x, "corpus_y": np.array(level1),
+        "level2": LogisticRegression(C=16, max_iter=3000).fit(x, level2),
+        "level2_parent": dict(zip(level2, level1)), "encoder": None, "corpus_v": None,
+    }  # fmt: skip
+    models["level2_classes"] = [str(c) for c in models["level2"].classes_]
+    if encoder:
+        vectors = encoder.encode([t[:ENCODE_CHARS] for t in texts])
+        models["encoder"] = LogisticRegression(C=4, max_iter=3000).fit(vectors, level1)
+        models["corpus_v"] = vectors
+    return models
+
+
+def _features(models: dict, texts: list[str], joined: list[str]):
+    from scipy.sparse import hstack
+
+    return hstack([models["chars"].transform(texts), models["words"].transform(joined)]).tocsr()
+
+
+def _aligned(model, classes: np.ndarray, x) -> np.ndarray:
+    """``predict_proba`` with columns in ``classes`` order (a class missing from training gets 0)."""
+    proba = model.predict_proba(x)
+    out = np.zeros((proba.shape[0], len(classes)))
+    where = {c: i for i, c in enumerate(model.classes_)}
+    for j, c in enumerate(classes):
+        if c in where:
+            out[:, j] = proba[:, where[c]]
+    return out
+
+
+def _top_words(models: dict, row, label: str, top: int = 5) -> list[str]:
+    """The words whose weights pushed ``row`` towards ``label`` most."""
+    words = models["words"]
+    n_chars = len(models["chars"].vocabulary_)
+    coef = models["tfidf"].coef_[list(models["tfidf"].classes_).index(label)][n_chars:]
+    part = row[:, n_chars:]
+    if part.nnz == 0:
+        return []
+    scores = part.data * coef[part.indices]
+    names = words.get_feature_names_out()
+    return [names[part.indices[i]] for i in np.argsort(-scores)[:top] if scores[i] > 0 and len(names[part.indices[i]]) > 1]
+
+
+def _softmax(log_p: np.ndarray) -> np.ndarray:
+    p = np.exp(log_p - log_p.max(axis=1, keepdims=True))
+    return p / p.sum(axis=1, keepdims=True)
+
+
+def _cache_key(corpus: Path, taxonomy_version: str, encoder: str) -> str:
+    import sklearn
+
+    from .. import __version__
+
+    digest = hashlib.sha256(corpus.read_bytes())
+    digest.update(f"{taxonomy_version}|{encoder}|{sklearn.__version__}|{__version__}|{WEIGHTS}|v1".encode())
+    return digest.hexdigest()[:16]
+
+
+def _cache_folder() -> Path:
+    from platformdirs import user_cache_dir
+
+    return Path(user_cache_dir("minyi", appauthor=False))
+

@@ -1,0 +1,51 @@
+"""The built-in cold-start classifier (trained from corpora/ on first use, then cached)."""
+
+import pytest
+
+from nlp import Pipeline, PipelineConfig
+from nlp.classify import ColdStartClassifier
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def builtin(tmp_path_factory):
+    cache = tmp_path_factory.mktemp("cache")
+    pipeline = Pipeline(PipelineConfig(classifier="builtin"))
+    clf = ColdStartClassifier(pipeline.taxonomy, encoder=pipeline.encoder, cache=cache)
+    pipeline._classifier = clf
+    clf.fit(pipeline.tokenizer)
+    return clf, pipeline.tokenizer, cache
+
+
+def test_builtin_model_classifies_everyday_opinions(builtin):
+    clf, tokenizer, _ = builtin
+    texts = ["暖气不热，屋里才十五度", "医保报销要跑好几趟", "自家种的杉木想砍伐一直办不下采伐证", "工地晚上十二点还在打桩，吵得睡不着", "村支书贪污扶贫款"]
+    found = clf.predict(texts, tokenizer.tokenize_many(texts))
+    assert [(p.level1, p.level2) for p in found] == [
+        ("城乡建设", "供暖"), ("劳动和社会保障", "医保报销"), ("农村农业", "林木采伐审批"), ("环境保护", "施工噪音"), ("纪检监察", "贪污贿赂与滥用职权"),
+    ]  # fmt: skip
+    for p in found:
+        probabilities = [q for _, q in p.alternatives]
+        assert len(p.alternatives) == 3 and probabilities == sorted(probabilities, reverse=True) and p.confidence == probabilities[0]
+        assert p.keywords
+
+
+def test_builtin_model_is_cached_and_reloaded(builtin):
+    clf, tokenizer, cache = builtin
+    files = list(cache.glob("coldstart-*.joblib"))
+    assert len(files) == 1
+    again = ColdStartClassifier(clf.taxonomy, encoder=clf.encoder, cache=cache).fit(tokenizer)
+    text = ["小区门口车辆乱停，消防通道都堵死了"]
+    assert again.predict(text, tokenizer.tokenize_many(text))[0].level1 == clf.predict(text, tokenizer.tokenize_many(text))[0].level1 == "城乡建设"
+
+
+def test_self_training_on_a_batch_keeps_rows_in_order(builtin):
+    clf, tokenizer, _ = builtin
+    texts = ["暖气不热，屋里才十五度", "医保报销要跑好几趟", "村里那条路坑坑洼洼好几年了", "景区门票太贵了"] * 60
+    tokens = tokenizer.tokenize_many(texts)
+    plain = ColdStartClassifier(clf.taxonomy, encoder=clf.encoder, adapt=False)
+    plain.models_, plain.lexicon_ = clf.models_, clf.lexicon_
+    adapted = clf.predict(texts, tokens)
+    assert [p.level1 for p in adapted[:4]] == ["城乡建设", "劳动和社会保障", "交通运输", "商贸旅游"]
+    assert [p.level1 for p in adapted] == [p.level1 for p in plain.predict(texts, tokens)]
