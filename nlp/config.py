@@ -18,6 +18,8 @@ class PipelineConfig:
             the project's corpus + sentence-encoder similarity, self-trained on the batch) or the
             folder of a model trained with ``minyi train``.
         taxonomy: Path of a taxonomy YAML; the project's default when ``None``.
+        routing: Path of a routing table (CSV/XLSX: level1, level2, place, department) that
+            overrides the taxonomy's responsible bodies by class and place.
         mask_pii: Mask phones, ID cards, e-mail, bank cards, accounts and personal names.
         to_simplified: Convert traditional characters to simplified.
         max_chars: Longer texts are cut to this many characters before processing.
@@ -39,6 +41,7 @@ class PipelineConfig:
     tokenizer: str = "jieba"
     classifier: str = "lexicon"
     taxonomy: str | None = None
+    routing: str | None = None
     mask_pii: bool = True
     to_simplified: bool = True
     max_chars: int = 5000

@@ -23,11 +23,13 @@ import pandas as pd
 from . import __version__
 from .classify import (
     ABSTAIN,
+    ColdStartClassifier,
     LexiconClassifier,
     Prediction,
     Taxonomy,
     TrainedClassifier,
 )
+from .classify.routing import RoutingTable
 from .clusters import specific_places, summarize_clusters
 from .config import PipelineConfig
 from .dedupe import dedupe_key, exact_duplicates
@@ -42,7 +44,7 @@ from .resources import read_fragments
 from .segment import make_tokenizer
 from .summarize import ClusterScorer
 from .summarize.draft import Draft, Drafter, ExtractiveDrafter, select_clusters
-from .summarize.sentences import core_text
+from .summarize.sentences import core_text, split_sentences
 
 if TYPE_CHECKING:
     from .classify import Classifier
@@ -57,10 +59,11 @@ STAGES = ("normalise", "mask", "segment", "classify", "dedupe", "cluster")
 OUTPUT_COLUMNS = (
     "row", "id", "status", "error", "text", "level1", "level2", "confidence", "department",
     "keywords", "duplicate_of", "near_duplicate_of", "cluster", "places", "title", "time", "source",
-    "place", "user", "likes", "note",
+    "place", "user", "likes", "note", "alternatives", "labels",
 )  # fmt: skip
 
 REFERENCE_WEIGHT = 100
+OTHER_MATTER_CONFIDENCE = 0.6
 # Bus routes and metro lines (121路, X2路, 4号线): two complaints about different lines are two issues.
 _ROUTE = re.compile(r"(?<![\dA-Za-z])[A-Za-z]?\d{1,4}(?:路|号线)")
 
@@ -132,6 +135,7 @@ class Pipeline:
         self._tokenizer = tokenizer
         self._classifier = classifier
         self._taxonomy = taxonomy
+        self._routing: RoutingTable | None = None
 
     # Parts are built on first use, so that constructing a Pipeline costs nothing.
     @property
@@ -298,6 +302,7 @@ class Pipeline:
             found = self.classifier.predict([text[i] for i in idx], [tokens[i] for i in idx])
             predictions.update(zip(idx, found))
             report("classify", hi, len(ok))
+        matters = self._other_matters(ok, text, predictions)
         timings["classify"] = time.perf_counter() - start
 
         # exact and near duplicates
@@ -334,7 +339,7 @@ class Pipeline:
             timings["cluster"] = time.perf_counter() - start
 
             times = [v if pd.isna(p) else p.strftime("%Y-%m-%d %H:%M:%S") for v, p in zip(times_raw, parsed_times)]
-            opinions = self._annotate(frame, columns, n, status, error, note, raw, text, titles, times, places, predictions, duplicate_of, near_of, cluster)
+            opinions = self._annotate(frame, columns, n, status, error, note, raw, text, titles, times, places, predictions, matters, duplicate_of, near_of, cluster)
             start = time.perf_counter()
             likes = [_number(v) for v in _column(frame, columns.likes, n)] if columns.likes else None
             clusters = summarize_clusters(opinions, tokens, vectors, self.scorer, likes)
@@ -390,11 +395,45 @@ class Pipeline:
             members, member_vectors, member_words = store.members(sorted(earlier))
             store.describe(summarize_clusters(members, member_words, member_vectors, self.scorer))
 
-    def _department(self, prediction: Prediction) -> str:
-        """Responsible body of a predicted class; none for unclassified or abstained rows."""
+    def _other_matters(self, ok: list[int], text: list[str], predictions: dict[int, Prediction]) -> dict[int, list[str]]:
+        """Level-1 classes of other matters an opinion raises: a sentence whose own keywords point
+        firmly (at least two keywords, confidence ≥ OTHER_MATTER_CONFIDENCE) to another class."""
+        rows, sentences = [], []
+        for i in ok:
+            parts = split_sentences(text[i])
+            if len(parts) >= 2:
+                rows.extend([i] * len(parts))
+                sentences.extend(parts)
+        if not sentences:
+            return {}
+        lexicon = self.classifier if isinstance(self.classifier, LexiconClassifier) else self._sentence_lexicon()
+        found: dict[int, list[str]] = {}
+        for i, p in zip(rows, lexicon.predict(sentences, self.tokenizer.tokenize_many(sentences))):
+            main = predictions[i].level1
+            if p.level1 not in (ABSTAIN, main) and main != ABSTAIN and len(p.keywords) >= 2 and p.confidence >= OTHER_MATTER_CONFIDENCE:
+                found.setdefault(i, [])
+                if p.level1 not in found[i]:
+                    found[i].append(p.level1)
+        return found
+
+    def _sentence_lexicon(self) -> LexiconClassifier:
+        if not hasattr(self, "_lexicon"):
+            self._lexicon = LexiconClassifier(self.taxonomy).fit()
+        return self._lexicon
+
+    @property
+    def routing(self) -> RoutingTable | None:
+        if self._routing is None and self.config.routing:
+            self._routing = RoutingTable.load(self.config.routing)
+        return self._routing
+
+    def _department(self, prediction: Prediction, places: str = "") -> str:
+        """Responsible body of a predicted class (the routing table's, where one is given and a rule
+        matches the class and places); none for unclassified or abstained rows."""
         if prediction.level1 in ("", ABSTAIN):
             return ""
-        return self.taxonomy.department(prediction.level1, prediction.level2)
+        default = self.taxonomy.department(prediction.level1, prediction.level2)
+        return self.routing.department(prediction.level1, prediction.level2, places, default) if self.routing else default
 
     def draft(self, opinions: pd.DataFrame, clusters: pd.DataFrame, selection: str | None = None) -> list[Draft]:
         """Draft suggestions for the clusters picked by ``selection`` (``config.drafts`` when ``None``)."""
@@ -472,7 +511,7 @@ class Pipeline:
             earlier = {c for c in ids if c in stored}
         return ids, centred, earlier
 
-    def _annotate(self, frame, columns, n, status, error, note, raw, text, titles, times, places, predictions, duplicate_of, near_of, cluster):
+    def _annotate(self, frame, columns, n, status, error, note, raw, text, titles, times, places, predictions, matters, duplicate_of, near_of, cluster):
         """Write the stages' results onto one DataFrame (the pure stages know nothing of it)."""
         blank = Prediction("")
         preds = [predictions.get(i, blank) for i in range(n)]
@@ -488,7 +527,7 @@ class Pipeline:
                 "level1": [p.level1 for p in preds],
                 "level2": [p.level2 for p in preds],
                 "confidence": [round(p.confidence, 4) if p.level1 else None for p in preds],
-                "department": [self._department(p) for p in preds],
+                "department": [self._department(p, " ".join([given_place[i], *places[i]])) for i, p in enumerate(preds)],
                 "keywords": [" ".join(p.keywords) for p in preds],
                 "duplicate_of": pd.array(duplicate_of, dtype="Int64"),
                 "near_duplicate_of": pd.array(near_of, dtype="Int64"),
@@ -501,6 +540,8 @@ class Pipeline:
                 "user": _column(frame, columns.user, n),
                 "likes": _column(frame, columns.likes, n),
                 "note": note,
+                "alternatives": ["; ".join(f"{label} {prob:.2f}" for label, prob in p.alternatives) for p in preds],
+                "labels": [";".join(dict.fromkeys([p.level1, *matters.get(i, [])])) if p.level1 else "" for i, p in enumerate(preds)],
             }
         )
         out["confidence"] = out["confidence"].astype("Float64")

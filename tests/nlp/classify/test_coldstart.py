@@ -1,21 +1,19 @@
 """The built-in cold-start classifier (trained from corpora/ on first use, then cached)."""
 
+import pandas as pd
 import pytest
 
 from nlp import Pipeline, PipelineConfig
 from nlp.classify import ColdStartClassifier
+from nlp.classify.coldstart import _cache_folder
 
 pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")
-def builtin(tmp_path_factory):
-    cache = tmp_path_factory.mktemp("cache")
-    pipeline = Pipeline(PipelineConfig(classifier="builtin"))
-    clf = ColdStartClassifier(pipeline.taxonomy, encoder=pipeline.encoder, cache=cache)
-    pipeline._classifier = clf
-    clf.fit(pipeline.tokenizer)
-    return clf, pipeline.tokenizer, cache
+def builtin():
+    pipeline = Pipeline(PipelineConfig(classifier="builtin"))  # built on first use, cached
+    return pipeline.classifier, pipeline.tokenizer, _cache_folder()
 
 
 def test_builtin_model_classifies_everyday_opinions(builtin):
@@ -33,8 +31,7 @@ def test_builtin_model_classifies_everyday_opinions(builtin):
 
 def test_builtin_model_is_cached_and_reloaded(builtin):
     clf, tokenizer, cache = builtin
-    files = list(cache.glob("coldstart-*.joblib"))
-    assert len(files) == 1
+    assert list(cache.glob("coldstart-*.joblib"))
     again = ColdStartClassifier(clf.taxonomy, encoder=clf.encoder, cache=cache).fit(tokenizer)
     text = ["小区门口车辆乱停，消防通道都堵死了"]
     assert again.predict(text, tokenizer.tokenize_many(text))[0].level1 == clf.predict(text, tokenizer.tokenize_many(text))[0].level1 == "城乡建设"
@@ -49,3 +46,11 @@ def test_self_training_on_a_batch_keeps_rows_in_order(builtin):
     adapted = clf.predict(texts, tokens)
     assert [p.level1 for p in adapted[:4]] == ["城乡建设", "劳动和社会保障", "交通运输", "商贸旅游"]
     assert [p.level1 for p in adapted] == [p.level1 for p in plain.predict(texts, tokens)]
+
+
+def test_score_with_the_builtin_model(tmp_path, minyi, builtin):
+    (tmp_path / "in.txt").write_text("暖气不热，屋里才十五度\n景区门票太贵了\n", encoding="utf-8")
+    done = minyi("score", str(tmp_path / "in.txt"), "--model", "builtin", "--out", str(tmp_path / "o"), "-q")
+    assert done.returncode == 0, done.stderr
+    out = pd.read_csv(tmp_path / "o" / "opinions.csv")
+    assert out["level2"].tolist() == ["供暖", "旅游管理"] and out["alternatives"].str.count(";").tolist() == [2, 2]
