@@ -302,7 +302,7 @@ class Pipeline:
             found = self.classifier.predict([text[i] for i in idx], [tokens[i] for i in idx])
             predictions.update(zip(idx, found))
             report("classify", hi, len(ok))
-        matters = self._other_matters(ok, text, predictions)
+        matters = self._other_matters(ok, text, tokens, predictions)
         timings["classify"] = time.perf_counter() - start
 
         # exact and near duplicates
@@ -395,18 +395,22 @@ class Pipeline:
             members, member_vectors, member_words = store.members(sorted(earlier))
             store.describe(summarize_clusters(members, member_words, member_vectors, self.scorer))
 
-    def _other_matters(self, ok: list[int], text: list[str], predictions: dict[int, Prediction]) -> dict[int, list[str]]:
+    def _other_matters(self, ok: list[int], text: list[str], tokens: dict[int, list[str]], predictions: dict[int, Prediction]) -> dict[int, list[str]]:
         """Level-1 classes of other matters an opinion raises: a sentence whose own keywords point
-        firmly (at least two keywords, confidence ≥ OTHER_MATTER_CONFIDENCE) to another class."""
+        firmly (at least two keywords, confidence ≥ OTHER_MATTER_CONFIDENCE) to another class.
+
+        Only opinions whose words hold keywords of two classes or more are split into sentences
+        (and those segmented again), so that the rest cost nothing more."""
+        lexicon = self.classifier if isinstance(self.classifier, LexiconClassifier) else self._sentence_lexicon()
+        whole = lexicon.predict([text[i] for i in ok], [tokens[i] for i in ok])
         rows, sentences = [], []
-        for i in ok:
-            parts = split_sentences(text[i])
+        for i, p in zip(ok, whole):
+            parts = split_sentences(text[i]) if len(p.alternatives) >= 2 else []
             if len(parts) >= 2:
                 rows.extend([i] * len(parts))
                 sentences.extend(parts)
         if not sentences:
             return {}
-        lexicon = self.classifier if isinstance(self.classifier, LexiconClassifier) else self._sentence_lexicon()
         found: dict[int, list[str]] = {}
         for i, p in zip(rows, lexicon.predict(sentences, self.tokenizer.tokenize_many(sentences))):
             main = predictions[i].level1
