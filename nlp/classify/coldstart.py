@@ -248,7 +248,9 @@ def _top_words(models: dict, row, label: str, top: int = 5) -> list[str]:
     if part.nnz == 0:
         return []
     scores = part.data * coef[part.indices]
-    names = words.get_feature_names_out()
+    if "word_names" not in models:
+        models["word_names"] = words.get_feature_names_out()
+    names = models["word_names"]
     return [names[part.indices[i]] for i in np.argsort(-scores)[:top] if scores[i] > 0 and len(names[part.indices[i]]) > 1]
 
 

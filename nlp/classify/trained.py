@@ -153,19 +153,26 @@ class TrainedClassifier:
 
     def _keywords(self, words: str, label: str, top: int = 5) -> list[str]:
         """The words of one opinion with the largest positive weight for ``label``."""
-        features = self.model_[0].named_transformers_["words"]
-        clf = self.model_[-1]
-        svms = [c.estimator for c in clf.calibrated_classifiers_] if hasattr(clf, "calibrated_classifiers_") else [clf]
-        classes = list(svms[0].classes_)
-        if label not in classes:
+        weights = self._word_weights()
+        if label not in weights:
             return []
-        n_chars = len(self.model_[0].named_transformers_["chars"].vocabulary_)
-        row = classes.index(label) if len(classes) > 2 else 0
-        sign = 1 if len(classes) > 2 or label == classes[1] else -1
-        coef = np.mean([s.coef_[row][n_chars:] for s in svms], axis=0) * sign
-        vocabulary = features.vocabulary_
+        coef, vocabulary = weights[label], self.model_[0].named_transformers_["words"].vocabulary_
         seen = {w: coef[vocabulary[w]] for w in dict.fromkeys(words.split()) if w in vocabulary and len(w) > 1}  # unigrams only
         return [w for w, c in sorted(seen.items(), key=lambda kv: -kv[1])[:top] if c > 0]
+
+    def _word_weights(self) -> dict[str, np.ndarray]:
+        """Label → the SVM's weights of the word features (averaged over calibration folds), once."""
+        if getattr(self, "_weights", None) is None:
+            clf = self.model_[-1]
+            svms = [c.estimator for c in clf.calibrated_classifiers_] if hasattr(clf, "calibrated_classifiers_") else [clf]
+            classes = [str(c) for c in svms[0].classes_]
+            n_chars = len(self.model_[0].named_transformers_["chars"].vocabulary_)
+            coef = np.mean([s.coef_[:, n_chars:] for s in svms], axis=0)
+            if len(classes) == 2:  # one weight vector: positive for the second class
+                self._weights = {classes[1]: coef[0], classes[0]: -coef[0]}
+            else:
+                self._weights = dict(zip(classes, coef))
+        return self._weights
 
     def save(self, folder: str | Path) -> Path:
         """Write ``manifest.json`` and ``model.joblib`` into ``folder``."""
