@@ -16,6 +16,7 @@ import threading
 from collections import defaultdict
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -37,12 +38,18 @@ def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
 
 
+@dataclass(frozen=True, kw_only=True)
 class ClusterFilter:
-    """Which stored clusters to list (every field optional)."""
+    """Which stored clusters to list (every field optional; dates as ``YYYY-MM-DD`` or ``date``)."""
 
-    def __init__(self, *, level1=None, level2=None, place=None, since=None, until=None, min_heat=None, min_size=None, department=None):
-        self.level1, self.level2, self.place, self.department = level1, level2, place, department
-        self.since, self.until, self.min_heat, self.min_size = since, until, min_heat, min_size
+    level1: str | None = None
+    level2: str | None = None
+    department: str | None = None
+    place: str | None = None
+    since: object = None
+    until: object = None
+    min_heat: float | None = None
+    min_size: int | None = None
 
     def where(self) -> list:
         c = db.clusters.c
