@@ -216,10 +216,10 @@ def _normalize(values) -> list[str]:
 
 
 def _default_tokenizer():
-    from .classify import LexiconClassifier
-    from .segment import make_tokenizer
+    """The tokenizer ``minyi score`` uses by default (so that training and scoring split words alike)."""
+    from .pipeline import Pipeline
 
-    return make_tokenizer("jieba", extra_words=LexiconClassifier().vocabulary)
+    return Pipeline().tokenizer
 
 
 def _labeled(path, text_column, label_column, level2_column, sheet, encoding, err: bool = False) -> tuple[list[str], list[str], list[str] | None]:

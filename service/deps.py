@@ -50,9 +50,11 @@ async def get_store(settings: SettingsDep) -> ClusterStore:
 StoreDep = Annotated[ClusterStore, Depends(get_store)]
 
 
-@lru_cache(maxsize=4)
-def _stored_pipeline(url: str, taxonomy: str | None, model: str | None, mask_pii: bool) -> Pipeline:
-    config = PipelineConfig(taxonomy=taxonomy, classifier=model or "lexicon", mask_pii=mask_pii, drafts="none")
+@lru_cache(maxsize=8)
+def _stored_pipeline(url: str, taxonomy: str | None, model: str | None, mask_pii: bool, drafts: str = "none") -> Pipeline:
+    """A pipeline over the database at ``url`` that shares the classify pipeline's loaded parts
+    (``drafts="none"`` for single opinions; batch jobs draft as the CLI does)."""
+    config = PipelineConfig(taxonomy=taxonomy, classifier=model or "lexicon", mask_pii=mask_pii, drafts=drafts)
     shared = _pipeline(taxonomy, model)  # reuse its loaded parts
     return Pipeline(config, store=_store(url), classifier=shared.classifier, taxonomy=shared.taxonomy, tokenizer=shared.tokenizer)
 

@@ -11,10 +11,10 @@ from fastapi import FastAPI, HTTPException, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
-from nlp import MinyiError, Pipeline, PipelineConfig, __version__
+from nlp import MinyiError, __version__
 
 from . import jobs
-from .deps import _pipeline, _store
+from .deps import _store, _stored_pipeline
 from .routes import batches, classify, clusters, health, opinions
 from .settings import Settings, get_settings, load_settings
 
@@ -66,9 +66,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         requeued = jobs.requeue_orphans(store)
         if requeued:
             log.info("%d batch job(s) of a stopped server queued again", requeued)
-        shared = _pipeline(config.taxonomy, config.model)
-        batch_config = PipelineConfig(taxonomy=config.taxonomy, classifier=config.model or "lexicon", mask_pii=config.mask_pii)
-        pipeline = Pipeline(batch_config, store=store, classifier=shared.classifier, taxonomy=shared.taxonomy, tokenizer=shared.tokenizer)
+        pipeline = _stored_pipeline(config.database, config.taxonomy, config.model, config.mask_pii, "auto")
         workers = [jobs.BatchWorker(store, pipeline, lease_seconds=config.job_lease_seconds) for _ in range(config.batch_workers)]
         for worker in workers:
             worker.start()
