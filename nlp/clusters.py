@@ -15,13 +15,17 @@ import pandas as pd
 from .summarize import ClusterFacts, ClusterScorer
 from .summarize.sentences import strip_filler
 
-__all__ = ["summarize_clusters", "CLUSTER_COLUMNS", "specific_places"]
+__all__ = ["summarize_clusters", "CLUSTER_COLUMNS", "STATUSES", "specific_places"]
 
 CLUSTER_COLUMNS = (
     "cluster", "size", "people", "title", "keywords", "level1", "level2", "department", "places",
     "first_seen", "last_seen", "sources", "weekly_counts", "representatives",
     "urgency", "urgency_why", "breadth", "breadth_why", "importance", "importance_why", "heat",
+    "status",
 )  # fmt: skip
+
+# Where a cluster stands in the liaison stations' closed loop; every new cluster starts unverified.
+STATUSES = ("待核实", "已核实", "已转办", "已办结", "不予处理")
 
 # Provinces, cities and the country say little about which spot an opinion is about.
 _COARSE = re.compile(r"^(?:.{1,3}[省市]|中国|全国|国家|本市|我市|我县|本县)$")
@@ -127,6 +131,7 @@ def summarize_clusters(
             "weekly_counts": " ".join(f"{w}:{c}" for w, c in weeks.items()),
             "representatives": " ".join(str(by_row.at[r, "id"]) for r in ranked[:3]),
             **scorer.score(facts, now),
+            "status": STATUSES[0],
         })  # fmt: skip
     out = pd.DataFrame(rows, columns=list(CLUSTER_COLUMNS))
     return out.sort_values(["heat", "size", "cluster"], ascending=[False, False, True], kind="stable").reset_index(drop=True)

@@ -16,7 +16,7 @@ from sqlalchemy.engine import Engine
 
 from .errors import ConfigError
 
-__all__ = ["metadata", "meta", "clusters", "members", "runs", "opinions", "batches", "connect", "database_url", "default_database_url"]
+__all__ = ["metadata", "meta", "clusters", "members", "runs", "opinions", "batches", "decisions", "connect", "database_url", "default_database_url"]
 
 metadata = sa.MetaData()
 
@@ -41,6 +41,12 @@ clusters = sa.Table(
     sa.Column("first_seen", sa.String(32), nullable=False, server_default=""),
     sa.Column("last_seen", sa.String(32), nullable=False, server_default=""),
     sa.Column("summary", sa.Text, nullable=False, server_default="{}"),  # JSON: one row of clusters.csv
+    # Review (migration 0003): status in the closed loop, fields a reviewer set (JSON: title,
+    # level1, level2, department; they win over every later description), and the cluster a
+    # merged cluster now lives in.
+    sa.Column("status", sa.String(16), nullable=False, server_default="待核实"),
+    sa.Column("review", sa.Text, nullable=False, server_default="{}"),
+    sa.Column("merged_into", sa.String(32), nullable=True),
 )  # fmt: skip
 
 members = sa.Table(
@@ -81,6 +87,26 @@ opinions = sa.Table(
     sa.Column("vector", sa.LargeBinary, nullable=True),  # centred unit vector, float32
     sa.Column("words", sa.Text, nullable=False, server_default=""),  # its words, space-separated (for keywords)
     sa.Column("created_at", sa.String(32), nullable=False),
+    # Migration 0003: the key of its row in `members` (exact duplicates share one), and labels a
+    # reviewer gave it (empty when not reviewed).
+    sa.Column("text_key", sa.String(64), nullable=True),
+    sa.Column("reviewed_level1", sa.String(64), nullable=False, server_default=""),
+    sa.Column("reviewed_level2", sa.String(64), nullable=False, server_default=""),
+    sa.Column("reviewed_department", sa.String(128), nullable=False, server_default=""),
+)  # fmt: skip
+
+decisions = sa.Table(
+    "decisions", metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("uid", sa.String(36), nullable=False, unique=True),  # survives export and import
+    sa.Column("at", sa.String(32), nullable=False),
+    sa.Column("who", sa.String(128), nullable=False),
+    sa.Column("why", sa.Text, nullable=False, server_default=""),
+    sa.Column("action", sa.String(32), nullable=False),
+    sa.Column("args", sa.Text, nullable=False),  # JSON
+    sa.Column("before", sa.Text, nullable=False),  # JSON: the rows it changed, as they were (for undo)
+    sa.Column("undone_at", sa.String(32), nullable=True),
+    sa.Column("undone_by", sa.String(128), nullable=True),
 )  # fmt: skip
 
 batches = sa.Table(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-__all__ = ["MinyiError", "InputError", "ConfigError", "NotFittedError", "NotInstalledError"]
+__all__ = ["MinyiError", "InputError", "ConfigError", "NotFittedError", "NotInstalledError", "ReviewError"]
 
 
 class MinyiError(Exception):
@@ -15,6 +15,10 @@ class InputError(MinyiError):
 
 class ConfigError(MinyiError):
     """A configuration value, taxonomy or dictionary is invalid."""
+
+
+class ReviewError(MinyiError, ValueError):
+    """A review decision names a cluster or opinion that does not exist, or cannot be made."""
 
 
 class NotFittedError(MinyiError):

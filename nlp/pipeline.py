@@ -341,10 +341,14 @@ class Pipeline:
             times = [v if pd.isna(p) else p.strftime("%Y-%m-%d %H:%M:%S") for v, p in zip(times_raw, parsed_times)]
             opinions = self._annotate(frame, columns, n, status, error, note, raw, text, titles, times, places, predictions, matters, duplicate_of, near_of, cluster)
             start = time.perf_counter()
+            if self.store is not None and ok:
+                keys = self._row_keys(opinions, ok, keys, unmasked, columns)
+                self._apply_reviewed_labels(opinions, ok, keys)
             likes = [_number(v) for v in _column(frame, columns.likes, n)] if columns.likes else None
             clusters = summarize_clusters(opinions, tokens, vectors, self.scorer, likes)
             if self.store is not None and ok:
                 self._store_rows(opinions, ok, vectors, tokens, clusters, earlier, keys, unmasked, columns)
+                clusters = self.store.reviewed(clusters)
             timings["cluster"] += time.perf_counter() - start
         start = time.perf_counter()
         drafts = self.draft(opinions, clusters)
@@ -378,17 +382,34 @@ class Pipeline:
             })  # fmt: skip
         return out
 
+    @staticmethod
+    def _row_keys(opinions, ok, keys, unmasked, columns) -> list[str]:
+        """The store keys of the rows in ``ok``: the given ones, or a hash of id, time and text."""
+        if keys is not None:
+            return [keys[i] for i in ok]
+        rows = opinions.iloc[ok]
+        ids = rows["id"].tolist() if columns.id else [""] * len(ok)
+        return [_row_key(row_id, when, unmasked[i]) for i, row_id, when in zip(ok, ids, rows["time"].tolist())]
+
+    def _apply_reviewed_labels(self, opinions, ok, keys) -> None:
+        """Opinions a reviewer relabelled in an earlier run keep the reviewer's labels."""
+        stored = self.store.stored_keys(keys)
+        for i, key in zip(ok, keys):
+            found = stored.get(key)
+            if found and found["reviewed"]:
+                for name in ("level1", "level2", "department"):
+                    opinions.at[i, name] = found[name]
+                opinions.at[i, "confidence"] = 1.0
+                opinions.at[i, "note"] = "; ".join(filter(None, [opinions.at[i, "note"], "labels set by review"]))
+
     def _store_rows(self, opinions, ok, vectors, tokens, clusters, earlier, keys, unmasked, columns) -> None:
         """Store the scored rows and describe their clusters; a cluster that also holds
         opinions of earlier runs is described again from all of its stored opinions."""
         store = self.store
         rows = opinions.iloc[ok]
-        if keys is None:
-            keys = [_row_key(r["id"] if columns.id else "", r["time"], unmasked[i]) for i, r in zip(ok, rows.to_dict("records"))]
-        else:
-            keys = [keys[i] for i in ok]
         external = rows["id"].tolist() if columns.id else None
-        store.save_opinions(rows, keys, [vectors.get(i) for i in ok], external, [tokens.get(i, []) for i in ok])
+        text_keys = [dedupe_key(unmasked[i]) for i in ok]
+        store.save_opinions(rows, keys, [vectors.get(i) for i in ok], external, [tokens.get(i, []) for i in ok], text_keys)
         fresh = clusters[~clusters["cluster"].isin(earlier)]
         store.describe(fresh)
         if earlier:

@@ -50,10 +50,13 @@ class ClusterFilter:
     until: object = None
     min_heat: float | None = None
     min_size: int | None = None
+    status: str | None = None
 
     def where(self) -> list:
         c = db.clusters.c
-        out = []
+        out = [c.merged_into.is_(None)]
+        if self.status:
+            out.append(c.status == self.status)
         if self.level1:
             out.append(c.level1 == self.level1)
         if self.level2:
@@ -146,15 +149,18 @@ class ClusterStore:
         return out
 
     def clusters(self) -> tuple[list[str], np.ndarray, list[set[str]]]:
-        """Ids, unit-length centroids and places of the stored clusters."""
+        """Ids, unit-length centroids and places of the stored clusters. A cluster merged into
+        another by review keeps its centroid under the id it was merged into, so that new
+        opinions like either part join the merged cluster."""
         c = db.clusters.c
         with self._use() as conn:
-            rows = conn.execute(sa.select(c.id, c.centroid, c.places).order_by(c.id)).all()
+            rows = conn.execute(sa.select(c.id, c.centroid, c.places, c.merged_into).order_by(c.id)).all()
         if not rows:
             return [], np.zeros((0, 0), dtype=np.float32), []
-        centroids = np.stack([np.frombuffer(r[1], dtype=np.float32) for r in rows])
+        into = {r.id: r.merged_into for r in rows if r.merged_into}
+        centroids = np.stack([np.frombuffer(r.centroid, dtype=np.float32) for r in rows])
         centroids = centroids / np.maximum(np.linalg.norm(centroids, axis=1, keepdims=True), 1e-12)
-        return [r[0] for r in rows], centroids, [set(json.loads(r[2])) for r in rows]
+        return [_final(r.id, into) for r in rows], centroids, [set(json.loads(r.places)) for r in rows]
 
     def next_number(self, period: str) -> int:
         c = db.clusters.c
@@ -217,14 +223,21 @@ class ClusterStore:
     # Opinions -------------------------------------------------------------------------------
 
     def stored_keys(self, keys: Sequence[str]) -> dict[str, dict]:
-        """Opinion key → its stored ``{"cluster", "level1", "level2", "department"}``."""
+        """Opinion key → its stored ``{"cluster", "level1", "level2", "department", "reviewed"}``
+        (labels and department as a reviewer set them, where one did; ``reviewed`` says so)."""
         o = db.opinions.c
         out = {}
+        columns = (o.key, o.cluster_id, o.level1, o.level2, o.department, o.reviewed_level1, o.reviewed_level2, o.reviewed_department)
         with self._use() as conn:
             for start in range(0, len(keys), _BATCH):
                 part = list(keys[start : start + _BATCH])
-                for r in conn.execute(sa.select(o.key, o.cluster_id, o.level1, o.level2, o.department).where(o.key.in_(part))):
-                    out[r.key] = {"cluster": r.cluster_id, "level1": r.level1, "level2": r.level2, "department": r.department}
+                for r in conn.execute(sa.select(*columns).where(o.key.in_(part))):
+                    reviewed = bool(r.reviewed_level1 or r.reviewed_department)
+                    out[r.key] = {
+                        "cluster": r.cluster_id, "level1": r.reviewed_level1 or r.level1,
+                        "level2": r.reviewed_level2 if r.reviewed_level1 else r.level2,
+                        "department": r.reviewed_department or r.department, "reviewed": reviewed,
+                    }  # fmt: skip
         return out
 
     def save_opinions(
@@ -234,9 +247,11 @@ class ClusterStore:
         vectors: Sequence[np.ndarray | None],
         external_ids: Sequence[str | None] | None = None,
         words: Sequence[Sequence[str]] | None = None,
+        text_keys: Sequence[str] | None = None,
     ) -> int:
-        """Store scored rows (the pipeline's columns) under ``keys``, with their vectors and words;
-        rows already stored are left as they are. Returns how many were new."""
+        """Store scored rows (the pipeline's columns) under ``keys``, with their vectors, words and
+        membership keys (see :meth:`add_many`); rows already stored are left as they are.
+        Returns how many were new."""
         have = self.stored_keys(keys)
         now = _now()
         records = []
@@ -252,7 +267,7 @@ class ClusterStore:
                 "level1": r["level1"], "level2": r["level2"], "confidence": None if pd.isna(confidence) else float(confidence),
                 "department": r["department"], "keywords": r["keywords"], "cluster_id": r["cluster"],
                 "vector": None if vector is None else np.asarray(vector, dtype=np.float32).tobytes(), "created_at": now,
-                "words": " ".join(words[k]) if words else "",
+                "words": " ".join(words[k]) if words else "", "text_key": text_keys[k] if text_keys else None,
             })  # fmt: skip
         if records:
             with self._use() as conn:
@@ -275,7 +290,12 @@ class ClusterStore:
                 "id": [r["external_id"] or str(r["id"]) for r in found],
                 "external_id": [r["external_id"] for r in found],
                 "status": "ok",
-                **{name: [r[name] for r in found] for name in ("text", "title", "time", "source", "place", "places", "user", "level1", "level2", "department", "keywords")},
+                **{name: [r[name] for r in found] for name in ("text", "title", "time", "source", "place", "places", "user", "keywords")},
+                # A reviewer's labels win over the classifier's.
+                "level1": [r["reviewed_level1"] or r["level1"] for r in found],
+                "level2": [r["reviewed_level2"] if r["reviewed_level1"] else r["level2"] for r in found],
+                "department": [r["reviewed_department"] or r["department"] for r in found],
+                "opinion": [r["id"] for r in found],
                 "confidence": [r["confidence"] for r in found],
                 "cluster": [r["cluster_id"] for r in found],
             }
@@ -284,15 +304,39 @@ class ClusterStore:
         words = {k: r["words"].split() for k, r in enumerate(found)}
         return frame, vectors, words
 
+    def reviews(self, cluster_ids: Sequence[str]) -> dict[str, dict]:
+        """Cluster id → what review fixed for it: ``status`` and the fields a reviewer set."""
+        c = db.clusters.c
+        out = {}
+        with self._use() as conn:
+            for start in range(0, len(cluster_ids), _BATCH):
+                part = list(cluster_ids[start : start + _BATCH])
+                for r in conn.execute(sa.select(c.id, c.status, c.review).where(c.id.in_(part))):
+                    out[r.id] = {**json.loads(r.review or "{}"), "status": r.status}
+        return out
+
+    def reviewed(self, summaries: pd.DataFrame) -> pd.DataFrame:
+        """``summaries`` (rows of ``clusters.csv``) with the status and the fields a reviewer set."""
+        if summaries.empty:
+            return summaries
+        found = self.reviews(summaries["cluster"].tolist())
+        out = summaries.copy()
+        for k, cluster in enumerate(out["cluster"]):
+            for name, value in found.get(cluster, {}).items():
+                if name in out.columns:
+                    out.iat[k, out.columns.get_loc(name)] = value
+        return out
+
     def describe(self, summaries: pd.DataFrame) -> None:
-        """Store the latest description of clusters (rows of ``clusters.csv``)."""
+        """Store the latest description of clusters (rows of ``clusters.csv``); fields a reviewer
+        set are kept."""
         if summaries.empty:
             return
         c = db.clusters.c
         fields = ("title", "level1", "level2", "department", "first_seen", "last_seen")
         updates = [
             {"b_id": row["cluster"], "heat": float(row["heat"]), "summary": json.dumps(_plain(row), ensure_ascii=False), **{k: row[k] for k in fields}}
-            for row in summaries.to_dict("records")
+            for row in self.reviewed(summaries).drop(columns=["status"], errors="ignore").to_dict("records")
         ]
         with self._use() as conn:
             conn.execute(
@@ -309,7 +353,7 @@ class ClusterStore:
         with self._use() as conn:
             total = conn.execute(sa.select(sa.func.count()).select_from(db.clusters).where(*conditions)).scalar()
             rows = conn.execute(
-                sa.select(c.id, c.size, c.summary, c.created_at, c.updated_at).where(*conditions)
+                sa.select(c.id, c.size, c.summary, c.status, c.merged_into, c.created_at, c.updated_at).where(*conditions)
                 .order_by(c.heat.desc(), c.size.desc(), c.id).limit(limit).offset(offset)
             ).all()  # fmt: skip
         return total, [_cluster_record(r) for r in rows]
@@ -318,7 +362,7 @@ class ClusterStore:
         """One stored cluster's description, or ``None``."""
         c = db.clusters.c
         with self._use() as conn:
-            row = conn.execute(sa.select(c.id, c.size, c.summary, c.created_at, c.updated_at).where(c.id == cluster_id)).first()
+            row = conn.execute(sa.select(c.id, c.size, c.summary, c.status, c.merged_into, c.created_at, c.updated_at).where(c.id == cluster_id)).first()
         return _cluster_record(row) if row else None
 
     def __repr__(self) -> str:
@@ -328,8 +372,17 @@ class ClusterStore:
 def _cluster_record(row) -> dict:
     summary = json.loads(row.summary or "{}")
     summary.setdefault("size", int(row.size))
-    summary.update({"cluster": row.id, "created_at": row.created_at, "updated_at": row.updated_at})
+    summary.update({"cluster": row.id, "status": row.status, "merged_into": row.merged_into, "created_at": row.created_at, "updated_at": row.updated_at})
     return summary
+
+
+def _final(cluster_id: str, into: dict[str, str]) -> str:
+    """The cluster that ``cluster_id`` was (perhaps in several steps) merged into, or itself."""
+    seen = {cluster_id}
+    while cluster_id in into and into[cluster_id] not in seen:
+        cluster_id = into[cluster_id]
+        seen.add(cluster_id)
+    return cluster_id
 
 
 def _plain(row: dict) -> dict:
