@@ -114,23 +114,37 @@ def score(
 
 @app.command()
 def train(
-    input: Annotated[Path, typer.Argument(help="Labeled export: any format `minyi score` reads", show_default=False)],
-    label_column: Annotated[str, typer.Option(help="Column with the class of each opinion (any label names). Example: --label-column 一级分类", show_default=False)],
-    out: Annotated[Path, typer.Option("--out", "-o", help="Model folder to write. Example: --out models/2024", show_default=False)],
+    input: Annotated[Optional[Path], typer.Argument(help="Labeled export: any format `minyi score` reads (optional with --from-state)", show_default=False)] = None,
+    out: Annotated[Path, typer.Option("--out", "-o", help="Model folder to write. Example: --out models/2024", show_default=False)] = ...,
+    label_column: Annotated[Optional[str], typer.Option(help="Column with the class of each opinion (any label names). Example: --label-column 一级分类", show_default=False)] = None,
     text_column: Annotated[Optional[str], typer.Option(help="Column holding the opinion text; guessed when left out. Example: --text-column 留言详情", show_default=False)] = None,
     level2_column: Annotated[Optional[str], typer.Option(help="Column with a second-level class; a model of its own fills level2. Example: --level2-column 二级分类", show_default=False)] = None,
     unlabeled: Annotated[Optional[Path], typer.Option(help="Export of unlabeled opinions (same text column) for self-training. Example: --unlabeled 2024Q4.xlsx", show_default=False)] = None,
+    from_state: Annotated[Optional[str], typer.Option(help="A state (folder or database URL) whose reviewed labels become training data: alone, the built-in model learns them; with INPUT, they join its rows. Example: --from-state state/", show_default=False)] = None,
     sheet: Annotated[Optional[str], typer.Option(help="Worksheet of an .xlsx file. Example: --sheet 标注", show_default=False)] = None,
     encoding: Annotated[Optional[str], typer.Option(help="Text encoding; detected when left out. Example: --encoding gbk", show_default=False)] = None,
 ) -> None:
-    """Train a classifier on your own labels; use it with `minyi score --model DIR`.
+    """Train a classifier on your own labels or on review decisions; use it with `minyi score --model DIR`.
 
     Example: minyi train labeled.xlsx --text-column 留言详情 --label-column 一级分类 --out models/2024
+
+    Example: minyi train --from-state state/ --out models/reviewed
     """
     from .classify import TrainedClassifier
 
+    if input is None and from_state is None:
+        _fail("give a labeled export (with --label-column), --from-state DIR, or both")
+    if input is not None and not label_column:
+        _fail("--label-column is needed with a labeled export")
     try:
+        reviewed = _reviewed(from_state) if from_state else None
+        if input is None:
+            _train_builtin(reviewed, out, from_state)
+            return
         texts, labels, extra = _labeled(input, text_column, label_column, level2_column, sheet, encoding)
+        if reviewed is not None and len(reviewed):
+            texts, labels = [*texts, *reviewed["text"]], [*labels, *reviewed["level1"]]
+            extra = [*extra, *reviewed["level2"]] if extra is not None else None
         tokenizer = _default_tokenizer()
         others = None
         if unlabeled:
@@ -154,6 +168,76 @@ def train(
     typer.echo(f"{len(m['labels'])} labels; cross-validated macro-F1 {max(m['cv_macro_f1'].values(), default=float('nan')):.3f} (C={m['C']})"
                + (f"; {m['self_training_rows']} unlabeled rows added by self-training" if unlabeled else ""))  # fmt: skip
     typer.echo(f"model written to {out}/ (manifest.json, model.joblib)")
+
+
+def _reviewed(state: str):
+    """The opinions a reviewer relabelled in ``state``, texts normalised like training rows."""
+    from .store import ClusterStore
+
+    store = ClusterStore(state)
+    try:
+        found = store.reviewed_examples()
+    finally:
+        store.close()
+    found["text"] = _normalize([f"{t}。{x}" if t else x for t, x in zip(found["title"], found["text"])])
+    typer.echo(f"{len(found)} reviewed opinions in {state}")
+    return found
+
+
+def _train_builtin(reviewed, out: Path, state: str) -> None:
+    """The built-in model with the reviewed opinions added to its corpus."""
+    from .pipeline import Pipeline
+
+    if not len(reviewed):
+        _fail(f"no opinion in {state} has reviewed labels yet (relabel some with nlp.review.Review.relabel)")
+    pipeline = Pipeline()
+    from .classify import ColdStartClassifier
+
+    clf = ColdStartClassifier(pipeline.taxonomy, encoder=pipeline.encoder)
+    typer.echo("fitting the built-in model with the reviewed opinions …")
+    clf.fit(pipeline.tokenizer, reviewed=(reviewed["text"].tolist(), reviewed["level1"].tolist(), reviewed["level2"].tolist()))
+    clf.save(out, {"state": str(state), "reviewed_labels": {k: int(v) for k, v in reviewed["level1"].value_counts().items()}})
+    typer.echo(f"{len(reviewed)} reviewed opinions learned; model written to {out}/ (use it with --model {out})")
+
+
+@app.command("export-decisions")
+def export_decisions(
+    state: Annotated[str, typer.Option(help="The state (folder or database URL) to read. Example: --state state/", show_default=False)],
+    output: Annotated[Path, typer.Argument(help="JSON file to write", show_default=False)],
+) -> None:
+    """Write the review decisions in force (merges, splits, labels, statuses …) to a JSON file.
+
+    Example: minyi export-decisions --state state/ decisions.json
+    """
+    from .review import Review
+
+    try:
+        with Review(state) as review:
+            count = review.export_decisions(output)
+    except MinyiError as e:
+        _fail(str(e))
+    typer.echo(f"{count} decisions written to {output}")
+
+
+@app.command("import-decisions")
+def import_decisions(
+    state: Annotated[str, typer.Option(help="The state (folder or database URL) to apply them to. Example: --state state/", show_default=False)],
+    input: Annotated[Path, typer.Argument(help="JSON file from `minyi export-decisions`", show_default=False)],
+) -> None:
+    """Apply review decisions exported from another machine (each once; who, when and why kept).
+
+    Example: minyi import-decisions --state state/ decisions.json
+    """
+    from .review import Review
+
+    try:
+        with Review(state) as review:
+            result = review.import_decisions(input)
+    except MinyiError as e:
+        _fail(str(e))
+    typer.echo(f"{len(result['applied'])} decisions applied, {len(result['skipped'])} skipped")
+    for uid, reason in result["skipped"]:
+        typer.echo(f"  skipped {uid}: {reason}")
 
 
 @app.command()

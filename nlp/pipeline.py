@@ -166,6 +166,8 @@ class Pipeline:
                 # Set before fitting: the tokenizer it is fitted with asks for its vocabulary.
                 self._classifier = ColdStartClassifier(self.taxonomy, encoder=self.encoder, abstain_below=self.config.abstain_below)
                 self._classifier.fit(self.tokenizer)
+            elif Path(self.config.classifier).is_dir() and ColdStartClassifier.is_saved(self.config.classifier):
+                self._classifier = ColdStartClassifier.load(self.config.classifier, self.taxonomy, encoder=self.encoder, abstain_below=self.config.abstain_below)
             elif Path(self.config.classifier).is_dir():
                 self._classifier = TrainedClassifier.load(self.config.classifier, abstain_below=self.config.abstain_below)
             else:

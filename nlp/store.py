@@ -304,6 +304,17 @@ class ClusterStore:
         words = {k: r["words"].split() for k, r in enumerate(found)}
         return frame, vectors, words
 
+    def reviewed_examples(self) -> pd.DataFrame:
+        """Opinions whose classes a reviewer set: ``text``, ``title``, ``level1``, ``level2``
+        (training data for ``minyi train --from-state``)."""
+        o = db.opinions.c
+        with self._use() as conn:
+            rows = conn.execute(
+                sa.select(o.text, o.title, o.reviewed_level1.label("level1"), o.reviewed_level2.label("level2"))
+                .where(o.reviewed_level1 != "").order_by(o.id)
+            ).mappings().all()  # fmt: skip
+        return pd.DataFrame([dict(r) for r in rows], columns=["text", "title", "level1", "level2"])
+
     def reviews(self, cluster_ids: Sequence[str]) -> dict[str, dict]:
         """Cluster id → what review fixed for it: ``status`` and the fields a reviewer set."""
         c = db.clusters.c

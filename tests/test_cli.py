@@ -147,3 +147,42 @@ def test_cli_evaluate_prints_scores_and_json(tmp_path, minyi):
     assert table.returncode == 0 and "macro-F1 1.000" in table.stdout
     missing = minyi("evaluate", str(tmp_path / "gold.csv"), "--label-column", "nope")
     assert missing.returncode == 2 and "nope" in missing.stderr
+
+
+@pytest.mark.slow
+def test_cli_review_decisions_travel_and_teach_the_built_in_model(tmp_path, minyi):
+    from nlp.review import Review
+
+    src = tmp_path / "q3.csv"
+    heating = ["暖气不热，屋里才十五度", "我家暖气片冰凉，供暖公司不管", "小区暖气一直不热，老人冻得睡不着"]
+    other = ["青石村那条路坑坑洼洼好几年了", "医保报销要跑好几趟", "幸福小区电梯又坏了"]
+    pd.DataFrame({"编号": range(1, 7), "日期": "2024-08-01", "意见内容": heating + other}).to_csv(src, index=False, encoding="utf-8-sig")
+    for name in ("here", "there"):
+        done = minyi("score", str(src), "--out", str(tmp_path / f"out-{name}"), "--state", str(tmp_path / name), "-q")
+        assert done.returncode == 0, done.stderr
+    review = Review(tmp_path / "here", who="指导员")
+    heat = review.opinions(read_out(tmp_path / "out-here")["cluster"][0])
+    assert set(heat["text"]) == set(heating)
+    # An unusual label on purpose: only review can teach it.
+    review.relabel(heat["cluster"][0], "民政", "独居老人/养老", why="冬季困难老人取暖")
+    review.mark(heat["cluster"][0], "已核实")
+
+    exported = minyi("export-decisions", "--state", str(tmp_path / "here"), str(tmp_path / "d.json"))
+    assert exported.returncode == 0 and "2 decisions" in exported.stdout
+    imported = minyi("import-decisions", "--state", str(tmp_path / "there"), str(tmp_path / "d.json"))
+    assert imported.returncode == 0 and "2 decisions applied, 0 skipped" in imported.stdout, imported.stdout
+    again = minyi("score", str(src), "--out", str(tmp_path / "again"), "--state", str(tmp_path / "there"), "-q")
+    assert again.returncode == 0, again.stderr
+    rows = read_out(tmp_path / "again")
+    assert rows["level1"].tolist()[:3] == ["民政"] * 3 and "民政" not in rows["level1"].tolist()[3:]
+    clusters = pd.read_csv(tmp_path / "again" / "clusters.csv", encoding="utf-8-sig", keep_default_na=False)
+    assert clusters.set_index("cluster").loc[rows["cluster"][0], "status"] == "已核实"
+
+    trained = minyi("train", "--from-state", str(tmp_path / "here"), "--out", str(tmp_path / "model"))
+    assert trained.returncode == 0, trained.stderr
+    assert "3 reviewed opinions" in trained.stdout
+    fresh = tmp_path / "fresh.csv"
+    fresh.write_text("意见内容\n暖气不热，屋里才十五度\n青石村那条路坑坑洼洼好几年了\n", encoding="utf-8")
+    scored = minyi("score", str(fresh), "--out", str(tmp_path / "with-model"), "--model", str(tmp_path / "model"), "-q")
+    assert scored.returncode == 0, scored.stderr
+    assert read_out(tmp_path / "with-model")["level1"].tolist() == ["民政", "交通运输"]

@@ -12,17 +12,21 @@ With ``adapt`` the model then teaches itself on the rows being scored (self-trai
 confident predictions of each class become training rows, so that the batch's own vocabulary
 counts. The model is built deterministically from ``corpora/`` on first use and cached in the
 user cache folder, keyed by the corpus, taxonomy and library versions.
+
+Opinions that staff relabelled in review (``minyi train --from-state``) join the corpus with
+``REVIEWED_WEIGHT`` each; that model is saved as a folder that ``--model`` takes.
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
 from pathlib import Path
 
 import numpy as np
 
-from ..errors import NotFittedError
+from ..errors import ConfigError, NotFittedError
 from ..resources import corpus_path
 from .base import Prediction
 from .lexicon import LexiconClassifier
@@ -38,6 +42,8 @@ ADAPT_MIN_ROWS = 200  # self-training needs enough rows to learn from
 ADAPT_MAX_ROWS = 5000  # rows of the batch used for self-training (sampled evenly)
 ADAPT_KEEP = 0.6  # the most confident share of each predicted class becomes training data
 ENCODE_CHARS = 250
+REVIEWED_WEIGHT = 10.0  # a reviewed opinion counts as this many corpus rows (1, 3, 10 tried: benchmarks/review.py)
+FORMAT = "minyi-builtin-reviewed/1"
 
 
 class ColdStartClassifier:
@@ -75,9 +81,11 @@ class ColdStartClassifier:
             self.encoder = make_encoder("use")
         return self.encoder or None
 
-    def fit(self, tokenizer=None) -> ColdStartClassifier:
+    def fit(self, tokenizer=None, reviewed: tuple[list[str], list[str], list[str]] | None = None) -> ColdStartClassifier:
         """Build (or load from the cache) the corpus models. ``tokenizer`` splits words for the
-        word features; the default jieba tokenizer when ``None``."""
+        word features; the default jieba tokenizer when ``None``. ``reviewed`` adds examples
+        (normalised texts, level-1 and level-2 labels) weighted ``REVIEWED_WEIGHT`` each; such a
+        model is not cached (save it with :meth:`save`)."""
         import joblib
 
         from ..normalize import Normalizer
@@ -91,7 +99,7 @@ class ColdStartClassifier:
         key = _cache_key(corpus, self.taxonomy_.version, getattr(encoder, "name", "none"))
         folder = Path(self.cache) if self.cache else _cache_folder()
         path = folder / f"coldstart-{key}.joblib"
-        if path.is_file():
+        if path.is_file() and not reviewed:
             try:
                 self.models_ = joblib.load(path)
                 return self
@@ -101,12 +109,71 @@ class ColdStartClassifier:
 
         frame = pd.read_csv(corpus, dtype=str, keep_default_na=False)
         texts = Normalizer().normalize_many([f"{t}。{x}" if t else x for t, x in zip(frame["title"], frame["text"])])
+        level1, level2 = frame["level1"].tolist(), frame["level2"].tolist()
+        weights = [1.0] * len(texts)
+        if reviewed:
+            texts = [*texts, *reviewed[0]]
+            level1, level2 = [*level1, *reviewed[1]], [*level2, *reviewed[2]]
+            weights += [REVIEWED_WEIGHT] * len(reviewed[0])
         words = self.tokenizer_.tokenize_many(texts)
-        self.models_ = _train(texts, words, frame["level1"].tolist(), frame["level2"].tolist(), encoder)
+        self.models_ = _train(texts, words, level1, level2, encoder, np.array(weights))
+        self.reviewed_ = {"examples": len(reviewed[0]) if reviewed else 0, "labels": sorted(set(reviewed[1])) if reviewed else []}
+        if not reviewed:
+            folder.mkdir(parents=True, exist_ok=True)
+            partial = path.with_suffix(".partial")
+            joblib.dump(self.models_, partial)
+            partial.replace(path)
+        return self
+
+    def save(self, folder: str | Path, manifest: dict | None = None) -> Path:
+        """Write the fitted model as a folder (``manifest.json``, ``model.joblib``) for ``--model``."""
+        import joblib
+
+        from .trained import _versions
+
+        if not hasattr(self, "models_"):
+            raise NotFittedError("nothing to save: the classifier is not fitted")
+        folder = Path(folder)
         folder.mkdir(parents=True, exist_ok=True)
-        partial = path.with_suffix(".partial")
-        joblib.dump(self.models_, partial)
-        partial.replace(path)
+        joblib.dump(self.models_, folder / "model.joblib")
+        about = {
+            "format": FORMAT, "model": "built-in (keywords + corpus TF-IDF + sentence encoder) with reviewed opinions",
+            "labels": self.models_["classes"], "taxonomy": self.taxonomy_.version, "encoder": getattr(self._encoder(), "name", "none"),
+            "reviewed_examples": getattr(self, "reviewed_", {}).get("examples", 0), "reviewed_weight": REVIEWED_WEIGHT,
+            "versions": _versions(), **(manifest or {}),
+        }  # fmt: skip
+        (folder / "manifest.json").write_text(json.dumps(about, ensure_ascii=False, indent=2), encoding="utf-8")
+        return folder
+
+    @staticmethod
+    def is_saved(folder: str | Path) -> bool:
+        """Whether ``folder`` holds a model written by :meth:`save`."""
+        try:
+            return json.loads((Path(folder) / "manifest.json").read_text(encoding="utf-8")).get("format") == FORMAT
+        except (OSError, ValueError, AttributeError):
+            return False
+
+    @classmethod
+    def load(cls, folder: str | Path, taxonomy: Taxonomy | None = None, encoder=None, abstain_below: float = 0.0) -> ColdStartClassifier:
+        """Load a folder written by :meth:`save`.
+
+        Raises:
+            ConfigError: It is damaged, or was built with another sentence encoder.
+        """
+        import joblib
+
+        folder = Path(folder)
+        try:
+            about = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+            models = joblib.load(folder / "model.joblib")
+        except Exception as e:  # a damaged model must say so, not crash later
+            raise ConfigError(f"model {folder} cannot be read ({type(e).__name__}: {e}); train it again") from e
+        self = cls(taxonomy, encoder=encoder, abstain_below=abstain_below)
+        name = getattr(self._encoder(), "name", "none")
+        if about.get("encoder") != name:
+            raise ConfigError(f"model {folder} was built with encoder {about.get('encoder')!r}, not {name!r}")
+        lexicon = self._lexicon()
+        self.taxonomy_, self.models_, self.manifest_ = lexicon.taxonomy_, models, about
         return self
 
     def predict(self, texts: list[str], tokens: list[list[str]]) -> list[Prediction]:
@@ -167,7 +234,7 @@ class ColdStartClassifier:
                 keep[members[conf[members] >= np.quantile(conf[members], 1 - ADAPT_KEEP)]] = True
             chosen = rows[keep]
             y = np.concatenate([m["corpus_y"], classes[label[keep]]])
-            weights = np.concatenate([np.full(len(m["corpus_y"]), 0.3), np.ones(len(chosen))])
+            weights = np.concatenate([0.3 * m.get("corpus_w", np.ones(len(m["corpus_y"]))), np.ones(len(chosen))])
             tfidf = LogisticRegression(C=16, max_iter=3000).fit(vstack([m["corpus_x"], x[chosen]]), y, sample_weight=weights)
             log_p = np.log(_aligned(tfidf, classes, x) + 1e-6) + 0.5 * self._lexicon_log_p(lexicon_predictions)
             total = 1.5
@@ -198,26 +265,28 @@ class ColdStartClassifier:
         return best[1]
 
 
-def _train(texts, words, level1, level2, encoder) -> dict:
+def _train(texts, words, level1, level2, encoder, weights: np.ndarray | None = None) -> dict:
     from scipy.sparse import hstack
     from sklearn.feature_extraction.text import TfidfVectorizer
     from sklearn.linear_model import LogisticRegression
 
+    weights = np.ones(len(texts)) if weights is None else weights
     chars = TfidfVectorizer(analyzer="char_wb", ngram_range=(1, 3), sublinear_tf=True)
     word = TfidfVectorizer(analyzer=str.split, sublinear_tf=True, token_pattern=None)
     joined = [" ".join(w) for w in words]
     x = hstack([chars.fit_transform(texts), word.fit_transform(joined)]).tocsr()
-    tfidf = LogisticRegression(C=16, max_iter=3000).fit(x, level1)
+    tfidf = LogisticRegression(C=16, max_iter=3000).fit(x, level1, sample_weight=weights)
+    with_level2 = [i for i, y in enumerate(level2) if y]  # reviewed opinions may have no level 2
     models = {
         "chars": chars, "words": word, "tfidf": tfidf, "classes": [str(c) for c in tfidf.classes_],
-        "corpus_x": x, "corpus_y": np.array(level1),
-        "level2": LogisticRegression(C=16, max_iter=3000).fit(x, level2),
-        "level2_parent": dict(zip(level2, level1)), "encoder": None, "corpus_v": None,
+        "corpus_x": x, "corpus_y": np.array(level1), "corpus_w": weights,
+        "level2": LogisticRegression(C=16, max_iter=3000).fit(x[with_level2], [level2[i] for i in with_level2], sample_weight=weights[with_level2]),
+        "level2_parent": {level2[i]: level1[i] for i in with_level2}, "encoder": None, "corpus_v": None,
     }  # fmt: skip
     models["level2_classes"] = [str(c) for c in models["level2"].classes_]
     if encoder:
         vectors = encoder.encode([t[:ENCODE_CHARS] for t in texts])
-        models["encoder"] = LogisticRegression(C=4, max_iter=3000).fit(vectors, level1)
+        models["encoder"] = LogisticRegression(C=4, max_iter=3000).fit(vectors, level1, sample_weight=weights)
         models["corpus_v"] = vectors
     return models
 
