@@ -82,6 +82,7 @@ class RunResult:
         clusters: One row per same-issue cluster, hottest first (:data:`nlp.clusters.CLUSTER_COLUMNS`).
         drafts: Draft suggestions for the clusters chosen by ``config.drafts``.
         original: The input text of each row, before normalisation and masking (not exported).
+        centroids: Cluster id → the mean of its opinions' vectors (for maps of the clusters).
     """
 
     opinions: pd.DataFrame
@@ -89,6 +90,7 @@ class RunResult:
     clusters: pd.DataFrame = field(default_factory=pd.DataFrame)
     drafts: list[Draft] = field(default_factory=list)
     original: list[str] = field(default_factory=list)
+    centroids: dict[str, np.ndarray] = field(default_factory=dict)
 
 
 class Pipeline:
@@ -362,7 +364,11 @@ class Pipeline:
             "with_2_or_more": int((clusters["size"] >= 2).sum()) if len(clusters) else 0,
             "rows_in_clusters_of_2_or_more": int(clusters.loc[clusters["size"] >= 2, "size"].sum()) if len(clusters) else 0,
         }
-        return RunResult(opinions, summary, clusters=clusters, drafts=drafts, original=raw)
+        by_cluster: dict[str, list[np.ndarray]] = {}
+        for i, vector in vectors.items():
+            by_cluster.setdefault(cluster[i], []).append(vector)
+        centroids = {c: np.mean(v, axis=0) for c, v in by_cluster.items()}
+        return RunResult(opinions, summary, clusters=clusters, drafts=drafts, original=raw, centroids=centroids)
 
     def classify(self, texts: Sequence[str]) -> list[dict]:
         """Classify texts without the rest of the batch job (for the service and quick calls).

@@ -1,4 +1,9 @@
-"""A short, self-contained HTML report: counts, a chart of classes, timings. No network needed."""
+"""The run report: one self-contained HTML file (charts as inline SVG, no script, no network).
+
+Counts, the hottest issues with their status, a bar chart of classes, the weekly trend of all
+opinions and of the top clusters, a map of the clusters, personal data masked and timings: the
+pictures of the quarterly-review notebook.
+"""
 
 from __future__ import annotations
 
@@ -19,7 +24,8 @@ h1{font-size:1.4em} h2{font-size:1.1em;margin-top:1.6em}
 table{border-collapse:collapse} td,th{padding:.2em .8em;border-bottom:1px solid #ddd;text-align:left}
 td.n{text-align:right;font-variant-numeric:tabular-nums}
 .bar{background:#c0392b;height:1em;display:inline-block;vertical-align:middle}
-.muted{color:#777}
+.muted{color:#777} .nw{white-space:nowrap}
+figure{margin:1em 0} figure svg{display:block}
 </style></head><body>
 <h1>民意 Minyi 处理报告 · run report</h1>
 <p class="muted">{{ s.input.source }} · {{ s.input.format }}{% if s.input.encoding %} · {{ s.input.encoding }}{% endif %}{% if s.input.sheet %} · sheet {{ s.input.sheet }}{% endif %} · Minyi {{ s.minyi_version }}</p>
@@ -31,10 +37,15 @@ td.n{text-align:right;font-variant-numeric:tabular-nums}
 </table>
 {% if s.input.notes %}<ul>{% for n in s.input.notes %}<li>{{ n }}</li>{% endfor %}</ul>{% endif %}
 {% if issues %}<h2>热点问题 Top issues</h2>
-<table id="issues"><tr><th>#</th><th>问题ID</th><th>热度</th><th>规模</th><th>问题描述</th><th>承办单位</th></tr>
-{% for c in issues %}<tr><td class="n">{{ loop.index }}</td><td>{{ c.cluster }}</td><td class="n">{{ c.heat }}</td><td class="n">{{ c.size }}</td><td>{{ c.title }}</td><td>{{ c.department }}</td></tr>{% endfor %}
+<table id="issues"><tr><th>#</th><th>问题ID</th><th>热度</th><th>规模</th><th>问题描述</th><th>承办单位</th><th>状态</th></tr>
+{% for c in issues %}<tr><td class="n">{{ loop.index }}</td><td class="nw">{{ c.cluster }}</td><td class="n">{{ c.heat }}</td><td class="n">{{ c.size }}</td><td>{{ c.title }}</td><td>{{ c.department }}</td><td class="nw">{{ c.status }}</td></tr>{% endfor %}
 </table>
 <p class="muted">{{ s.clusters.count }} clusters; {{ s.clusters.with_2_or_more }} with two or more opinions ({{ s.clusters.rows_in_clusters_of_2_or_more }} rows).</p>{% endif %}
+<h2>图表 Charts</h2>
+<figure id="chart-classes">{{ charts.classes|safe }}</figure>
+{% if charts.weekly %}<figure id="chart-weekly">{{ charts.weekly|safe }}</figure>{% endif %}
+{% if charts.trends %}<figure id="chart-trends">{{ charts.trends|safe }}</figure>{% endif %}
+{% if charts.map %}<figure id="chart-map">{{ charts.map|safe }}</figure>{% endif %}
 <h2>一级分类 Level-1 classes</h2>
 <table id="classes">{% for name, count in level1 %}
 <tr><td>{{ name }}</td><td class="n">{{ count }}</td><td><span class="bar" style="width:{{ (300 * count / top)|round(1) }}px"></span></td></tr>{% endfor %}
@@ -52,10 +63,21 @@ td.n{text-align:right;font-variant-numeric:tabular-nums}
 
 
 def render_report(result: RunResult) -> str:
-    """Render the run's summary as one HTML page with the chart drawn in CSS."""
+    """Render the run as one HTML page with its charts embedded."""
+    from ..charts import class_bars_svg, cluster_map_svg, cluster_trends_svg, overall_weekly, weekly_trend_svg
+
     summary = result.summary
     level1 = sorted(summary["level1"].items(), key=lambda kv: -kv[1])
     top = max((c for _, c in level1), default=1)
-    issues = result.clusters.head(10).to_dict("records") if len(result.clusters) else []
+    clusters = result.clusters
+    issues = clusters.head(10).to_dict("records") if len(clusters) else []
+    ok = result.opinions[result.opinions["status"] == "ok"] if len(result.opinions) else result.opinions
+    weekly = overall_weekly(ok["time"].tolist()) if len(ok) else None
+    charts = {
+        "classes": class_bars_svg(summary["level1"]),
+        "weekly": weekly_trend_svg(weekly) if weekly is not None and len(weekly) >= 2 else "",
+        "trends": cluster_trends_svg(clusters) if len(clusters) and weekly is not None and len(weekly) else "",
+        "map": cluster_map_svg(clusters, result.centroids) if len(clusters) >= 2 and result.centroids else "",
+    }
     env = Environment(autoescape=True)
-    return env.from_string(_TEMPLATE).render(s=summary, level1=level1, top=top, issues=issues)
+    return env.from_string(_TEMPLATE).render(s=summary, level1=level1, top=top, issues=issues, charts=charts)
