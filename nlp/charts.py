@@ -15,7 +15,7 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-__all__ = ["class_bars_svg", "cluster_map_svg", "cluster_trends_svg", "overall_weekly", "parse_weekly", "weekly_trend_svg"]
+__all__ = ["class_bars_svg", "cluster_map_svg", "confusion_svg", "cluster_trends_svg", "overall_weekly", "parse_weekly", "weekly_trend_svg"]
 
 _FONTS = ["Noto Sans CJK SC", "Source Han Sans SC", "WenQuanYi Zen Hei", "Microsoft YaHei", "PingFang SC", "SimHei", "DejaVu Sans"]
 _STYLE = {
@@ -141,3 +141,24 @@ def overall_weekly(times: Sequence[str]) -> pd.Series:
     """Opinions per ISO week from their time strings (unparseable ones left out)."""
     parsed = pd.to_datetime(pd.Series(list(times), dtype=object).replace("", None), errors="coerce", format="mixed").dropna()
     return parsed.dt.strftime("%G-W%V").value_counts().sort_index()
+
+
+@_styled
+def confusion_svg(report: Mapping, title: str = "混淆矩阵 Confusion (rows: true, columns: predicted)") -> str:
+    """A heat map of :func:`nlp.classify.evaluation.evaluate`'s confusion matrix, each row as
+    shares of its true class, with the counts written in the cells."""
+    confusion = report["confusion"]
+    matrix = np.asarray(confusion["matrix"], dtype=float)
+    shares = matrix / np.maximum(matrix.sum(axis=1, keepdims=True), 1)
+    rows, columns = len(confusion["true"]), len(confusion["predicted"])
+    figure, axis = _figure(1.6 + 0.55 * columns, 1.2 + 0.45 * rows)
+    image = axis.imshow(shares, cmap="Reds", vmin=0, vmax=1, aspect="auto")
+    axis.set_xticks(range(columns), confusion["predicted"], rotation=40, ha="right")
+    axis.set_yticks(range(rows), confusion["true"])
+    for i in range(rows):
+        for j in range(columns):
+            if matrix[i, j]:
+                axis.text(j, i, int(matrix[i, j]), ha="center", va="center", fontsize=7, color="white" if shares[i, j] > 0.5 else "#222")
+    figure.colorbar(image, ax=axis, fraction=0.04, label="share of the true class")
+    axis.set_title(title)
+    return _svg(figure)
