@@ -87,6 +87,7 @@ class Cluster(BaseModel):
     urgency: float = 0.0
     breadth: float = 0.0
     importance: float = 0.0
+    status: str = Field("待核实", description="Where the cluster stands: 待核实, 已核实, 已转办, 已办结 or 不予处理 (set in review).")
 
 
 class ClusterPage(BaseModel):

@@ -5,12 +5,12 @@ from __future__ import annotations
 import tempfile
 from datetime import date
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import Response
 
-from nlp.clusters import summarize_clusters
+from nlp.clusters import STATUSES, summarize_clusters
 from nlp.io.drafts import write_docx
 from nlp.store import ClusterFilter
 from nlp.summarize.draft import ExtractiveDrafter
@@ -44,10 +44,11 @@ def list_clusters(
     until: Annotated[date | None, Query(description="Clusters with an opinion on or before this day.")] = None,
     min_heat: Annotated[float | None, Query(ge=0, le=1, description="Lowest heat score (0–1).")] = None,
     min_size: Annotated[int | None, Query(ge=1, le=10_000_000)] = None,
+    status: Annotated[Literal[STATUSES] | None, Query(description="Review status.")] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
 ) -> ClusterPage:
-    where = ClusterFilter(level1=level1, level2=level2, department=department, place=place, since=since, until=until, min_heat=min_heat, min_size=min_size)
+    where = ClusterFilter(level1=level1, level2=level2, department=department, place=place, since=since, until=until, min_heat=min_heat, min_size=min_size, status=status)
     total, items = pipeline.store.list_clusters(where, limit=limit, offset=offset)
     return ClusterPage(total=total, limit=limit, offset=offset, items=items)
 

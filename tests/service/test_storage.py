@@ -32,7 +32,11 @@ def server(request, tmp_path_factory):
         if url is None:
             pytest.skip("no PostgreSQL server can be started here (set MINYI_TEST_DATABASE_URL to use one)")
         with running_server(folder / "server.log", api_keys=KEY, database_url=url, data_dir=folder / "data", rate_limit_per_minute=100000) as base:
+            DATABASES[base] = url
             yield base
+
+
+DATABASES: dict[str, str] = {}  # server → its database URL
 
 
 def post(base, path, body, **kw):
@@ -154,3 +158,20 @@ def test_an_upload_over_the_limit_is_413_and_leaves_nothing_behind(tmp_path):
         r = httpx.post(f"{base}/v1/batches", headers=H, files={"file": ("big.csv", b"text\n" + "暖气不热\n".encode() * 400)}, timeout=60)
         assert r.status_code == 413 and "over the limit" in r.json()["error"]
     assert not list((tmp_path / "data").glob("batches/*/big.csv"))
+
+
+def test_review_decisions_show_in_the_service(server):
+    from nlp.review import Review
+
+    rows = post(server, "/v1/opinions", {"opinions": ROAD}).json()["results"]
+    with Review(DATABASES[server], who="指导员") as review:
+        review.mark(rows[0]["cluster"], "已转办", why="转交通运输局")
+        review.rename(rows[0]["cluster"], "青石村道路破损")
+    verified = get(server, "/v1/clusters", status="已转办").json()
+    assert [c["cluster"] for c in verified["items"]] == [rows[0]["cluster"]]
+    assert verified["items"][0]["title"] == "青石村道路破损" and verified["items"][0]["status"] == "已转办"
+    assert get(server, "/v1/clusters", status="done").status_code == 422
+    # A later opinion about the same road joins the reviewed cluster, which keeps its title.
+    post(server, "/v1/opinions", {"opinions": [{"text": "青石村那条路坑坑洼洼，车都开不了", "external_id": "Q-9", "time": "2024-12-03"}]})
+    detail = get(server, f"/v1/clusters/{rows[0]['cluster']}").json()
+    assert detail["title"] == "青石村道路破损" and detail["status"] == "已转办" and "Q-9" in [m["external_id"] for m in detail["members"]]
