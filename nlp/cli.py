@@ -77,6 +77,8 @@ def score(
     llm_url: Annotated[Optional[str], typer.Option(help="OpenAI-compatible API (vLLM, Ollama ...) that polishes the drafts; its output is used only if every number and place in it is in the opinions. The key comes from MINYI_LLM_API_KEY. Example: --llm-url http://127.0.0.1:8000/v1", show_default=False)] = None,
     llm_model: Annotated[str, typer.Option(help="Model name for --llm-url. Example: --llm-model qwen2.5-7b-instruct")] = "default",
     max_chars: Annotated[int, typer.Option(help="Cut longer texts to this many characters (0: no limit).")] = 5000,
+    resume: Annotated[bool, typer.Option("--resume", help="Save progress in OUT/.minyi-work/ block by block; run the same command again after a crash or kill and it goes on from the last saved block. Example: minyi score big.csv --out out --resume")] = False,
+    block_size: Annotated[int, typer.Option(help="Rows per saved block with --resume. Example: --block-size 10000", min=1)] = 4096,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bars, only the final lines.")] = False,
 ) -> None:
     """Score an opinion export: classify, mask, find duplicates, write opinions.csv/.xlsx, summary.json and report.html.
@@ -98,6 +100,7 @@ def score(
         near_threshold=near_threshold,
         scoring=str(scoring) if scoring else None,
         drafts=drafts,
+        block_size=block_size,
     )
     columns = dict(
         text=text_column, id=id_column, time=time_column, source=source_column,
@@ -110,7 +113,7 @@ def score(
         from .summarize import LLMRewriter
 
         drafter = LLMRewriter(llm_url, llm_model, api_key=os.environ.get("MINYI_LLM_API_KEY"))
-    _run(input, out, config, columns, sheet=sheet, encoding=encoding, formats=["csv", "xlsx", *(format or [])], quiet=quiet, state=state, drafter=drafter)
+    _run(input, out, config, columns, sheet=sheet, encoding=encoding, formats=["csv", "xlsx", *(format or [])], quiet=quiet, state=state, drafter=drafter, resume=resume)
 
 @app.command()
 def train(
@@ -363,7 +366,7 @@ def demo(
     typer.echo(f"Scoring the built-in sample {sample}")
     _run(sample, out, PipelineConfig(), {}, formats=["csv", "xlsx"], quiet=quiet)
 
-def _run(path: Path, out: Path, config, columns: dict, *, formats: list[str], quiet: bool, sheet=None, encoding=None, state=None, drafter=None) -> None:
+def _run(path: Path, out: Path, config, columns: dict, *, formats: list[str], quiet: bool, sheet=None, encoding=None, state=None, drafter=None, resume=False) -> None:
     from rich.console import Console
 
     from .io import read_table, resolve_columns, write_outputs
@@ -387,15 +390,27 @@ def _run(path: Path, out: Path, config, columns: dict, *, formats: list[str], qu
         from .store import ClusterStore
 
         pipeline = Pipeline(config, store=ClusterStore(state) if state else None, drafter=drafter)
+        checkpoint = None
+        if resume:
+            from . import __version__
+            from .checkpoint import Checkpoint, fingerprint
+
+            identity = {"input": fingerprint(path), "sheet": table.sheet, "encoding": table.encoding, "columns": cols.as_dict(), "config": config.to_dict(), "minyi": __version__}
+            checkpoint = Checkpoint(out / ".minyi-work", identity)
+            saved = checkpoint.blocks()
+            if saved:
+                typer.echo(f"resuming: {saved} saved block(s) of {config.block_size} rows found in {checkpoint.folder}", err=True)
         with _progress(console, quiet) as bars:
             tasks = {stage: bars.add_task(stage, total=None) for stage in STAGES}
 
             def report(stage: str, done: int, total: int) -> None:
                 bars.update(tasks[stage], completed=done, total=max(total, 1) if total else 1)
 
-            result = pipeline.run(table, cols, progress=report)
+            result = pipeline.run(table, cols, progress=report, checkpoint=checkpoint)
         written = write_outputs(result, out, formats)
         written.pop("drafts", None)
+        if checkpoint is not None:
+            checkpoint.remove()
     except MinyiError as e:
         _fail(str(e))
     except KeyboardInterrupt:
@@ -412,6 +427,8 @@ def _run(path: Path, out: Path, config, columns: dict, *, formats: list[str], qu
     top = list(result.summary["level1"].items())[:5]
     if top:
         typer.echo("top classes: " + ", ".join(f"{name} {count}" for name, count in top))
+    if resume:
+        typer.echo(f"{checkpoint.reused} saved block(s) reused, {-(-len(table.frame) // config.block_size) - checkpoint.reused} computed")
     typer.echo(f"results in {out}/: " + ", ".join(p.name for p in written.values()))
 
 def _progress(console, quiet: bool):

@@ -26,7 +26,9 @@ class PipelineConfig:
         binary_threshold: A cell whose share of control or undecodable characters exceeds this is
             marked ``error`` instead of scored.
         abstain_below: Classifications below this confidence become ``待人工``.
-        chunk_size: Rows per unit of work (progress is reported per chunk).
+        chunk_size: Rows classified together (the built-in model self-trains on each chunk).
+        block_size: Rows per block of the per-row stages (normalise … encode): a resumed run
+            reuses the blocks that were saved.
         near_threshold: Shingle Jaccard similarity at which two texts are near-duplicates.
         encoder: Sentence encoder for same-issue clusters: ``use``, ``e5``, ``tfidf`` or
             ``sentence-transformers:/path/to/local/model``.
@@ -48,6 +50,7 @@ class PipelineConfig:
     binary_threshold: float = 0.3
     abstain_below: float = 0.0
     chunk_size: int = 512
+    block_size: int = 4096
     near_threshold: float = 0.8
     encoder: str = "use"
     encode_chars: int = 160

@@ -51,11 +51,12 @@ if TYPE_CHECKING:
     from .dedupe.encoders import Encoder
     from .io.readers import InputTable
     from .segment import Tokenizer
+    from .checkpoint import Checkpoint
     from .store import ClusterStore
 
 __all__ = ["Pipeline", "RunResult", "OUTPUT_COLUMNS", "STAGES"]
 
-STAGES = ("normalise", "mask", "segment", "classify", "dedupe", "cluster")
+STAGES = ("normalise", "mask", "segment", "classify", "dedupe", "cluster")  # stages reported to ``progress``
 OUTPUT_COLUMNS = (
     "row", "id", "status", "error", "text", "level1", "level2", "confidence", "department",
     "keywords", "duplicate_of", "near_duplicate_of", "cluster", "places", "title", "time", "source",
@@ -91,6 +92,26 @@ class RunResult:
     drafts: list[Draft] = field(default_factory=list)
     original: list[str] = field(default_factory=list)
     centroids: dict[str, np.ndarray] = field(default_factory=dict)
+
+
+@dataclass
+class RowBlock:
+    """What the per-row stages found for a block of rows (row numbers count from 0 in the block)."""
+
+    status: list[str]
+    error: list[str]
+    note: list[str]
+    text: list[str]
+    titles: list[str]
+    places: list[list[str]]
+    orgs: list[list[str]]
+    unmasked: list[str | None] = field(default_factory=list)
+    pii: Counter = field(default_factory=Counter)
+    tokens: dict[int, list[str]] = field(default_factory=dict)
+    predictions: dict[int, Prediction] = field(default_factory=dict)
+    matters: dict[int, list[str]] = field(default_factory=dict)
+    vectors: dict[int, np.ndarray] = field(default_factory=dict)
+    timings: dict[str, float] = field(default_factory=dict)
 
 
 class Pipeline:
@@ -203,6 +224,7 @@ class Pipeline:
         *,
         progress: Progress | None = None,
         keys: Sequence[str] | None = None,
+        checkpoint: Checkpoint | None = None,
     ) -> RunResult:
         """Score every row of ``table``.
 
@@ -212,6 +234,8 @@ class Pipeline:
             progress: Optional callback for progress bars.
             keys: With a store: the key each row is stored under (an opinion already stored under
                 its key is not stored twice); a hash of id, time and text when ``None``.
+            checkpoint: Where the per-row stages of each block of ``config.block_size`` rows are
+                saved as they finish, and found again by a resumed run.
 
         Raises:
             InputError: No text column can be found.
@@ -221,93 +245,53 @@ class Pipeline:
         n = len(frame)
         columns = columns or resolve_columns(list(frame.columns))
         report = progress or (lambda stage, done, total: None)
-        timings: dict[str, float] = {}
+        timings: dict[str, float] = dict.fromkeys(("normalise", "mask", "segment", "classify", "encode"), 0.0)
 
         raw = _column(frame, columns.text, n)
         titles_raw = _column(frame, columns.title, n)
         times_raw = _column(frame, columns.time, n)
         parsed_times = _parse_times(times_raw)
-        status = ["ok"] * n
-        error = [""] * n
-        note = [""] * n
-        for i, message in table.row_errors.items():
-            status[i], error[i] = "error", message
 
-        # normalise
-        start = time.perf_counter()
-        text = [""] * n
-        for lo, hi in _chunks(n, cfg.chunk_size):
-            for i in range(lo, hi):
-                if status[i] != "ok":
-                    continue
-                cell = raw[i]
-                if not cell.strip():
-                    status[i], error[i] = "empty", "the text cell is empty"
-                    continue
-                share = binary_share(cell[:10000])
-                if share > cfg.binary_threshold:
-                    status[i], error[i] = "error", f"the text looks like binary data ({share:.0%} control or undecodable characters)"
-                    continue
-                if cfg.max_chars and len(cell) > cfg.max_chars:
-                    note[i] = f"text cut to its first {cfg.max_chars} of {len(cell)} characters"
-                elif "\ufffd" in cell:
-                    note[i] = f"{cell.count(chr(0xFFFD))} undecodable character(s) dropped"
-                text[i] = self.normalizer.normalize(cell)
-                if not text[i]:
-                    status[i], error[i] = "empty", "no text left after removing emoji, symbols and control characters"
-            report("normalise", hi, n)
-        titles = [self.normalizer.normalize(t) if t.strip() else "" for t in titles_raw]
-        # Duplicates are found on the text before masking, so that two different messages that
-        # differ only in a phone number do not look the same.
-        unmasked = [t if status[i] == "ok" else None for i, t in enumerate(text)]
-        timings["normalise"] = time.perf_counter() - start
+        # Per-row stages, block by block (each block can be saved and reused by a resumed run).
+        status: list[str] = []
+        error: list[str] = []
+        note: list[str] = []
+        text: list[str] = []
+        titles: list[str] = []
+        unmasked: list[str | None] = []
+        places: list[list[str]] = []
+        orgs: list[list[str]] = []
+        pii: Counter = Counter()
+        tokens: dict[int, list[str]] = {}
+        predictions: dict[int, Prediction] = {}
+        matters: dict[int, list[str]] = {}
+        raw_vectors: dict[int, np.ndarray] = {}
+        for number, (lo, hi) in enumerate(_chunks(n, cfg.block_size)):
+            block = checkpoint.load(number) if checkpoint is not None else None
+            if block is None:
+                errors = {i - lo: m for i, m in table.row_errors.items() if lo <= i < hi}
+                block = self.row_stages(raw[lo:hi], titles_raw[lo:hi], errors)
+                if checkpoint is not None:
+                    checkpoint.save(number, block)
+            for name, seconds in block.timings.items():
+                timings[name] += seconds
+            status += block.status
+            error += block.error
+            note += block.note
+            text += block.text
+            titles += block.titles
+            unmasked += block.unmasked
+            places += block.places
+            orgs += block.orgs
+            pii.update(block.pii)
+            for target, part in ((tokens, block.tokens), (predictions, block.predictions), (matters, block.matters), (raw_vectors, block.vectors)):
+                target.update((lo + i, v) for i, v in part.items())
+            for stage in ("normalise", "mask", "segment", "classify"):
+                report(stage, hi, n)
 
         ok = [i for i in range(n) if status[i] == "ok"]
-
-        # mask personal data
-        start = time.perf_counter()
-        places: list[list[str]] = [[] for _ in range(n)]
-        orgs: list[list[str]] = [[] for _ in range(n)]
-        pii: Counter = Counter()
-        if cfg.mask_pii:
-            for lo, hi in _chunks(len(ok), cfg.chunk_size):
-                idx = ok[lo:hi]
-                for i, masked in zip(idx, self.masker.mask_many([text[i] for i in idx])):
-                    text[i], places[i], orgs[i] = masked.text, masked.places, masked.orgs
-                    pii.update(masked.counts)
-                report("mask", hi, len(ok))
-            titled = [i for i in range(n) if titles[i]]
-            for i, masked in zip(titled, self.masker.mask_many([titles[i] for i in titled])):
-                titles[i] = masked.text
-                places[i] = _merge(masked.places, places[i])
-                orgs[i] = _merge(masked.orgs, orgs[i])
-                pii.update(masked.counts)
-        else:
-            report("mask", len(ok), len(ok))
-        timings["mask"] = time.perf_counter() - start
-
         # Title and text together: what is segmented and encoded (one entry per row in `ok`).
         joined = [f"{titles[i]}。{text[i]}" if titles[i] else text[i] for i in ok]
-
-        # segment
-        start = time.perf_counter()
-        tokens: dict[int, list[str]] = {}
-        for lo, hi in _chunks(len(ok), cfg.chunk_size):
-            for i, words in zip(ok[lo:hi], self.tokenizer.tokenize_many(joined[lo:hi])):
-                tokens[i] = words
-            report("segment", hi, len(ok))
-        timings["segment"] = time.perf_counter() - start
-
-        # classify
-        start = time.perf_counter()
-        predictions: dict[int, Prediction] = {}
-        for lo, hi in _chunks(len(ok), cfg.chunk_size):
-            idx = ok[lo:hi]
-            found = self.classifier.predict([text[i] for i in idx], [tokens[i] for i in idx])
-            predictions.update(zip(idx, found))
-            report("classify", hi, len(ok))
-        matters = self._other_matters(ok, text, tokens, predictions)
-        timings["classify"] = time.perf_counter() - start
 
         # exact and near duplicates
         start = time.perf_counter()
@@ -323,8 +307,6 @@ class Pipeline:
             cluster = [""] * n
             earlier: set[str] = set()
             if ok:
-                # Greetings, closings and contact details say nothing about the matter.
-                raw_vectors = self.encoder.encode([(core_text(t) or t)[: cfg.encode_chars] for t in joined])
                 position = {row: k for k, row in enumerate(ok)}
                 groups = [position.get(near_of[i]) if near_of[i] is not None else None for i in ok]
                 given_place = _column(frame, columns.place, n)
@@ -335,7 +317,8 @@ class Pipeline:
                 ]
                 text_keys = [dedupe_key(unmasked[i]) for i in ok]
                 period = _period(parsed_times)
-                ids, centred, earlier = self._cluster(raw_vectors, text_keys, where, groups, period, [given_place[i].strip() for i in ok])
+                stacked = np.stack([raw_vectors[i] for i in ok])
+                ids, centred, earlier = self._cluster(stacked, text_keys, where, groups, period, [given_place[i].strip() for i in ok])
                 for k, i in enumerate(ok):
                     cluster[i] = ids[k]
                     vectors[i] = centred[k]
@@ -369,6 +352,75 @@ class Pipeline:
             by_cluster.setdefault(cluster[i], []).append(vector)
         centroids = {c: np.mean(v, axis=0) for c, v in by_cluster.items()}
         return RunResult(opinions, summary, clusters=clusters, drafts=drafts, original=raw, centroids=centroids)
+
+    def row_stages(self, raw: list[str], titles_raw: list[str], row_errors: dict[int, str] | None = None) -> RowBlock:
+        """Normalise, mask, segment, classify and encode some rows: the stages that look at one
+        row at a time (row numbers in the result count from 0 within ``raw``)."""
+        cfg = self.config
+        n = len(raw)
+        block = RowBlock(status=["ok"] * n, error=[""] * n, note=[""] * n, text=[""] * n, titles=[""] * n, places=[[] for _ in range(n)], orgs=[[] for _ in range(n)])
+        for i, message in (row_errors or {}).items():
+            block.status[i], block.error[i] = "error", message
+        status, error, note, text = block.status, block.error, block.note, block.text
+
+        start = time.perf_counter()
+        for i in range(n):
+            if status[i] != "ok":
+                continue
+            cell = raw[i]
+            if not cell.strip():
+                status[i], error[i] = "empty", "the text cell is empty"
+                continue
+            share = binary_share(cell[:10000])
+            if share > cfg.binary_threshold:
+                status[i], error[i] = "error", f"the text looks like binary data ({share:.0%} control or undecodable characters)"
+                continue
+            if cfg.max_chars and len(cell) > cfg.max_chars:
+                note[i] = f"text cut to its first {cfg.max_chars} of {len(cell)} characters"
+            elif "\ufffd" in cell:
+                note[i] = f"{cell.count(chr(0xFFFD))} undecodable character(s) dropped"
+            text[i] = self.normalizer.normalize(cell)
+            if not text[i]:
+                status[i], error[i] = "empty", "no text left after removing emoji, symbols and control characters"
+        titles = block.titles = [self.normalizer.normalize(t) if t.strip() else "" for t in titles_raw]
+        # Duplicates are found on the text before masking, so that two different messages that
+        # differ only in a phone number do not look the same.
+        block.unmasked = [t if status[i] == "ok" else None for i, t in enumerate(text)]
+        block.timings["normalise"] = time.perf_counter() - start
+        ok = [i for i in range(n) if status[i] == "ok"]
+
+        start = time.perf_counter()
+        if cfg.mask_pii:
+            for i, masked in zip(ok, self.masker.mask_many([text[i] for i in ok])):
+                text[i], block.places[i], block.orgs[i] = masked.text, masked.places, masked.orgs
+                block.pii.update(masked.counts)
+            titled = [i for i in range(n) if titles[i]]
+            for i, masked in zip(titled, self.masker.mask_many([titles[i] for i in titled])):
+                titles[i] = masked.text
+                block.places[i] = _merge(masked.places, block.places[i])
+                block.orgs[i] = _merge(masked.orgs, block.orgs[i])
+                block.pii.update(masked.counts)
+        block.timings["mask"] = time.perf_counter() - start
+
+        joined = [f"{titles[i]}。{text[i]}" if titles[i] else text[i] for i in ok]
+        start = time.perf_counter()
+        block.tokens = dict(zip(ok, self.tokenizer.tokenize_many(joined)))
+        block.timings["segment"] = time.perf_counter() - start
+
+        start = time.perf_counter()
+        for lo, hi in _chunks(len(ok), cfg.chunk_size):
+            idx = ok[lo:hi]
+            block.predictions.update(zip(idx, self.classifier.predict([text[i] for i in idx], [block.tokens[i] for i in idx])))
+        block.matters = self._other_matters(ok, text, block.tokens, block.predictions)
+        block.timings["classify"] = time.perf_counter() - start
+
+        start = time.perf_counter()
+        if ok:
+            # Greetings, closings and contact details say nothing about the matter.
+            vectors = self.encoder.encode([(core_text(t) or t)[: cfg.encode_chars] for t in joined])
+            block.vectors = dict(zip(ok, np.asarray(vectors, dtype=np.float32)))
+        block.timings["encode"] = time.perf_counter() - start
+        return block
 
     def classify(self, texts: Sequence[str]) -> list[dict]:
         """Classify texts without the rest of the batch job (for the service and quick calls).

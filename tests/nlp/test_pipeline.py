@@ -58,7 +58,7 @@ def test_pipeline_summary_counts_and_times_every_stage(pipeline):
     s = result.summary
     assert s["status"] == {"ok": 2, "empty": 1, "error": 0}
     assert s["duplicates"] == {"rows": 1, "groups": 1}
-    assert set(s["timings"]) == {"normalise", "mask", "segment", "classify", "dedupe", "cluster", "draft"}
+    assert set(s["timings"]) == {"normalise", "mask", "segment", "classify", "encode", "dedupe", "cluster", "draft"}
     assert s["config"]["tokenizer"] == "jieba"
 
 
