@@ -78,7 +78,10 @@ def score(
     llm_model: Annotated[str, typer.Option(help="Model name for --llm-url. Example: --llm-model qwen2.5-7b-instruct")] = "default",
     max_chars: Annotated[int, typer.Option(help="Cut longer texts to this many characters (0: no limit).")] = 5000,
     resume: Annotated[bool, typer.Option("--resume", help="Save progress in OUT/.minyi-work/ block by block; run the same command again after a crash or kill and it goes on from the last saved block. Example: minyi score big.csv --out out --resume")] = False,
-    block_size: Annotated[int, typer.Option(help="Rows per saved block with --resume. Example: --block-size 10000", min=1)] = 4096,
+    block_size: Annotated[int, typer.Option(help="Rows per block: the unit of parallel work and of --resume. Example: --block-size 10000", min=1)] = 4096,
+    engine: Annotated[str, typer.Option(help="Where the per-row stages run: local (worker processes on this machine), dask (a Dask cluster; needs the dask extra) or inline (this process). Example: --engine dask")] = "local",
+    workers: Annotated[Optional[int], typer.Option(help="Worker processes for --engine local, or of the local Dask cluster. Default: the CPU count, at most 2. Example: --workers 4", min=1, show_default=False)] = None,
+    scheduler: Annotated[Optional[str], typer.Option(help="Address of a running Dask scheduler for --engine dask (its workers need Minyi installed); a local cluster when left out. Example: --scheduler tcp://10.0.0.5:8786", show_default=False)] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bars, only the final lines.")] = False,
 ) -> None:
     """Score an opinion export: classify, mask, find duplicates, write opinions.csv/.xlsx, summary.json and report.html.
@@ -113,7 +116,12 @@ def score(
         from .summarize import LLMRewriter
 
         drafter = LLMRewriter(llm_url, llm_model, api_key=os.environ.get("MINYI_LLM_API_KEY"))
-    _run(input, out, config, columns, sheet=sheet, encoding=encoding, formats=["csv", "xlsx", *(format or [])], quiet=quiet, state=state, drafter=drafter, resume=resume)
+    if engine not in ("local", "dask", "inline"):
+        _fail(f"--engine {engine!r} is not local, dask or inline")
+    if scheduler and engine != "dask":
+        _fail("--scheduler needs --engine dask")
+    _run(input, out, config, columns, sheet=sheet, encoding=encoding, formats=["csv", "xlsx", *(format or [])], quiet=quiet, state=state, drafter=drafter, resume=resume,
+         engine={"name": engine, "workers": workers, "scheduler": scheduler})  # fmt: skip
 
 @app.command()
 def train(
@@ -366,7 +374,7 @@ def demo(
     typer.echo(f"Scoring the built-in sample {sample}")
     _run(sample, out, PipelineConfig(), {}, formats=["csv", "xlsx"], quiet=quiet)
 
-def _run(path: Path, out: Path, config, columns: dict, *, formats: list[str], quiet: bool, sheet=None, encoding=None, state=None, drafter=None, resume=False) -> None:
+def _run(path: Path, out: Path, config, columns: dict, *, formats: list[str], quiet: bool, sheet=None, encoding=None, state=None, drafter=None, resume=False, engine=None) -> None:
     from rich.console import Console
 
     from .io import read_table, resolve_columns, write_outputs
@@ -406,7 +414,17 @@ def _run(path: Path, out: Path, config, columns: dict, *, formats: list[str], qu
             def report(stage: str, done: int, total: int) -> None:
                 bars.update(tasks[stage], completed=done, total=max(total, 1) if total else 1)
 
-            result = pipeline.run(table, cols, progress=report, checkpoint=checkpoint)
+            blocks = -(-len(table.frame) // config.block_size)
+            runner = None
+            if engine and blocks > 1:
+                from .engines import make_engine
+
+                runner = make_engine(engine["name"], workers=engine["workers"], scheduler=engine["scheduler"])
+            try:
+                result = pipeline.run(table, cols, progress=report, checkpoint=checkpoint, engine=runner)
+            finally:
+                if runner is not None:
+                    runner.close()
         written = write_outputs(result, out, formats)
         written.pop("drafts", None)
         if checkpoint is not None:

@@ -52,6 +52,7 @@ if TYPE_CHECKING:
     from .io.readers import InputTable
     from .segment import Tokenizer
     from .checkpoint import Checkpoint
+    from .engines import Engine
     from .store import ClusterStore
 
 __all__ = ["Pipeline", "RunResult", "OUTPUT_COLUMNS", "STAGES"]
@@ -225,6 +226,7 @@ class Pipeline:
         progress: Progress | None = None,
         keys: Sequence[str] | None = None,
         checkpoint: Checkpoint | None = None,
+        engine: Engine | None = None,
     ) -> RunResult:
         """Score every row of ``table``.
 
@@ -236,6 +238,9 @@ class Pipeline:
                 its key is not stored twice); a hash of id, time and text when ``None``.
             checkpoint: Where the per-row stages of each block of ``config.block_size`` rows are
                 saved as they finish, and found again by a resumed run.
+            engine: Runs the per-row stages of the blocks (worker processes, Dask; see
+                :mod:`nlp.engines`), each worker with a pipeline built from ``config``; in this
+                process when ``None``. Parts given to this pipeline's constructor are not sent.
 
         Raises:
             InputError: No text column can be found.
@@ -266,11 +271,25 @@ class Pipeline:
         predictions: dict[int, Prediction] = {}
         matters: dict[int, list[str]] = {}
         raw_vectors: dict[int, np.ndarray] = {}
-        for number, (lo, hi) in enumerate(_chunks(n, cfg.block_size)):
-            block = checkpoint.load(number) if checkpoint is not None else None
+        spans = list(_chunks(n, cfg.block_size))
+        saved = {k: checkpoint.load(k) for k in range(len(spans))} if checkpoint is not None else {}
+        saved = {k: block for k, block in saved.items() if block is not None}
+        todo = [k for k in range(len(spans)) if k not in saved]
+
+        def job(k: int):
+            lo, hi = spans[k]
+            return raw[lo:hi], titles_raw[lo:hi], {i - lo: m for i, m in table.row_errors.items() if lo <= i < hi}
+
+        if engine is not None and len(todo) > 1:
+            self.classifier  # noqa: B018  (builds shared caches, such as the built-in model, before the workers need them)
+            computed = zip(todo, engine.map(cfg, (job(k) for k in todo)))
+        else:
+            computed = ((k, self.row_stages(*job(k))) for k in todo)
+        for number, (lo, hi) in enumerate(spans):
+            block = saved.pop(number, None)
             if block is None:
-                errors = {i - lo: m for i, m in table.row_errors.items() if lo <= i < hi}
-                block = self.row_stages(raw[lo:hi], titles_raw[lo:hi], errors)
+                done, block = next(computed)
+                assert done == number
                 if checkpoint is not None:
                     checkpoint.save(number, block)
             for name, seconds in block.timings.items():

@@ -186,3 +186,17 @@ def test_cli_review_decisions_travel_and_teach_the_built_in_model(tmp_path, miny
     scored = minyi("score", str(fresh), "--out", str(tmp_path / "with-model"), "--model", str(tmp_path / "model"), "-q")
     assert scored.returncode == 0, scored.stderr
     assert read_out(tmp_path / "with-model")["level1"].tolist() == ["民政", "交通运输"]
+
+
+@pytest.mark.slow
+def test_cli_engine_dask_matches_inline(tmp_path, minyi):
+    pytest.importorskip("distributed")
+    from nlp.resources import corpus_path
+
+    sample = str(corpus_path("sample_opinions.csv"))
+    for engine in ("inline", "dask"):
+        done = minyi("score", sample, "--out", str(tmp_path / engine), "--engine", engine, "--workers", "2", "--block-size", "100", "--drafts", "none", "-q")
+        assert done.returncode == 0, done.stderr
+    pd.testing.assert_frame_equal(read_out(tmp_path / "dask"), read_out(tmp_path / "inline"))
+    bad = minyi("score", sample, "--out", str(tmp_path / "x"), "--engine", "spark")
+    assert bad.returncode == 2 and "spark" in bad.stderr

@@ -1,0 +1,127 @@
+"""Where the per-row stages run: in this process, in local worker processes, or on Dask.
+
+The unit of work is a block of ``config.block_size`` rows (:meth:`nlp.Pipeline.row_stages`). Every
+engine cuts the input into the same blocks and each worker builds its pipeline from the same
+config, so the results do not depend on the engine or on the number of workers (the sentence
+encoder pads each batch, so they do depend on the block size, which is part of the config).
+The stages that need all rows at once (duplicates, clusters, drafts) run in the calling process.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterable, Iterator
+from typing import TYPE_CHECKING
+
+from .errors import ConfigError, NotInstalledError
+
+if TYPE_CHECKING:
+    from .config import PipelineConfig
+    from .pipeline import RowBlock
+
+__all__ = ["DaskEngine", "Engine", "ProcessEngine", "make_engine", "run_block"]
+
+Job = tuple[list[str], list[str], dict[int, str]]  # texts, titles, row errors of one block
+
+_PIPELINES: dict[str, object] = {}  # one pipeline per config in each worker process
+
+
+def run_block(config: dict, texts: list[str], titles: list[str], errors: dict[int, str]) -> RowBlock:
+    """The per-row stages of one block, with this process's pipeline for ``config``."""
+    from .config import PipelineConfig
+    from .pipeline import Pipeline
+
+    key = json.dumps(config, sort_keys=True, default=str)
+    if key not in _PIPELINES:
+        _PIPELINES[key] = Pipeline(PipelineConfig(**config))
+    return _PIPELINES[key].row_stages(texts, titles, errors)
+
+
+class Engine:
+    """Runs blocks; ``map`` yields their results in the order of the jobs."""
+
+    name = "engine"
+
+    def map(self, config: PipelineConfig, jobs: Iterable[Job]) -> Iterator[RowBlock]:
+        raise NotImplementedError
+
+    def close(self) -> None:
+        return None
+
+
+class ProcessEngine(Engine):
+    """Worker processes on this machine (started fresh, so no model state is shared by fork)."""
+
+    name = "local"
+
+    def __init__(self, workers: int | None = None):
+        self.workers = workers or min(os.cpu_count() or 1, 2)
+        self._pool = None
+
+    def map(self, config, jobs):
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor
+
+        if self._pool is None:
+            self._pool = ProcessPoolExecutor(self.workers, mp_context=multiprocessing.get_context("spawn"))
+        settings = config.to_dict()
+        # At most two blocks waiting per worker: memory stays bounded however long the input.
+        pending = []
+        for job in jobs:
+            pending.append(self._pool.submit(run_block, settings, *job))
+            if len(pending) >= 2 * self.workers:
+                yield pending.pop(0).result()
+        for future in pending:
+            yield future.result()
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(cancel_futures=True)
+            self._pool = None
+
+
+class DaskEngine(Engine):
+    """Blocks as Dask tasks: on a ``LocalCluster`` of ``workers`` processes, or on the scheduler
+    at ``scheduler`` (``tcp://host:8786``), whose workers need Minyi installed."""
+
+    name = "dask"
+
+    def __init__(self, scheduler: str | None = None, workers: int | None = None):
+        try:
+            from distributed import Client, LocalCluster
+        except ImportError as e:
+            raise NotInstalledError("--engine dask", "distributed", "dask") from e
+        self._cluster = None
+        if scheduler:
+            self.client = Client(scheduler)
+        else:
+            self._cluster = LocalCluster(n_workers=workers or min(os.cpu_count() or 1, 2), threads_per_worker=1, processes=True, dashboard_address=None)
+            self.client = Client(self._cluster)
+
+    def map(self, config, jobs):
+        settings = config.to_dict()
+        window = 2 * max(len(self.client.scheduler_info().get("workers", {})), 1)
+        pending = []
+        for job in jobs:
+            pending.append(self.client.submit(run_block, settings, *job, pure=False))
+            if len(pending) >= window:
+                yield pending.pop(0).result()
+        for future in pending:
+            yield future.result()
+
+    def close(self) -> None:
+        self.client.close()
+        if self._cluster is not None:
+            self._cluster.close()
+
+
+def make_engine(name: str, *, workers: int | None = None, scheduler: str | None = None) -> Engine | None:
+    """``inline`` (None: in this process), ``local`` (worker processes) or ``dask``."""
+    if name == "inline" or (name == "local" and workers == 1):
+        return None
+    if name == "local":
+        return ProcessEngine(workers)
+    if name == "dask":
+        return DaskEngine(scheduler, workers)
+    raise ConfigError(f"engine {name!r} is not 'local', 'inline' or 'dask'")
