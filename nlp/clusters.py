@@ -75,49 +75,58 @@ def summarize_clusters(
     ok = opinions[(opinions["status"] == "ok") & (opinions["cluster"] != "")]
     if ok.empty:
         return pd.DataFrame(columns=list(CLUSTER_COLUMNS))
+    # Plain lists, one pass: per-cluster pandas selections cost milliseconds each, which adds up
+    # to minutes with hundreds of thousands of clusters.
     times = pd.to_datetime(ok["time"].replace("", None), errors="coerce", format="mixed")
     now = times.max() if times.notna().any() else None
-    members = ok.groupby("cluster", sort=False).groups
-    row_of = ok["row"].astype(int)
-    keywords = _keywords({c: [w for r in row_of.loc[idx] for w in tokens.get(r, [])] for c, idx in members.items()})
+    stamps = list(times)
+    weeks = times.dt.strftime("%G-W%V").tolist()
+    days = times.dt.strftime("%Y-%m-%d").tolist()
+    col = {name: ok[name].tolist() for name in ("row", "id", "user", "places", "place", "source", "level1", "level2", "department", "title", "text", "cluster")}
+    row_ids = [int(r) for r in col["row"]]
+    members: dict[str, list[int]] = {}
+    for k, cluster in enumerate(col["cluster"]):
+        members.setdefault(cluster, []).append(k)
+    keywords = _keywords({c: [w for k in ks for w in tokens.get(row_ids[k], [])] for c, ks in members.items()})
     rows = []
-    for cluster, idx in members.items():
-        part = ok.loc[idx]
-        row_ids = part["row"].astype(int).tolist()
-        when = times.loc[idx]
-        users = [u for u in part["user"] if u]
-        place_counts = Counter(p for s in part["places"] for p in specific_places(s))
-        place_counts.update(p for p in part["place"] if p)
-        sources = Counter(s for s in part["source"] if s)
-        level = part.groupby(["level1", "level2"]).size().sort_values(ascending=False)
-        level1, level2 = level.index[0] if len(level) else ("", "")
-        department = part.loc[(part["level1"] == level1) & (part["level2"] == level2), "department"].iloc[0] if len(level) else ""
+    for cluster, ks in members.items():
+        ids = [row_ids[k] for k in ks]
+        users = [col["user"][k] for k in ks if col["user"][k]]
+        # In the order they are named (a set's order changes from one process to the next).
+        place_counts = Counter(p for k in ks for p in dict.fromkeys(col["places"][k].split()) if not _COARSE.match(p))
+        place_counts.update(col["place"][k] for k in ks if col["place"][k])
+        sources = Counter(col["source"][k] for k in ks if col["source"][k])
+        # The commonest (level1, level2); ties go to the first in sorted order.
+        levels = Counter((col["level1"][k], col["level2"][k]) for k in ks)
+        level1, level2 = max(sorted(levels.items()), key=lambda kv: kv[1])[0]
+        department = next(col["department"][k] for k in ks if (col["level1"][k], col["level2"][k]) == (level1, level2))
         # Representatives: the members closest to the cluster's centre.
-        stack = np.stack([vectors[r] for r in row_ids]) if all(r in vectors for r in row_ids) else None
-        if stack is not None and len(row_ids) > 1:
-            centre = stack.mean(axis=0)
-            order = np.argsort(-(stack @ centre), kind="stable")
-            ranked = [row_ids[i] for i in order]
+        if len(ids) > 1 and all(r in vectors for r in ids):
+            stack = np.stack([vectors[r] for r in ids])
+            order = np.argsort(-(stack @ stack.mean(axis=0)), kind="stable")
+            ranked = [ks[i] for i in order]
         else:
-            ranked = row_ids
-        by_row = part.set_index("row")
-        lead = by_row.loc[ranked[0]]
+            ranked = ks
+        lead = ranked[0]
         words = keywords.get(cluster, [])
-        title = lead["title"] if lead["title"] else _name(place_counts, words, lead["text"])
-        weeks = when.dropna().dt.strftime("%G-W%V").value_counts().sort_index()
+        title = col["title"][lead] or _name(place_counts, words, col["text"][lead])
+        dated = [k for k in ks if days[k] == days[k] and days[k] is not None]  # NaT formats as NaN
+        week_counts = Counter(weeks[k] for k in dated)
         facts = ClusterFacts(
-            texts=part["text"].tolist(),
-            times=list(when),
-            people=len(set(users)) if users else len(part),
+            texts=[col["text"][k] for k in ks],
+            times=[stamps[k] for k in ks],
+            people=len(set(users)) if users else len(ks),
             places=len(place_counts),
             channels=len(sources),
             level1=level1,
             level2=level2,
-            support=float(sum(support[r] for r in row_ids)) if support else 0.0,
+            support=float(sum(support[r] for r in ids)) if support else 0.0,
         )
+        first = min((stamps[k] for k in dated), default=None)
+        last = max((stamps[k] for k in dated), default=None)
         rows.append({
             "cluster": cluster,
-            "size": len(part),
+            "size": len(ks),
             "people": facts.people,
             "title": title,
             "keywords": " ".join(words),
@@ -125,11 +134,11 @@ def summarize_clusters(
             "level2": level2,
             "department": department,
             "places": " ".join(p for p, _ in place_counts.most_common(5)),
-            "first_seen": when.min().strftime("%Y-%m-%d") if when.notna().any() else "",
-            "last_seen": when.max().strftime("%Y-%m-%d") if when.notna().any() else "",
+            "first_seen": first.strftime("%Y-%m-%d") if first is not None else "",
+            "last_seen": last.strftime("%Y-%m-%d") if last is not None else "",
             "sources": " ".join(f"{s}:{c}" for s, c in sources.most_common()),
-            "weekly_counts": " ".join(f"{w}:{c}" for w, c in weeks.items()),
-            "representatives": " ".join(str(by_row.at[r, "id"]) for r in ranked[:3]),
+            "weekly_counts": " ".join(f"{w}:{c}" for w, c in sorted(week_counts.items())),
+            "representatives": " ".join(str(col["id"][k]) for k in ranked[:3]),
             **scorer.score(facts, now),
             "status": STATUSES[0],
         })  # fmt: skip

@@ -1,0 +1,159 @@
+"""The whole batch job as rows grow: seconds per stage, rows/s, peak memory, and the ratio to
+plain jieba segmentation of the same texts.
+
+    python benchmarks/scale.py [--sizes 10000 100000 1000000] [--engine local|inline|dask] [--workers 2]
+
+Test sets are made by resampling the public message sets beside the project
+(../shared/data/tipdm2020c/*.xlsx) and the project's own opinions (corpora/), each row lightly
+perturbed: a random character dropped or two swapped, the place swapped for another, a number
+changed, so that near-duplicates and same-issue clusters appear as in real exports. Without the
+shared data only corpora/ is used. Each size runs in a fresh process (its peak RSS is its own,
+worker processes counted separately).
+
+Columns: rows, seconds for reading, per-row stages (normalise, mask, segment, classify, encode:
+wall time), duplicates, clusters, drafts and writing the outputs; the whole job; rows/s; peak RSS
+of the main process and of the largest worker; seconds of plain ``jieba.lcut`` over the same texts
+in one process; whole job / jieba.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+ROOT = Path(__file__).resolve().parents[1]
+SHARED = ROOT.parent / "shared" / "data" / "tipdm2020c"
+PLACES = ["青石村", "柳湾村", "幸福小区", "东关社区", "向阳小区", "桥南社区", "石桥镇", "马家坪村", "城关街道", "新华路", "解放路", "河西村"]
+
+
+def seeds() -> list[str]:
+    texts = []
+    for name in ("hotspot_messages_fj3.xlsx", "messages_unlabeled.xlsx", "messages_labeled_with_titles.xlsx"):
+        path = SHARED / name
+        if path.exists():
+            frame = pd.read_excel(path, engine="calamine", dtype=str).fillna("")
+            texts += [f"{t}。{x}".strip() for t, x in zip(frame["留言主题"], frame["留言详情"])]
+    from nlp.resources import corpus_path
+
+    corpus = pd.read_csv(corpus_path("training_opinions.csv"), dtype=str, keep_default_na=False)
+    texts += corpus["text"].tolist()
+    sample = pd.read_csv(corpus_path("sample_opinions.csv"), dtype=str, keep_default_na=False)
+    texts += sample["意见内容"].tolist()
+    return [t for t in texts if t.strip()]
+
+
+def perturb(text: str, rng: np.random.Generator) -> str:
+    chars = list(text)
+    roll = rng.random()
+    if roll < 0.25 and len(chars) > 4:
+        del chars[rng.integers(len(chars))]
+    elif roll < 0.5 and len(chars) > 4:
+        k = rng.integers(len(chars) - 1)
+        chars[k], chars[k + 1] = chars[k + 1], chars[k]
+    text = "".join(chars)
+    for place in PLACES:
+        if place in text and rng.random() < 0.5:
+            text = text.replace(place, PLACES[rng.integers(len(PLACES))])
+            break
+    if rng.random() < 0.3:
+        text = f"{PLACES[rng.integers(len(PLACES))]}：{text}"
+    return text
+
+
+def make_set(n: int, path: Path, seed: int = 0) -> None:
+    rng = np.random.default_rng(seed)
+    base = seeds()
+    picks = rng.integers(len(base), size=n)
+    days = pd.Timestamp("2024-07-01") + pd.to_timedelta(rng.integers(0, 90, size=n), unit="D")
+    frame = pd.DataFrame({
+        "编号": [f"S{i:07d}" for i in range(n)],
+        "日期": days.strftime("%Y-%m-%d"),
+        "意见内容": [perturb(base[k][:600], rng) for k in picks],
+    })  # fmt: skip
+    frame.to_csv(path, index=False, encoding="utf-8")
+
+
+def one(n: int, engine: str, workers: int) -> dict:
+    """Run the job once on n generated rows (in this process) and report."""
+    import jieba
+
+    from nlp import Pipeline, PipelineConfig, read_table
+    from nlp.engines import make_engine
+    from nlp.io import write_outputs
+
+    with tempfile.TemporaryDirectory() as folder:
+        source = Path(folder) / f"rows-{n}.csv"
+        make_set(n, source)
+        start = time.perf_counter()
+        table = read_table(source)
+        read = time.perf_counter() - start
+        runner = make_engine(engine, workers=workers)
+        try:
+            result = Pipeline(PipelineConfig(drafts="top 50")).run(table, engine=runner)
+        finally:
+            if runner is not None:
+                runner.close()
+        start = time.perf_counter()
+        write_outputs(result, Path(folder) / "out", ["csv", "xlsx"])
+        written = time.perf_counter() - start
+        wall = result.summary["wall_seconds"]
+        texts = table.frame["意见内容"].tolist()
+        jieba.initialize()
+        start = time.perf_counter()
+        for text in texts:
+            jieba.lcut(text)
+        segment = time.perf_counter() - start
+    total = read + wall["total"] + written
+    return {
+        "rows": n, "read": read, "per_row": wall["per_row_stages"], "dedupe": wall["dedupe"], "cluster": wall["cluster"],
+        "draft": wall["draft"], "write": written, "total": total, "rows_per_s": n / total,
+        "rss_main_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        "rss_worker_mib": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024,
+        "jieba": segment, "ratio": total / segment, "clusters": int(len(result.clusters)),
+    }  # fmt: skip
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000])
+    parser.add_argument("--engine", default="local")
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--one", type=int, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.one:
+        print(json.dumps(one(args.one, args.engine, args.workers)))
+        return
+    if not SHARED.exists():
+        print(f"note: {SHARED} not found; generating from corpora/ only", file=sys.stderr)
+    rows = []
+    for n in args.sizes:
+        done = subprocess.run([sys.executable, __file__, "--one", str(n), "--engine", args.engine, "--workers", str(args.workers)], capture_output=True, text=True)
+        if done.returncode != 0:
+            sys.exit(f"size {n} failed:\n{done.stderr[-3000:]}")
+        rows.append(json.loads(done.stdout.strip().splitlines()[-1]))
+        print(f"[{n} rows done in {rows[-1]['total']:.0f} s]", file=sys.stderr)
+    print(f"\nengine {args.engine}, {args.workers} workers\n")
+    print("| rows | read s | per-row stages s | dedupe s | cluster s | draft s | write s | total s | rows/s | peak RSS main / worker MiB | jieba s | total / jieba | clusters |")
+    print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    for r in rows:
+        print(
+            f"| {r['rows']:,} | {r['read']:.1f} | {r['per_row']:.1f} | {r['dedupe']:.1f} | {r['cluster']:.1f} | {r['draft']:.1f} | {r['write']:.1f} "
+            f"| {r['total']:.1f} | {r['rows_per_s']:.0f} | {r['rss_main_mib']:.0f} / {r['rss_worker_mib']:.0f} | {r['jieba']:.1f} | {r['ratio']:.1f}× | {r['clusters']:,} |"
+        )
+    if len(rows) >= 2:
+        a, b = rows[0], rows[-1]
+        growth = np.log(b["total"] / a["total"]) / np.log(b["rows"] / a["rows"])
+        print(f"\ncost grows as rows^{growth:.2f} from {a['rows']:,} to {b['rows']:,} rows")
+
+
+if __name__ == "__main__":
+    main()
