@@ -44,7 +44,7 @@ from .resources import read_fragments
 from .segment import make_tokenizer
 from .summarize import ClusterScorer
 from .summarize.draft import Draft, Drafter, ExtractiveDrafter, select_clusters
-from .summarize.sentences import core_text, split_sentences
+from .summarize.sentences import core_text, sentence_spans
 
 if TYPE_CHECKING:
     from .classify import Classifier
@@ -438,7 +438,7 @@ class Pipeline:
         for lo, hi in _chunks(len(ok), cfg.chunk_size):
             idx = ok[lo:hi]
             block.predictions.update(zip(idx, self.classifier.predict([text[i] for i in idx], [block.tokens[i] for i in idx])))
-        block.matters = self._other_matters(ok, text, block.tokens, block.predictions)
+        block.matters = self._other_matters(ok, text, dict(zip(ok, joined)), block.tokens, block.predictions)
         block.timings["classify"] = time.perf_counter() - start
 
         start = time.perf_counter()
@@ -503,24 +503,26 @@ class Pipeline:
             members, member_vectors, member_words = store.members(sorted(earlier))
             store.describe(summarize_clusters(members, member_words, member_vectors, self.scorer))
 
-    def _other_matters(self, ok: list[int], text: list[str], tokens: dict[int, list[str]], predictions: dict[int, Prediction]) -> dict[int, list[str]]:
+    def _other_matters(self, ok: list[int], text: list[str], joined: dict[int, str], tokens: dict[int, list[str]], predictions: dict[int, Prediction]) -> dict[int, list[str]]:
         """Level-1 classes of other matters an opinion raises: a sentence whose own keywords point
         firmly (at least two keywords, confidence ≥ OTHER_MATTER_CONFIDENCE) to another class.
 
-        Only opinions whose words hold keywords of two classes or more are split into sentences
-        (and those segmented again), so that the rest cost nothing more."""
+        Only opinions whose words hold keywords of two classes or more are split into sentences,
+        whose words are taken from the opinion's words (not segmented again)."""
         lexicon = self.classifier if isinstance(self.classifier, LexiconClassifier) else self._sentence_lexicon()
         whole = lexicon.predict([text[i] for i in ok], [tokens[i] for i in ok])
-        rows, sentences = [], []
+        rows, sentences, words = [], [], []
         for i, p in zip(ok, whole):
-            parts = split_sentences(text[i]) if len(p.alternatives) >= 2 else []
-            if len(parts) >= 2:
-                rows.extend([i] * len(parts))
-                sentences.extend(parts)
+            spans = sentence_spans(text[i]) if len(p.alternatives) >= 2 else []
+            if len(spans) >= 2:
+                rows.extend([i] * len(spans))
+                sentences.extend(text[i][a:b] for a, b in spans)
+                offset = len(joined[i]) - len(text[i])  # the title and its 。 come first
+                words.extend(_words_by_span(joined[i], tokens[i], [(a + offset, b + offset) for a, b in spans]))
         if not sentences:
             return {}
         found: dict[int, list[str]] = {}
-        for i, p in zip(rows, lexicon.predict(sentences, self.tokenizer.tokenize_many(sentences))):
+        for i, p in zip(rows, lexicon.predict(sentences, words)):
             main = predictions[i].level1
             if p.level1 not in (ABSTAIN, main) and main != ABSTAIN and len(p.keywords) >= 2 and p.confidence >= OTHER_MATTER_CONFIDENCE:
                 found.setdefault(i, [])
@@ -708,6 +710,25 @@ def _column(frame: pd.DataFrame, name: str | None, n: int) -> list[str]:
 def _chunks(n: int, size: int):
     for lo in range(0, n, size):
         yield lo, min(lo + size, n)
+
+
+def _words_by_span(joined: str, words: list[str], spans: list[tuple[int, int]]) -> list[list[str]]:
+    """The words of each span of ``joined`` (the text the words were segmented from), found in
+    order; words outside every span (a title's) are left out."""
+    out: list[list[str]] = [[] for _ in spans]
+    k = position = 0
+    for word in words:
+        at = joined.find(word, position)
+        if at < 0:
+            continue
+        position = at + len(word)
+        while k < len(spans) and at >= spans[k][1]:
+            k += 1
+        if k == len(spans):
+            break
+        if at >= spans[k][0]:
+            out[k].append(word)
+    return out
 
 
 def _row_key(row_id: str, when: str, text: str) -> str:

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-__all__ = ["split_sentences", "strip_filler", "core_text", "key_sentences", "lead", "textrank"]
+__all__ = ["sentence_spans", "split_sentences", "strip_filler", "core_text", "key_sentences", "lead", "textrank"]
 
 _STRIP = " \t，,、：:“”\"'…"
 
@@ -47,6 +47,24 @@ def split_sentences(text: str, min_chars: int = 4) -> list[str]:
         if len(part) >= min_chars:
             out.append(part)
     return out
+
+
+def sentence_spans(text: str, min_chars: int = 4) -> list[tuple[int, int]]:
+    """``(start, end)`` of each sentence :func:`split_sentences` returns, in ``text``."""
+    out = []
+    position = 0
+    for match in _END.finditer(text or ""):
+        out.append((position, match.start()))
+        position = match.end()
+    out.append((position, len(text or "")))
+    spans = []
+    for start, end in out:
+        part = text[start:end]
+        left = len(part) - len(part.lstrip(_STRIP))
+        right = len(part.rstrip(_STRIP))
+        if right - left >= min_chars:
+            spans.append((start + left, start + right))
+    return spans
 
 
 def _tfidf(sentences: Sequence[str]):
