@@ -28,7 +28,7 @@ import numpy as np
 from sklearn.model_selection import StratifiedKFold
 
 from nlp import Pipeline, PipelineConfig
-from nlp.classify import ColdStartClassifier, TrainedClassifier
+from nlp.classify import TrainedClassifier
 from nlp.classify.evaluation import evaluate
 from nlp.normalize import Normalizer
 from nlp.resources import read_fragments
@@ -46,10 +46,8 @@ def speed(classifier, tokenizer) -> float:
     return len(short) / (time.perf_counter() - start)
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--folds", type=int, default=5)
-    args = parser.parse_args()
+def load_labeled() -> tuple[list[str], list[str]]:
+    """Texts and class names of the labeled message set (exits when it is absent)."""
     if not DATA.exists():
         sys.exit(f"{DATA} not found: this benchmark needs the shared evaluation data")
     texts, labels = [], []
@@ -57,6 +55,14 @@ def main() -> None:
         text, _, idx = line.rpartition("\t")
         texts.append(text)
         labels.append(NAMES[int(idx)])
+    return texts, labels
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--folds", type=int, default=5)
+    args = parser.parse_args()
+    texts, labels = load_labeled()
     clean = Normalizer().normalize_many(texts)
     y = np.array(labels)
     rows = []

@@ -27,6 +27,7 @@ import numpy as np
 import pandas as pd
 from sklearn.model_selection import train_test_split
 
+from classify import load_labeled  # benchmarks/classify.py, beside this file
 from nlp import InputTable, Pipeline, PipelineConfig
 from nlp.classify import ColdStartClassifier
 from nlp.classify.evaluation import evaluate
@@ -34,8 +35,6 @@ from nlp.normalize import Normalizer
 from nlp.review import Review
 from nlp.store import ClusterStore
 
-DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "tipdm2020c" / "messages_labeled.tsv"
-NAMES = ["城乡建设", "环境保护", "交通运输", "教育文体", "劳动和社会保障", "商贸旅游", "卫生计生"]
 
 
 def macro_f1(classifier, texts, words, truth, adapt: bool) -> float:
@@ -49,13 +48,7 @@ def main() -> None:
     parser.add_argument("--reviewed", type=int, default=200)
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args()
-    if not DATA.exists():
-        sys.exit(f"{DATA} not found: this benchmark needs the shared evaluation data")
-    texts, labels = [], []
-    for line in DATA.read_text(encoding="utf-8").splitlines():
-        text, _, idx = line.rpartition("\t")
-        texts.append(text)
-        labels.append(NAMES[int(idx)])
+    texts, labels = load_labeled()
     ids = np.arange(len(texts))
     pool, held = train_test_split(ids, test_size=0.5, stratify=labels, random_state=args.seed)
     pipeline = Pipeline(PipelineConfig(classifier="builtin", drafts="none"))
