@@ -38,6 +38,22 @@ def run_block(config: dict, texts: list[str], titles: list[str], errors: dict[in
     return _PIPELINES[key].row_stages(texts, titles, errors)
 
 
+def _exit_with_parent() -> None:
+    """In a worker: leave as soon as the process that started it is gone (a killed ``minyi``
+    must not leave workers holding their models' memory)."""
+    import threading
+    import time
+
+    parent = os.getppid()
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(0.5)
+        os._exit(1)
+
+    threading.Thread(target=watch, daemon=True, name="minyi-parent-watch").start()
+
+
 class Engine:
     """Runs blocks; ``map`` yields their results in the order of the jobs."""
 
@@ -64,7 +80,7 @@ class ProcessEngine(Engine):
         from concurrent.futures import ProcessPoolExecutor
 
         if self._pool is None:
-            self._pool = ProcessPoolExecutor(self.workers, mp_context=multiprocessing.get_context("spawn"))
+            self._pool = ProcessPoolExecutor(self.workers, mp_context=multiprocessing.get_context("spawn"), initializer=_exit_with_parent)
         settings = config.to_dict()
         # At most two blocks waiting per worker: memory stays bounded however long the input.
         pending = []

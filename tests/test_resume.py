@@ -35,6 +35,20 @@ def export(tmp_path_factory):
     return path
 
 
+def _children(pid: int) -> list[int]:
+    found = subprocess.run(["ps", "-o", "pid=", "--ppid", str(pid)], capture_output=True, text=True).stdout
+    return [int(p) for p in found.split()]
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    state = subprocess.run(["ps", "-o", "stat=", "-p", str(pid)], capture_output=True, text=True).stdout.strip()
+    return bool(state) and not state.startswith("Z")
+
+
 def read(folder):
     return pd.read_csv(folder / "opinions.csv", encoding="utf-8-sig", keep_default_na=False, dtype=str)
 
@@ -48,10 +62,16 @@ def test_killed_run_resumes_from_its_blocks_with_every_row_once(export, tmp_path
     while len(list(work.glob("block-*.pickle"))) < 3 and running.poll() is None and time.monotonic() < deadline:
         time.sleep(0.05)
     assert running.poll() is None, "the run ended before it could be killed"
+    workers = _children(running.pid)
     os.kill(running.pid, signal.SIGKILL)
     running.wait()
     saved = len(list(work.glob("block-*.pickle")))
     assert 3 <= saved < 8 and not (out / "opinions.csv").exists()
+    # Its worker processes do not outlive it.
+    deadline = time.monotonic() + 10
+    while any(_alive(pid) for pid in workers) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert workers and not any(_alive(pid) for pid in workers)
 
     again = subprocess.run(args, capture_output=True, text=True, timeout=600)
     assert again.returncode == 0, again.stderr
