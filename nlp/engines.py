@@ -34,6 +34,8 @@ def run_block(config: dict, texts: list[str], titles: list[str], errors: dict[in
 
     key = json.dumps(config, sort_keys=True, default=str)
     if key not in _PIPELINES:
+        # One ONNX thread per worker process: the workers already fill the cores.
+        os.environ.setdefault("MINYI_ONNX_THREADS", "1")
         _PIPELINES[key] = Pipeline(PipelineConfig(**config))
     return _PIPELINES[key].row_stages(texts, titles, errors)
 

@@ -9,6 +9,8 @@ files are read from the installed package, so nothing is downloaded.
 
 from __future__ import annotations
 
+import os
+
 import re
 from functools import cached_property
 from pathlib import Path
@@ -62,10 +64,11 @@ class LacTagger:
         threads: ONNX Runtime intra-op threads.
     """
 
-    def __init__(self, batch_size: int = 64, piece_chars: int = 120, threads: int = 2):
+    def __init__(self, batch_size: int = 64, piece_chars: int = 120, threads: int | None = None):
         self.batch_size = batch_size
         self.piece_chars = piece_chars
-        self.threads = threads
+        # Worker processes run one thread each (nlp.engines sets MINYI_ONNX_THREADS=1).
+        self.threads = threads or int(os.environ.get("MINYI_ONNX_THREADS", "2"))
 
     @cached_property
     def _model(self):

@@ -8,6 +8,8 @@ precomputed ones, so an encoder is only called at the edge.
 
 from __future__ import annotations
 
+import os
+
 import hashlib
 from collections.abc import Sequence
 from functools import cached_property
@@ -48,10 +50,11 @@ class USEEncoder:
 
     name = "use-multilingual-v3"
 
-    def __init__(self, max_chars: int = 256, batch_size: int = 64, threads: int = 2):
+    def __init__(self, max_chars: int = 256, batch_size: int = 64, threads: int | None = None):
         self.max_chars = max_chars
         self.batch_size = batch_size
-        self.threads = threads
+        # Worker processes run one thread each (nlp.engines sets MINYI_ONNX_THREADS=1).
+        self.threads = threads or int(os.environ.get("MINYI_ONNX_THREADS", "2"))
 
     @cached_property
     def _session(self):
