@@ -416,7 +416,9 @@ def _run(path: Path, out: Path, config, columns: dict, *, formats: list[str], qu
 
             blocks = -(-len(table.frame) // config.block_size)
             runner = None
-            if engine and blocks > 1:
+            # Local workers pay off only with several blocks each: a worker runs ONNX on one
+            # thread, so one big block on one worker is slower than this process on all cores.
+            if engine and (blocks >= 2 * (engine["workers"] or 2) if engine["name"] == "local" else blocks > 1):
                 from .engines import make_engine
 
                 runner = make_engine(engine["name"], workers=engine["workers"], scheduler=engine["scheduler"])

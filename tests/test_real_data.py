@@ -27,7 +27,8 @@ def hotspot_runs(tmp_path_factory, request):
     frame.to_csv(work / "gb18030.csv", index=False, encoding="gb18030")
     runs = {"encodable": [not _lossy(row) for row in frame.fillna("").itertuples(index=False)]}
     for name, src in (("xlsx", xlsx), ("gbk", work / "gbk.csv"), ("gb18030", work / "gb18030.csv")):
-        done = minyi("score", str(src), "--out", str(work / name), "-q")
+        # Drafts once (the CSV runs compare rows, not drafts).
+        done = minyi("score", str(src), "--out", str(work / name), "-q", *(["--drafts", "none"] if name != "xlsx" else []))
         assert done.returncode == 0, done.stderr
         runs[name] = work / name
     return runs
