@@ -56,6 +56,18 @@ def _exit_with_parent() -> None:
     threading.Thread(target=watch, daemon=True, name="minyi-parent-watch").start()
 
 
+def _in_order(submit, jobs: Iterable[Job], window: int) -> Iterator[RowBlock]:
+    """Submit jobs with at most ``window`` waiting (memory stays bounded however long the input)
+    and yield their results in the order of the jobs."""
+    pending = []
+    for job in jobs:
+        pending.append(submit(job))
+        if len(pending) >= window:
+            yield pending.pop(0).result()
+    for future in pending:
+        yield future.result()
+
+
 class Engine:
     """Runs blocks; ``map`` yields their results in the order of the jobs."""
 
@@ -84,14 +96,7 @@ class ProcessEngine(Engine):
         if self._pool is None:
             self._pool = ProcessPoolExecutor(self.workers, mp_context=multiprocessing.get_context("spawn"), initializer=_exit_with_parent)
         settings = config.to_dict()
-        # At most two blocks waiting per worker: memory stays bounded however long the input.
-        pending = []
-        for job in jobs:
-            pending.append(self._pool.submit(run_block, settings, *job))
-            if len(pending) >= 2 * self.workers:
-                yield pending.pop(0).result()
-        for future in pending:
-            yield future.result()
+        return _in_order(lambda job: self._pool.submit(run_block, settings, *job), jobs, 2 * self.workers)
 
     def close(self) -> None:
         if self._pool is not None:
@@ -120,13 +125,7 @@ class DaskEngine(Engine):
     def map(self, config, jobs):
         settings = config.to_dict()
         window = 2 * max(len(self.client.scheduler_info().get("workers", {})), 1)
-        pending = []
-        for job in jobs:
-            pending.append(self.client.submit(run_block, settings, *job, pure=False))
-            if len(pending) >= window:
-                yield pending.pop(0).result()
-        for future in pending:
-            yield future.result()
+        return _in_order(lambda job: self.client.submit(run_block, settings, *job, pure=False), jobs, window)
 
     def close(self) -> None:
         self.client.close()

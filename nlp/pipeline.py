@@ -327,6 +327,7 @@ class Pipeline:
             vectors: dict[int, np.ndarray] = {}
             cluster = [""] * n
             earlier: set[str] = set()
+            text_keys = [dedupe_key(unmasked[i]) for i in ok]  # membership keys (exact duplicates share one)
             if ok:
                 position = {row: k for k, row in enumerate(ok)}
                 groups = [position.get(near_of[i]) if near_of[i] is not None else None for i in ok]
@@ -336,7 +337,6 @@ class Pipeline:
                     specific_places(" ".join([given_place[i], *places[i]])) | set(orgs[i]) | set(_ROUTE.findall(joined[k]))
                     for k, i in enumerate(ok)
                 ]
-                text_keys = [dedupe_key(unmasked[i]) for i in ok]
                 period = _period(parsed_times)
                 stacked = np.stack([raw_vectors[i] for i in ok])
                 ids, centred, earlier = self._cluster(stacked, text_keys, where, groups, period, [given_place[i].strip() for i in ok])
@@ -355,7 +355,7 @@ class Pipeline:
             likes = [_number(v) for v in _column(frame, columns.likes, n)] if columns.likes else None
             clusters = summarize_clusters(opinions, tokens, vectors, self.scorer, likes)
             if self.store is not None and ok:
-                self._store_rows(opinions, ok, vectors, tokens, clusters, earlier, keys, unmasked, columns)
+                self._store_rows(opinions, ok, vectors, tokens, clusters, earlier, keys, text_keys, columns)
                 clusters = self.store.reviewed(clusters)
             timings["cluster"] += time.perf_counter() - start
         start = time.perf_counter()
@@ -489,13 +489,12 @@ class Pipeline:
                 opinions.at[i, "confidence"] = 1.0
                 opinions.at[i, "note"] = "; ".join(filter(None, [opinions.at[i, "note"], "labels set by review"]))
 
-    def _store_rows(self, opinions, ok, vectors, tokens, clusters, earlier, keys, unmasked, columns) -> None:
+    def _store_rows(self, opinions, ok, vectors, tokens, clusters, earlier, keys, text_keys, columns) -> None:
         """Store the scored rows and describe their clusters; a cluster that also holds
         opinions of earlier runs is described again from all of its stored opinions."""
         store = self.store
         rows = opinions.iloc[ok]
         external = rows["id"].tolist() if columns.id else None
-        text_keys = [dedupe_key(unmasked[i]) for i in ok]
         store.save_opinions(rows, keys, [vectors.get(i) for i in ok], external, [tokens.get(i, []) for i in ok], text_keys)
         fresh = clusters[~clusters["cluster"].isin(earlier)]
         store.describe(fresh)
