@@ -163,7 +163,7 @@ class Review:
         def apply(conn: Connection) -> None:
             c = db.clusters.c
             for other in others:
-                row = self._cluster_row(other, conn)
+                row = self._cluster_row(other)
                 conn.execute(db.members.update().where(db.members.c.cluster_id == other).values(cluster_id=into))
                 conn.execute(db.opinions.update().where(db.opinions.c.cluster_id == other).values(cluster_id=into))
                 # The merged-away cluster keeps its centroid as a second face of the merged one.
@@ -184,7 +184,7 @@ class Review:
                 raise ReviewError(f"opinions {outside} are not in cluster {cluster!r}")
             period, _ = _id_parts(cluster)
             new = f"C{period}-{self.store.next_number(period):04d}"
-            centroid = np.frombuffer(self._cluster_row(cluster, conn).centroid, dtype=np.float32)
+            centroid = np.frombuffer(self._cluster_row(cluster).centroid, dtype=np.float32)
             now = _now()
             conn.execute(db.clusters.insert().values(
                 id=new, period=period, number=_id_parts(new)[1], centroid=np.zeros_like(centroid).tobytes(), size=0, places="[]",
@@ -341,7 +341,7 @@ class Review:
                 clusters = [*clusters, *found.values()]
             clusters = list(dict.fromkeys(clusters))
             for cluster in clusters:
-                self._cluster_row(cluster, conn)
+                self._cluster_row(cluster)
             keys = self._member_keys(conn, clusters)
             opinion_ids = self._cluster_opinions(conn, clusters)
             anchors = self._anchors(conn, clusters)
@@ -362,7 +362,7 @@ class Review:
     def _restore(self, conn: Connection, before: dict) -> None:
         c, m, o = db.clusters.c, db.members.c, db.opinions.c
         for cluster, image in before["clusters"].items():
-            now = self._cluster_row(cluster, conn, missing_ok=True)
+            now = self._cluster_row(cluster, missing_ok=True)
             centroid = np.frombuffer(now.centroid, dtype=np.float32) + _vector(image["centroid"]) - _vector(image["after_centroid"])
             values = {k: image[k] for k in _CLUSTER_FIELDS if k != "size"}
             conn.execute(db.clusters.update().where(c.id == cluster).values(
@@ -381,7 +381,7 @@ class Review:
     def _reassign(self, conn: Connection, ids: list[int], target: str) -> None:
         """Move opinions and their exact duplicates to ``target``, centroids and sizes following."""
         o, m = db.opinions.c, db.members.c
-        self._cluster_row(target, conn)
+        self._cluster_row(target)
         rows = conn.execute(sa.select(o.id, o.text_key).where(o.id.in_(ids))).all()
         keys = sorted({r.text_key for r in rows if r.text_key})
         all_ids = set(ids)
@@ -405,7 +405,7 @@ class Review:
         self._update_opinions(conn, sorted(all_ids), {"cluster_id": target})
 
     def _shift(self, conn: Connection, cluster: str, vector: np.ndarray | None, size: int, places: set[str]) -> None:
-        row = self._cluster_row(cluster, conn)
+        row = self._cluster_row(cluster)
         centroid = np.frombuffer(row.centroid, dtype=np.float32)
         if vector is not None:
             centroid = centroid + vector
@@ -415,13 +415,13 @@ class Review:
         ))  # fmt: skip
 
     def _set_review(self, conn: Connection, cluster: str, **fields) -> None:
-        row = self._cluster_row(cluster, conn)
+        row = self._cluster_row(cluster)
         review = {**json.loads(row.review or "{}"), **fields}
         conn.execute(db.clusters.update().where(db.clusters.c.id == cluster).values(review=json.dumps(review, ensure_ascii=False)))
 
     def _redescribe(self, conn: Connection, clusters: Iterable[str]) -> None:
         """Describe the touched clusters again from their stored opinions."""
-        alive = [c for c in dict.fromkeys(clusters) if (row := self._cluster_row(c, conn, missing_ok=True)) is not None and row.merged_into is None]
+        alive = [c for c in dict.fromkeys(clusters) if (row := self._cluster_row(c, missing_ok=True)) is not None and row.merged_into is None]
         members, vectors, words = self.store.members(alive)
         if not members.empty:
             self.store.describe(summarize_clusters(members, words, vectors, self._scorer))
@@ -430,8 +430,8 @@ class Review:
         for start in range(0, len(ids), 500):
             conn.execute(db.opinions.update().where(db.opinions.c.id.in_(ids[start : start + 500])).values(**values))
 
-    def _cluster_row(self, cluster: str, conn: Connection | None = None, *, missing_ok: bool = False):
-        with self.store._use() as use:  # inside a decision: its transaction
+    def _cluster_row(self, cluster: str, *, missing_ok: bool = False):
+        with self.store._use() as use:  # inside a decision: the decision's transaction
             row = use.execute(sa.select(db.clusters).where(db.clusters.c.id == cluster)).first()
         if row is None and not missing_ok:
             raise ReviewError(f"no cluster {cluster!r}")
@@ -502,7 +502,7 @@ class Review:
 
     def _resolve_cluster(self, conn: Connection, cluster: str, anchor: str | None) -> str:
         o = db.opinions.c
-        row = self._cluster_row(cluster, conn, missing_ok=True)
+        row = self._cluster_row(cluster, missing_ok=True)
         held = conn.execute(sa.select(o.cluster_id).where(o.key == anchor)).scalar() if anchor else None
         if row is not None and row.merged_into is None and (held is None or held == cluster):
             return cluster
