@@ -1,7 +1,7 @@
 """Saved blocks of a run's per-row stages, so that a killed run resumes where it stopped.
 
 ``minyi score --resume`` keeps them in ``OUT/.minyi-work/``: one file per block of
-``block_size`` rows, each written to a temporary name and renamed when complete, so a block is
+``block_size`` distinct rows, each written to a temporary name and renamed when complete, so a block is
 either whole or absent, whatever moment the process dies. A manifest ties the blocks to the input
 (its size and content hash) and to the config; blocks of another input or config are never
 reused. The folder is removed once the outputs are written.
@@ -18,7 +18,7 @@ from pathlib import Path
 
 __all__ = ["Checkpoint", "fingerprint"]
 
-FORMAT = "minyi-checkpoint/1"
+FORMAT = "minyi-checkpoint/2"  # 2: blocks hold distinct rows (repeats of a row are not stored)
 
 
 def fingerprint(path: str | Path) -> str:
@@ -51,7 +51,8 @@ class Checkpoint:
             shutil.rmtree(self.folder, ignore_errors=True)
             self.folder.mkdir(parents=True, exist_ok=True)
             self._write(manifest, json.dumps(self.identity, ensure_ascii=False, default=str).encode())
-        self.reused = 0
+        self.reused = 0  # blocks found and loaded
+        self.computed = 0  # blocks saved by this run
 
     def _path(self, number: int) -> Path:
         return self.folder / f"block-{number:06d}.pickle"
@@ -70,6 +71,7 @@ class Checkpoint:
         return block
 
     def save(self, number: int, block) -> None:
+        self.computed += 1
         self._write(self._path(number), pickle.dumps(block, protocol=pickle.HIGHEST_PROTOCOL))
 
     def blocks(self) -> int:

@@ -448,7 +448,7 @@ def _run(path: Path, out: Path, config, columns: dict, *, formats: list[str], qu
     if top:
         typer.echo("top classes: " + ", ".join(f"{name} {count}" for name, count in top))
     if resume:
-        typer.echo(f"{checkpoint.reused} saved block(s) reused, {-(-len(table.frame) // config.block_size) - checkpoint.reused} computed")
+        typer.echo(f"{checkpoint.reused} saved block(s) reused, {checkpoint.computed} computed")
     typer.echo(f"results in {out}/: " + ", ".join(p.name for p in written.values()))
 
 def _progress(console, quiet: bool):

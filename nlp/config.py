@@ -27,8 +27,9 @@ class PipelineConfig:
             marked ``error`` instead of scored.
         abstain_below: Classifications below this confidence become ``待人工``.
         chunk_size: Rows classified together (the built-in model self-trains on each chunk).
-        block_size: Rows per block of the per-row stages (normalise … encode): a resumed run
-            reuses the blocks that were saved.
+        block_size: Distinct rows per block of the per-row stages (normalise … encode; a row
+            that repeats an earlier row's text and title is done once): a resumed run reuses the
+            blocks that were saved.
         near_threshold: Shingle Jaccard similarity at which two texts are near-duplicates.
         encoder: Sentence encoder for same-issue clusters: ``use``, ``e5``, ``tfidf`` or
             ``sentence-transformers:/path/to/local/model``.

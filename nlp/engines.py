@@ -22,12 +22,12 @@ if TYPE_CHECKING:
 
 __all__ = ["DaskEngine", "Engine", "ProcessEngine", "make_engine", "run_block"]
 
-Job = tuple[list[str], list[str], dict[int, str]]  # texts, titles, row errors of one block
+Job = tuple[list[str], list[str], dict[int, str], list[int]]  # texts, titles, row errors, repeats of one block
 
 _PIPELINES: dict[str, object] = {}  # one pipeline per config in each worker process
 
 
-def run_block(config: dict, texts: list[str], titles: list[str], errors: dict[int, str]) -> RowBlock:
+def run_block(config: dict, texts: list[str], titles: list[str], errors: dict[int, str], repeats: list[int] | None = None) -> RowBlock:
     """The per-row stages of one block, with this process's pipeline for ``config``."""
     from .config import PipelineConfig
     from .pipeline import Pipeline
@@ -37,7 +37,7 @@ def run_block(config: dict, texts: list[str], titles: list[str], errors: dict[in
         # One ONNX thread per worker process: the workers already fill the cores.
         os.environ.setdefault("MINYI_ONNX_THREADS", "1")
         _PIPELINES[key] = Pipeline(PipelineConfig(**config))
-    return _PIPELINES[key].row_stages(texts, titles, errors)
+    return _PIPELINES[key].row_stages(texts, titles, errors, repeats)
 
 
 def _exit_with_parent() -> None:

@@ -272,14 +272,19 @@ class Pipeline:
         matters: dict[int, list[str]] = {}
         raw_vectors: dict[int, np.ndarray] = {}
         began = time.perf_counter()
-        spans = list(_chunks(n, cfg.block_size))
+        # Rows that repeat an earlier row's text and title exactly (the same message sent through
+        # two channels, re-exported rows) go through the per-row stages once.
+        distinct, source, repeats = _distinct_rows(raw, titles_raw, table.row_errors)
+        spans = list(_chunks(len(distinct), cfg.block_size))
         saved = {k: checkpoint.load(k) for k in range(len(spans))} if checkpoint is not None else {}
         saved = {k: block for k, block in saved.items() if block is not None}
         todo = [k for k in range(len(spans)) if k not in saved]
 
         def job(k: int):
             lo, hi = spans[k]
-            return raw[lo:hi], titles_raw[lo:hi], {i - lo: m for i, m in table.row_errors.items() if lo <= i < hi}
+            rows = distinct[lo:hi]
+            errors = {j: table.row_errors[i] for j, i in enumerate(rows) if i in table.row_errors}
+            return [raw[i] for i in rows], [titles_raw[i] for i in rows], errors, repeats[lo:hi]
 
         if engine is not None and len(todo) > 1:
             self.classifier  # noqa: B018  (builds shared caches, such as the built-in model, before the workers need them)
@@ -307,7 +312,14 @@ class Pipeline:
             for target, part in ((tokens, block.tokens), (predictions, block.predictions), (matters, block.matters), (raw_vectors, block.vectors)):
                 target.update((lo + i, v) for i, v in part.items())
             for stage in ("normalise", "mask", "segment", "classify"):
-                report(stage, hi, n)
+                report(stage, distinct[hi - 1] + 1, n)
+        # Back from distinct rows to every row (repeats share their first row's results).
+        status, error, note, text, titles, unmasked, places, orgs = (
+            [values[d] for d in source] for values in (status, error, note, text, titles, unmasked, places, orgs)
+        )
+        tokens, predictions, matters, raw_vectors = (
+            {i: found[d] for i, d in enumerate(source) if d in found} for found in (tokens, predictions, matters, raw_vectors)
+        )
 
         row_wall = time.perf_counter() - began
         ok = [i for i in range(n) if status[i] == "ok"]
@@ -380,9 +392,12 @@ class Pipeline:
         centroids = {c: np.mean(v, axis=0) for c, v in by_cluster.items()}
         return RunResult(opinions, summary, clusters=clusters, drafts=drafts, original=raw, centroids=centroids)
 
-    def row_stages(self, raw: list[str], titles_raw: list[str], row_errors: dict[int, str] | None = None) -> RowBlock:
+    def row_stages(
+        self, raw: list[str], titles_raw: list[str], row_errors: dict[int, str] | None = None, repeats: list[int] | None = None
+    ) -> RowBlock:
         """Normalise, mask, segment, classify and encode some rows: the stages that look at one
-        row at a time (row numbers in the result count from 0 within ``raw``)."""
+        row at a time (row numbers in the result count from 0 within ``raw``). ``repeats``: how
+        many input rows each row stands for (the personal data counted is multiplied by it)."""
         cfg = self.config
         n = len(raw)
         block = RowBlock(status=["ok"] * n, error=[""] * n, note=[""] * n, text=[""] * n, titles=[""] * n, places=[[] for _ in range(n)], orgs=[[] for _ in range(n)])
@@ -417,16 +432,17 @@ class Pipeline:
         ok = [i for i in range(n) if status[i] == "ok"]
 
         start = time.perf_counter()
+        times = repeats or [1] * n
         if cfg.mask_pii:
             for i, masked in zip(ok, self.masker.mask_many([text[i] for i in ok])):
                 text[i], block.places[i], block.orgs[i] = masked.text, masked.places, masked.orgs
-                block.pii.update(masked.counts)
+                block.pii.update({kind: count * times[i] for kind, count in masked.counts.items()})
             titled = [i for i in range(n) if titles[i]]
             for i, masked in zip(titled, self.masker.mask_many([titles[i] for i in titled])):
                 titles[i] = masked.text
                 block.places[i] = _merge(masked.places, block.places[i])
                 block.orgs[i] = _merge(masked.orgs, block.orgs[i])
-                block.pii.update(masked.counts)
+                block.pii.update({kind: count * times[i] for kind, count in masked.counts.items()})
         block.timings["mask"] = time.perf_counter() - start
 
         joined = [f"{titles[i]}。{text[i]}" if titles[i] else text[i] for i in ok]
@@ -709,6 +725,26 @@ def _column(frame: pd.DataFrame, name: str | None, n: int) -> list[str]:
 def _chunks(n: int, size: int):
     for lo in range(0, n, size):
         yield lo, min(lo + size, n)
+
+
+def _distinct_rows(raw: list[str], titles: list[str], row_errors: dict[int, str]) -> tuple[list[int], list[int], list[int]]:
+    """The rows whose (text, title) is seen first, for each row the position of its first among
+    them, and how many rows each stands for. Rows with a reading error are all kept."""
+    first: dict[tuple[str, str], int] = {}
+    distinct: list[int] = []
+    source: list[int] = []
+    repeats: list[int] = []
+    for i, pair in enumerate(zip(raw, titles)):
+        d = None if i in row_errors else first.get(pair)
+        if d is None:
+            d = len(distinct)
+            distinct.append(i)
+            repeats.append(0)
+            if i not in row_errors:
+                first[pair] = d
+        source.append(d)
+        repeats[d] += 1
+    return distinct, source, repeats
 
 
 def _words_by_span(joined: str, words: list[str], spans: list[tuple[int, int]]) -> list[list[str]]:

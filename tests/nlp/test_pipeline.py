@@ -37,6 +37,23 @@ def test_pipeline_keep_pii_turns_masking_off():
     assert "13900001234" in out["text"][0] and out["original"][0] == "电话13900001234"
 
 
+def test_repeated_rows_are_scored_once_and_come_out_like_their_first(pipeline):
+    texts = ["张德顺反映青石村的路坑坑洼洼，电话13900001234", "暖气不热，屋里才十五度", "张德顺反映青石村的路坑坑洼洼，电话13900001234", "", "暖气不热，屋里才十五度"]
+    table = InputTable.from_texts(texts + ["暖气不热，屋里才十五度"])
+    table.row_errors[5] = "row has 5 fields but the header has 2"  # a broken row is never taken for a repeat
+    result = pipeline.run(table)
+    out = result.opinions
+    assert out["status"].tolist() == ["ok", "ok", "ok", "empty", "ok", "error"]
+    columns = ["text", "level1", "level2", "confidence", "places", "cluster", "department"]
+    assert out.loc[2, columns].tolist() == out.loc[0, columns].tolist() and out.loc[4, columns].tolist() == out.loc[1, columns].tolist()
+    assert out["duplicate_of"][2] == 0 and out["duplicate_of"][4] == 1
+    assert "[姓名]" in out["text"][2] and "[电话]" in out["text"][2]
+    # Personal data is counted for every row that carried it, not once per distinct text.
+    assert result.summary["pii_masked"]["phone"] == 2 and result.summary["pii_masked"]["name"] == 2
+    alone = pipeline.run(InputTable.from_texts(texts[:2])).opinions
+    assert out.loc[:1, columns].equals(alone.loc[:1, columns])
+
+
 def test_pipeline_marks_broken_rows_and_long_texts(pipeline):
     table = InputTable.from_texts(["路" * 6000, "暖气不热"])
     table.row_errors[1] = "row has 5 fields but the header has 2"
