@@ -1,8 +1,11 @@
-"""Near-duplicates: MinHash LSH over character shingles (datasketch).
+"""Near-duplicates: MinHash LSH over character shingles.
 
 Two texts are near-duplicates when the Jaccard similarity of their character n-gram sets is at
-least ``threshold`` (the LSH finds candidates, the estimate from the signatures confirms them).
-Cost grows about linearly with the number of texts.
+least ``threshold``: texts that share a band of their MinHash signatures are candidates, and the
+share of equal signature values (the Jaccard estimate) confirms them. Signatures are computed
+with numpy a few thousand texts at a time (multiply-shift hashing of packed code points), so the
+memory used stays small and cost grows about linearly with the number of texts. The number of
+bands and rows per band is datasketch's choice for the threshold.
 """
 
 from __future__ import annotations
@@ -11,9 +14,13 @@ import re
 from collections.abc import Sequence
 from functools import lru_cache
 
-__all__ = ["near_duplicates", "shingles"]
+import numpy as np
+
+__all__ = ["near_duplicates", "shingles", "signatures"]
 
 _NOT_WORD = re.compile(r"[\W_]+")
+_SHINGLES_PER_STEP = 1 << 16  # shingles hashed in one numpy step (x num_perm x 8 bytes)
+_MIX = np.uint64(0x9E3779B97F4A7C15)
 
 
 def shingles(text: str, size: int = 3) -> set[str]:
@@ -22,6 +29,68 @@ def shingles(text: str, size: int = 3) -> set[str]:
     if len(text) <= size:
         return {text} if text else set()
     return {text[i : i + size] for i in range(len(text) - size + 1)}
+
+
+def _shingle_hashes(text: str, size: int) -> np.ndarray:
+    """One 64-bit value per distinct shingle of ``text`` (as in :func:`shingles`)."""
+    codes = np.frombuffer(_NOT_WORD.sub("", text).encode("utf-32-le"), dtype=np.uint32).astype(np.uint64)
+    if len(codes) == 0:
+        return codes
+    width = min(size, len(codes))
+    count = len(codes) - width + 1
+    packed = np.zeros(count, dtype=np.uint64)
+    for k in range(width):  # code points are at most 21 bits: three pack into 63 without loss
+        packed = packed * np.uint64(1 << 21) + codes[k : k + count]
+    return np.unique(packed)
+
+
+@lru_cache(maxsize=16)
+def _permutations(num_perm: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(seed)
+    a = rng.integers(1, 1 << 63, size=num_perm, dtype=np.uint64) | np.uint64(1)  # odd multipliers
+    b = rng.integers(0, 1 << 63, size=num_perm, dtype=np.uint64)
+    return a, b
+
+
+def signatures(texts: Sequence[str], num_perm: int = 128, size: int = 3, seed: int = 1) -> np.ndarray:
+    """MinHash signatures (n, num_perm) uint32 of the texts' shingle sets; a text without shingles
+    gets all-ones (it matches nothing, see :func:`near_duplicates`)."""
+    a, b = _permutations(num_perm, seed)
+    out = np.full((len(texts), num_perm), np.iinfo(np.uint32).max, dtype=np.uint32)
+    hashes: list[np.ndarray] = []
+    rows: list[int] = []
+    pending = 0
+
+    buffer = np.empty((0, num_perm), dtype=np.uint64)
+
+    def flush() -> None:
+        nonlocal buffer
+        if not rows:
+            return
+        values = np.concatenate(hashes) * _MIX  # spread the packed code points over 64 bits
+        starts = np.cumsum([0] + [len(h) for h in hashes[:-1]])
+        if len(buffer) < len(values):
+            buffer = np.empty((len(values), num_perm), dtype=np.uint64)
+        permuted = buffer[: len(values)]  # in place: three passes over one buffer, no temporaries
+        np.multiply(values[:, None], a[None, :], out=permuted)
+        permuted += b
+        permuted >>= np.uint64(32)
+        out[rows] = np.minimum.reduceat(permuted, starts, axis=0)
+        hashes.clear()
+        rows.clear()
+
+    for i, text in enumerate(texts):
+        h = _shingle_hashes(text, size) if text else np.zeros(0, dtype=np.uint64)
+        if not len(h):
+            continue
+        hashes.append(h)
+        rows.append(i)
+        pending += len(h)
+        if pending >= _SHINGLES_PER_STEP:
+            flush()
+            pending = 0
+    flush()
+    return out
 
 
 @lru_cache(maxsize=16)
@@ -53,31 +122,54 @@ def near_duplicates(
         size: Shingle length in characters.
         seed: Seed of the hash permutations, for the same result run after run.
     """
-    from datasketch import MinHash, MinHashLSH
+    n = len(texts)
+    live = np.array([i for i, t in enumerate(texts) if t and _NOT_WORD.sub("", t)], dtype=np.int64)
+    parent = np.arange(n)
+    if len(live) > 1:
+        sig = signatures([texts[i] for i in live], num_perm, size, seed)
+        # Texts with the same signature are one text from here on (exact repeats are common).
+        unique, first, inverse = np.unique(sig, axis=0, return_index=True, return_inverse=True)
+        inverse = inverse.reshape(-1)
+        order = np.argsort(first, kind="stable")  # the unique signatures in order of first appearance
+        rank = np.empty_like(order)
+        rank[order] = np.arange(len(order))
+        unique, first, inverse = unique[order], first[order], rank[inverse]
+        links = _linked(unique, *_bands(threshold, num_perm), threshold)
+        for k, j in enumerate(inverse):  # every text to the first text of its group
+            parent[live[k]] = live[first[links[j]]]
+    out: list[int | None] = []
+    for i in range(n):
+        r = int(parent[i])
+        out.append(r if r != i else None)
+    return out
 
-    sets = [shingles(t, size) if t else set() for t in texts]
-    live = [i for i, s in enumerate(sets) if s]
-    signatures = MinHash.bulk([[s.encode("utf-8") for s in sets[i]] for i in live], num_perm=num_perm, seed=seed)
-    signature_of = dict(zip(live, signatures))
-    lsh = MinHashLSH(num_perm=num_perm, params=_bands(threshold, num_perm))
-    parent = list(range(len(texts)))
+
+def _linked(sig: np.ndarray, bands: int, rows: int, threshold: float) -> np.ndarray:
+    """For each signature, the smallest position in its group: signatures are joined when they
+    share a band and their estimated Jaccard similarity reaches ``threshold``."""
+    parent = np.arange(len(sig))
 
     def root(i: int) -> int:
         while parent[i] != i:
             parent[i] = parent[parent[i]]
             i = parent[i]
-        return i
+        return int(i)
 
-    for i, sig in zip(live, signatures):
-        for j in lsh.query(sig):
-            if sig.jaccard(signature_of[j]) >= threshold:
-                a, b = root(i), root(j)
-                if a != b:
-                    parent[max(a, b)] = min(a, b)
-        lsh.insert(i, sig)
-    out: list[int | None] = []
-    for i in range(len(texts)):
-        r = root(i)
-        out.append(r if r != i else None)
-    return out
-
+    rng = np.random.default_rng(0)
+    for band in range(bands):
+        part = sig[:, band * rows : (band + 1) * rows].astype(np.uint64)
+        multipliers = rng.integers(1, 1 << 63, size=rows, dtype=np.uint64) | np.uint64(1)
+        with np.errstate(over="ignore"):
+            keys = (part * multipliers).sum(axis=1)
+        order = np.argsort(keys, kind="stable")
+        sorted_keys = keys[order]
+        starts = np.flatnonzero(np.r_[True, sorted_keys[1:] != sorted_keys[:-1]])
+        ends = np.r_[starts[1:], len(order)]
+        for lo, hi in zip(starts[ends - starts > 1], ends[ends - starts > 1]):
+            members = order[lo:hi]  # ascending: argsort is stable
+            for x, i in enumerate(members[1:], 1):
+                for j in members[:x]:
+                    a, b = root(i), root(j)
+                    if a != b and np.count_nonzero(sig[i] == sig[j]) >= threshold * sig.shape[1]:
+                        parent[max(a, b)] = min(a, b)
+    return np.array([root(i) for i in range(len(sig))])

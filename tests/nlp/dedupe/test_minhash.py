@@ -21,3 +21,23 @@ def test_near_duplicates_are_reproducible_and_respect_the_threshold():
     texts = ["村里那条路坑坑洼洼好几年了", "村里那条路坑坑洼洼好几年了没人修", "医保报销要跑好几趟"]
     assert near_duplicates(texts, threshold=0.7) == near_duplicates(texts, threshold=0.7) == [None, 0, None]
     assert near_duplicates(texts, threshold=0.95) == [None, None, None]
+
+
+def test_signatures_estimate_the_jaccard_similarity_of_shingle_sets():
+    from nlp.dedupe.minhash import signatures
+
+    base = "小区东门外的垃圾中转站夏天臭气熏天，蚊蝇乱飞，居民开窗都不敢，希望尽快搬迁或者加盖密封处理"
+    variants = [base, base[:30], base + "，谢谢", base.replace("垃圾", "废物"), "医保报销要跑好几趟，能不能在网上办"]
+    sig = signatures(variants, num_perm=256)
+    assert sig.shape == (5, 256) and sig.dtype.name == "uint32"
+    for other in range(1, 5):
+        a, b = shingles(variants[0]), shingles(variants[other])
+        true = len(a & b) / len(a | b)
+        assert abs((sig[0] == sig[other]).mean() - true) < 0.1, (other, true)
+
+
+def test_near_duplicates_group_repeats_and_ignore_texts_without_words():
+    texts = ["路灯坏了好几天没人修", "？？？", "路灯坏了好几天没人修", "路灯坏了好几天没人修！", "", "暖气不热"] * 2
+    out = near_duplicates(texts)
+    assert out[:6] == [None, None, 0, 0, None, None]
+    assert out[6:] == [0, None, 0, 0, None, 5]
