@@ -268,9 +268,10 @@ class Pipeline:
         orgs: list[list[str]] = []
         pii: Counter = Counter()
         tokens: dict[int, list[str]] = {}
+        words: dict[str, str] = {}  # one string object per distinct word: rows' word lists share them
         predictions: dict[int, Prediction] = {}
         matters: dict[int, list[str]] = {}
-        raw_vectors: dict[int, np.ndarray] = {}
+        encoded: np.ndarray | None = None  # the distinct rows' vectors, one matrix
         began = time.perf_counter()
         # Rows that repeat an earlier row's text and title exactly (the same message sent through
         # two channels, re-exported rows) go through the per-row stages once.
@@ -309,17 +310,24 @@ class Pipeline:
             places += block.places
             orgs += block.orgs
             pii.update(block.pii)
-            for target, part in ((tokens, block.tokens), (predictions, block.predictions), (matters, block.matters), (raw_vectors, block.vectors)):
+            for i, row_words in block.tokens.items():
+                tokens[lo + i] = [words.setdefault(w, w) for w in row_words]
+            for target, part in ((predictions, block.predictions), (matters, block.matters)):
                 target.update((lo + i, v) for i, v in part.items())
+            if block.vectors:
+                if encoded is None:
+                    encoded = np.zeros((len(distinct), len(next(iter(block.vectors.values())))), dtype=np.float32)
+                for i, v in block.vectors.items():
+                    encoded[lo + i] = v
+            del block
             for stage in ("normalise", "mask", "segment", "classify"):
                 report(stage, distinct[hi - 1] + 1, n)
         # Back from distinct rows to every row (repeats share their first row's results).
         status, error, note, text, titles, unmasked, places, orgs = (
             [values[d] for d in source] for values in (status, error, note, text, titles, unmasked, places, orgs)
         )
-        tokens, predictions, matters, raw_vectors = (
-            {i: found[d] for i, d in enumerate(source) if d in found} for found in (tokens, predictions, matters, raw_vectors)
-        )
+        tokens, predictions, matters = ({i: found[d] for i, d in enumerate(source) if d in found} for found in (tokens, predictions, matters))
+        del words
 
         row_wall = time.perf_counter() - began
         ok = [i for i in range(n) if status[i] == "ok"]
@@ -350,7 +358,8 @@ class Pipeline:
                     for k, i in enumerate(ok)
                 ]
                 period = _period(parsed_times)
-                stacked = np.stack([raw_vectors[i] for i in ok])
+                stacked = encoded[[source[i] for i in ok]]
+                del encoded
                 ids, centred, earlier = self._cluster(stacked, text_keys, where, groups, period, [given_place[i].strip() for i in ok])
                 for k, i in enumerate(ok):
                     cluster[i] = ids[k]
@@ -581,7 +590,8 @@ class Pipeline:
 
     def _cluster(self, raw_vectors, keys, where, groups, period, anchors) -> tuple[list[str], np.ndarray, set[str]]:
         """Cluster ids for the scored rows, carried over from the state store where there is one;
-        also the stored clusters that the rows joined."""
+        also the stored clusters that the rows joined. ``raw_vectors`` is centred in place (and
+        returned as the centred vectors)."""
         cfg, store = self.config, self.store
         # Opinions share a common direction ("a complaint to the government"); removing it keeps
         # big clusters from looking like everything. A state fixes it at its first run.
@@ -591,7 +601,8 @@ class Pipeline:
         mean = (raw_vectors.sum(axis=0) + REFERENCE_WEIGHT * self._reference_mean()) / (n + REFERENCE_WEIGHT)
         if store is not None:
             mean = store.space(self.encoder.name, mean)
-        centred = raw_vectors - mean
+        centred = raw_vectors
+        centred -= mean
         centred /= np.maximum(np.linalg.norm(centred, axis=1, keepdims=True), 1e-12)
         ids: list[str | None] = [None] * len(keys)
         known: dict[str, str] = {}

@@ -7,11 +7,15 @@ Files are written to a temporary name and renamed, so a reader never sees half a
 from __future__ import annotations
 
 import json
+import math
 import os
 import re
 from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING
+
+import numpy as np
+import pandas as pd
 
 from ..errors import InputError
 from .report import render_report
@@ -45,18 +49,35 @@ def _for_excel(value):
     return value
 
 
-def _write_xlsx(path: Path, sheets: dict, wide: dict[str, str]) -> None:
-    import pandas as pd
+def _cell(value):
+    """A value as xlsxwriter writes it: text cleaned for Excel, blanks for missing values."""
+    if value is None or (isinstance(value, float) and math.isnan(value)) or value is pd.NA or value is pd.NaT:
+        return None
+    if isinstance(value, str):
+        return _for_excel(value)
+    if isinstance(value, np.generic):
+        return _cell(value.item())
+    if isinstance(value, (bool, int, float)):
+        return value
+    return _for_excel(str(value))
 
-    # Text stays text: no formulas or links from cells that start with "=" or "http".
-    options = {"strings_to_formulas": False, "strings_to_urls": False, "strings_to_numbers": False}
-    with pd.ExcelWriter(path, engine="xlsxwriter", engine_kwargs={"options": options}) as writer:
+
+def _write_xlsx(path: Path, sheets: dict, wide: dict[str, str]) -> None:
+    import xlsxwriter
+
+    # Text stays text: no formulas or links from cells that start with "=" or "http". Rows are
+    # written one after another and flushed to disk as they go (constant memory).
+    options = {"strings_to_formulas": False, "strings_to_urls": False, "strings_to_numbers": False, "constant_memory": True}
+    with xlsxwriter.Workbook(str(path), options) as book:
+        bold = book.add_format({"bold": True, "border": 1, "align": "center", "valign": "top"})
         for name, frame in sheets.items():
-            sheet = frame.astype(object).where(frame.notna(), None).map(_for_excel)
-            sheet.to_excel(writer, sheet_name=name, index=False)
-            writer.sheets[name].freeze_panes(1, 0)
+            sheet = book.add_worksheet(name)
+            sheet.freeze_panes(1, 0)
             if name in wide:
-                writer.sheets[name].set_column(wide[name], 60)
+                sheet.set_column(wide[name], 60)
+            sheet.write_row(0, 0, [str(c) for c in frame.columns], bold)
+            for r, row in enumerate(frame.itertuples(index=False, name=None), 1):
+                sheet.write_row(r, 0, [_cell(v) for v in row])
 
 
 def hot_issues(result: RunResult, top: int = HOT_ISSUES):
