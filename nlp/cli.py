@@ -78,7 +78,7 @@ def score(
     llm_model: Annotated[str, typer.Option(help="Model name for --llm-url. Example: --llm-model qwen2.5-7b-instruct")] = "default",
     max_chars: Annotated[int, typer.Option(help="Cut longer texts to this many characters (0: no limit).")] = 5000,
     resume: Annotated[bool, typer.Option("--resume", help="Save progress in OUT/.minyi-work/ block by block; run the same command again after a crash or kill and it goes on from the last saved block. Example: minyi score big.csv --out out --resume")] = False,
-    block_size: Annotated[int, typer.Option(help="Rows per block: the unit of parallel work and of --resume. Example: --block-size 10000", min=1)] = 4096,
+    block_size: Annotated[int, typer.Option(help="Rows per block: the unit of parallel work and of --resume. Example: --block-size 10000", min=1)] = 1024,
     engine: Annotated[str, typer.Option(help="Where the per-row stages run: local (worker processes on this machine), dask (a Dask cluster; needs the dask extra) or inline (this process). Example: --engine dask")] = "local",
     workers: Annotated[Optional[int], typer.Option(help="Worker processes for --engine local, or of the local Dask cluster. Default: the CPU count, at most 2. Example: --workers 4", min=1, show_default=False)] = None,
     scheduler: Annotated[Optional[str], typer.Option(help="Address of a running Dask scheduler for --engine dask (its workers need Minyi installed); a local cluster when left out. Example: --scheduler tcp://10.0.0.5:8786", show_default=False)] = None,

@@ -51,7 +51,7 @@ class PipelineConfig:
     binary_threshold: float = 0.3
     abstain_below: float = 0.0
     chunk_size: int = 512
-    block_size: int = 4096
+    block_size: int = 1024
     near_threshold: float = 0.8
     encoder: str = "use"
     encode_chars: int = 160
