@@ -10,7 +10,8 @@ changed, so that near-duplicates and same-issue clusters appear as in real expor
 shared data only corpora/ is used. Each size runs in a fresh process (its peak RSS is its own,
 worker processes counted separately).
 
-Columns: rows, seconds for reading, per-row stages (normalise, mask, segment, classify, encode:
+Columns: rows, distinct (text, title) pairs (a repeat goes through the per-row stages once; the
+generated sets repeat their seeds more as they grow), seconds for reading, per-row stages (normalise, mask, segment, classify, encode:
 wall time), duplicates, clusters, drafts and writing the outputs; the whole job; rows/s; peak RSS
 of the main process and of the largest worker; seconds of plain ``jieba.lcut`` over the same texts
 in one process; whole job / jieba.
@@ -119,6 +120,7 @@ def one(n: int, engine: str, workers: int) -> dict:
         "rss_main_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
         "rss_worker_mib": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024,
         "jieba": segment, "ratio": total / segment, "clusters": int(len(result.clusters)),
+        "distinct": result.summary["per_row_stages_rows"],
     }  # fmt: skip
 
 
@@ -142,11 +144,11 @@ def main() -> None:
         rows.append(json.loads(done.stdout.strip().splitlines()[-1]))
         print(f"[{n} rows done in {rows[-1]['total']:.0f} s]", file=sys.stderr)
     print(f"\nengine {args.engine}, {args.workers} workers\n")
-    print("| rows | read s | per-row stages s | dedupe s | cluster s | draft s | write s | total s | rows/s | peak RSS main / worker MiB | jieba s | total / jieba | clusters |")
-    print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    print("| rows | distinct (text, title) | read s | per-row stages s | dedupe s | cluster s | draft s | write s | total s | rows/s | peak RSS main / worker MiB | jieba s | total / jieba | clusters |")
+    print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for r in rows:
         print(
-            f"| {r['rows']:,} | {r['read']:.1f} | {r['per_row']:.1f} | {r['dedupe']:.1f} | {r['cluster']:.1f} | {r['draft']:.1f} | {r['write']:.1f} "
+            f"| {r['rows']:,} | {r['distinct']:,} | {r['read']:.1f} | {r['per_row']:.1f} | {r['dedupe']:.1f} | {r['cluster']:.1f} | {r['draft']:.1f} | {r['write']:.1f} "
             f"| {r['total']:.1f} | {r['rows_per_s']:.0f} | {r['rss_main_mib']:.0f} / {r['rss_worker_mib']:.0f} | {r['jieba']:.1f} | {r['ratio']:.1f}× | {r['clusters']:,} |"
         )
     if len(rows) >= 2:

@@ -389,6 +389,7 @@ class Pipeline:
             "per_row_stages": round(row_wall, 3), "dedupe": round(timings["dedupe"], 3),
             "cluster": round(timings["cluster"], 3), "draft": round(timings["draft"], 3), "total": round(time.perf_counter() - began, 3),
         }  # fmt: skip
+        summary["per_row_stages_rows"] = len(distinct)  # rows that went through them (repeats once)
         summary["drafts"] = len(drafts)
         summary["clusters"] = {
             "count": int(len(clusters)),
