@@ -134,11 +134,8 @@ class Review:
         record = self.store.cluster(cluster)
         if record is None:
             raise ReviewError(f"no cluster {cluster!r}")
-        members, vectors, words = self.store.members([cluster])
-        written = None
-        if draft and not members.empty:
-            described = self.store.reviewed(summarize_clusters(members, words, vectors, self._scorer)).iloc[0]
-            written = ExtractiveDrafter().draft(described, members)
+        described, members = self.store.described(cluster, self._scorer)
+        written = ExtractiveDrafter().draft(described, members) if draft and described is not None else None
         return ClusterView(record, members, written)
 
     def decisions(self) -> pd.DataFrame:

@@ -338,6 +338,17 @@ class ClusterStore:
                     out.iat[k, out.columns.get_loc(name)] = value
         return out
 
+    def described(self, cluster: str, scorer) -> tuple[pd.Series | None, pd.DataFrame]:
+        """A stored cluster as it stands now: described from its stored opinions (``scorer`` a
+        :class:`~nlp.summarize.ClusterScorer`) with a reviewer's title, classes, department and
+        status on top, and its members; ``(None, members)`` when it has no stored opinions."""
+        from .clusters import summarize_clusters
+
+        members, vectors, words = self.members([cluster])
+        if members.empty:
+            return None, members
+        return self.reviewed(summarize_clusters(members, words, vectors, scorer)).iloc[0], members
+
     def describe(self, summaries: pd.DataFrame) -> None:
         """Store the latest description of clusters (rows of ``clusters.csv``); fields a reviewer
         set are kept."""

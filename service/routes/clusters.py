@@ -10,7 +10,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import Response
 
-from nlp.clusters import STATUSES, summarize_clusters
+from nlp.clusters import STATUSES
 from nlp.io.drafts import write_docx
 from nlp.store import ClusterFilter
 from nlp.summarize.draft import ExtractiveDrafter
@@ -81,10 +81,10 @@ def get_cluster(cluster_id: str, pipeline: StoredPipelineDep, _key: ApiKey) -> C
 )
 def draft_cluster(cluster_id: str, request: Request, pipeline: StoredPipelineDep, _key: ApiKey):
     _found(pipeline, cluster_id)
-    members, vectors, words = pipeline.store.members([cluster_id])
-    if members.empty:
+    # As it stands now, with a reviewer's title and classes (nlp.review) on top.
+    described, members = pipeline.store.described(cluster_id, pipeline.scorer)
+    if described is None:
         raise HTTPException(409, f"cluster {cluster_id!r} has no stored opinions to draft from")
-    described = summarize_clusters(members, words, vectors, pipeline.scorer).iloc[0]
     draft = (pipeline.drafter or ExtractiveDrafter()).draft(described, members)
     if DOCX in request.headers.get("accept", ""):
         with tempfile.TemporaryDirectory() as folder:

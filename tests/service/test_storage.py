@@ -175,3 +175,9 @@ def test_review_decisions_show_in_the_service(server):
     post(server, "/v1/opinions", {"opinions": [{"text": "青石村那条路坑坑洼洼，车都开不了", "external_id": "Q-9", "time": "2024-12-03"}]})
     detail = get(server, f"/v1/clusters/{rows[0]['cluster']}").json()
     assert detail["title"] == "青石村道路破损" and detail["status"] == "已转办" and "Q-9" in [m["external_id"] for m in detail["members"]]
+    # A draft from the service is addressed to the body the reviewer set, as Review.cluster()'s is.
+    with Review(DATABASES[server], who="指导员") as review:
+        review.set_department(rows[0]["cluster"], "青石镇人民政府")
+        expected = review.cluster(rows[0]["cluster"]).draft.to_dict()
+    draft = httpx.post(f"{server}/v1/clusters/{rows[0]['cluster']}/draft", headers=H, timeout=60).json()
+    assert "青石镇人民政府" in str(draft["sections"]) and draft["sections"] == expected["sections"]
