@@ -118,14 +118,16 @@ def one(n: int, engine: str, workers: int) -> dict:
         written = time.perf_counter() - start
         wall = result.summary["wall_seconds"]
         # In a fresh process: this one's large heap makes the garbage collector slow jieba down.
+        # Peak memory before the jieba process starts (a forked child counts the parent's pages).
+        rss_main = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        rss_worker = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
         done = subprocess.run([sys.executable, __file__, "--jieba", str(source)], capture_output=True, text=True, check=True)
         segment = float(done.stdout.strip().splitlines()[-1])
     total = read + wall["total"] + written
     return {
         "rows": n, "read": read, "per_row": wall["per_row_stages"], "dedupe": wall["dedupe"], "cluster": wall["cluster"],
         "draft": wall["draft"], "write": written, "total": total, "rows_per_s": n / total,
-        "rss_main_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
-        "rss_worker_mib": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024,
+        "rss_main_mib": rss_main, "rss_worker_mib": rss_worker,
         "jieba": segment, "ratio": total / segment, "clusters": int(len(result.clusters)),
         "distinct": result.summary["per_row_stages_rows"],
     }  # fmt: skip
