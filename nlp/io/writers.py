@@ -28,6 +28,7 @@ __all__ = ["write_outputs", "hot_issues", "FORMATS"]
 FORMATS = ("csv", "xlsx", "parquet")
 HOT_ISSUES = 50  # rows of hot_issues.xlsx
 _XLSX_CELL = 32767  # Excel's limit on characters in one cell
+_XLSX_ROWS = 1_048_576  # Excel's limit on rows in one sheet (header included)
 _ILLEGAL_XML = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 
 
@@ -71,13 +72,16 @@ def _write_xlsx(path: Path, sheets: dict, wide: dict[str, str]) -> None:
     with xlsxwriter.Workbook(str(path), options) as book:
         bold = book.add_format({"bold": True, "border": 1, "align": "center", "valign": "top"})
         for name, frame in sheets.items():
-            sheet = book.add_worksheet(name)
-            sheet.freeze_panes(1, 0)
-            if name in wide:
-                sheet.set_column(wide[name], 60)
-            sheet.write_row(0, 0, [str(c) for c in frame.columns], bold)
-            for r, row in enumerate(frame.itertuples(index=False, name=None), 1):
-                sheet.write_row(r, 0, [_cell(v) for v in row])
+            # More rows than one sheet holds go on to "name (2)", "name (3)", … (none is dropped).
+            per_sheet = _XLSX_ROWS - 1
+            for part, lo in enumerate(range(0, max(len(frame), 1), per_sheet), 1):
+                sheet = book.add_worksheet(name if part == 1 else f"{name} ({part})")
+                sheet.freeze_panes(1, 0)
+                if name in wide:
+                    sheet.set_column(wide[name], 60)
+                sheet.write_row(0, 0, [str(c) for c in frame.columns], bold)
+                for r, row in enumerate(frame.iloc[lo : lo + per_sheet].itertuples(index=False, name=None), 1):
+                    sheet.write_row(r, 0, [_cell(v) for v in row])
 
 
 def hot_issues(result: RunResult, top: int = HOT_ISSUES):

@@ -29,3 +29,15 @@ def test_write_outputs_writes_files_staff_can_open(tmp_path, pipeline):
     hot = pd.read_excel(written["hot_issues"], sheet_name=None, engine="calamine")
     assert list(hot) == ["热点问题", "留言明细"]
     assert list(hot["热点问题"].columns[:6]) == ["热度排名", "问题ID", "热度指数", "时间范围", "地点/人群", "问题描述"]
+
+
+def test_rows_past_one_sheet_go_on_to_further_sheets(tmp_path, pipeline, monkeypatch):
+    from nlp.io import writers
+
+    monkeypatch.setattr(writers, "_XLSX_ROWS", 4)  # Excel's 1,048,576, made small: 3 data rows a sheet
+    texts = ["暖气不热", "路灯坏了", "医保报销要跑好几趟", "村里那条路坑坑洼洼", "垃圾站太臭", "噪音扰民", "自来水发黄"]
+    written = write_outputs(pipeline.run(InputTable.from_texts(texts)), tmp_path / "out", ["xlsx"])
+    sheets = pd.read_excel(written["xlsx"], sheet_name=None, keep_default_na=False, dtype=str, engine="calamine")
+    assert [name for name in sheets if name.startswith("opinions")] == ["opinions", "opinions (2)", "opinions (3)"]
+    whole = pd.concat([sheets["opinions"], sheets["opinions (2)"], sheets["opinions (3)"]], ignore_index=True)
+    assert whole["row"].astype(int).tolist() == list(range(7)) and whole["text"].tolist() == texts
