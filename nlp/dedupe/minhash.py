@@ -31,9 +31,10 @@ def shingles(text: str, size: int = 3) -> set[str]:
     return {text[i : i + size] for i in range(len(text) - size + 1)}
 
 
-def _shingle_hashes(text: str, size: int) -> np.ndarray:
-    """One 64-bit value per distinct shingle of ``text`` (as in :func:`shingles`)."""
-    codes = np.frombuffer(_NOT_WORD.sub("", text).encode("utf-32-le"), dtype=np.uint32).astype(np.uint64)
+def _shingle_hashes(stripped: str, size: int) -> np.ndarray:
+    """One 64-bit value per distinct shingle (as in :func:`shingles`) of a text already stripped
+    of spaces and punctuation."""
+    codes = np.frombuffer(stripped.encode("utf-32-le"), dtype=np.uint32).astype(np.uint64)
     if len(codes) == 0:
         return codes
     width = min(size, len(codes))
@@ -55,8 +56,12 @@ def _permutations(num_perm: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
 def signatures(texts: Sequence[str], num_perm: int = 128, size: int = 3, seed: int = 1) -> np.ndarray:
     """MinHash signatures (n, num_perm) uint32 of the texts' shingle sets; a text without shingles
     gets all-ones (it matches nothing, see :func:`near_duplicates`)."""
+    return _signatures([_NOT_WORD.sub("", t) if t else "" for t in texts], num_perm, size, seed)
+
+
+def _signatures(stripped: Sequence[str], num_perm: int, size: int, seed: int) -> np.ndarray:
     a, b = _permutations(num_perm, seed)
-    out = np.full((len(texts), num_perm), np.iinfo(np.uint32).max, dtype=np.uint32)
+    out = np.full((len(stripped), num_perm), np.iinfo(np.uint32).max, dtype=np.uint32)
     hashes: list[np.ndarray] = []
     rows: list[int] = []
     pending = 0
@@ -79,7 +84,7 @@ def signatures(texts: Sequence[str], num_perm: int = 128, size: int = 3, seed: i
         hashes.clear()
         rows.clear()
 
-    for i, text in enumerate(texts):
+    for i, text in enumerate(stripped):
         h = _shingle_hashes(text, size) if text else np.zeros(0, dtype=np.uint64)
         if not len(h):
             continue
@@ -123,10 +128,11 @@ def near_duplicates(
         seed: Seed of the hash permutations, for the same result run after run.
     """
     n = len(texts)
-    live = np.array([i for i, t in enumerate(texts) if t and _NOT_WORD.sub("", t)], dtype=np.int64)
+    stripped = [_NOT_WORD.sub("", t) if t else "" for t in texts]
+    live = np.array([i for i, t in enumerate(stripped) if t], dtype=np.int64)
     parent = np.arange(n)
     if len(live) > 1:
-        sig = signatures([texts[i] for i in live], num_perm, size, seed)
+        sig = _signatures([stripped[i] for i in live], num_perm, size, seed)
         # Texts with the same signature are one text from here on (exact repeats are common).
         unique, first, inverse = np.unique(sig, axis=0, return_index=True, return_inverse=True)
         inverse = inverse.reshape(-1)
