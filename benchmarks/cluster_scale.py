@@ -5,16 +5,44 @@
 Synthetic unit vectors (512-d, clusters of about 20 rows with noise) stand in for encoded
 opinions, so this measures the clustering math alone; encoding costs are in similarity.py.
 Up to nlp.dedupe.semantic.EXACT_LIMIT rows neighbours are exact, above it approximate (faiss IVF).
+Memory: the most the process's resident set grew over the vectors while clustering (sampled every
+20 ms), and that per row.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
+import threading
 import time
+from collections.abc import Callable
 
 import numpy as np
 
 from nlp.dedupe.semantic import EXACT_LIMIT, cluster_vectors, top_neighbours
+
+
+def _rss() -> int:
+    with open("/proc/self/statm") as f:
+        return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+
+
+def peak_growth(work: Callable[[], object]) -> tuple[object, int]:
+    """``work()``'s result and the most the resident set grew while it ran (bytes)."""
+    before, peak, done = _rss(), [0], threading.Event()
+
+    def sample() -> None:
+        while not done.wait(0.02):
+            peak[0] = max(peak[0], _rss())
+
+    watcher = threading.Thread(target=sample, daemon=True)
+    watcher.start()
+    try:
+        result = work()
+    finally:
+        done.set()
+        watcher.join()
+    return result, max(peak[0], _rss()) - before
 
 
 def main() -> None:
@@ -24,8 +52,8 @@ def main() -> None:
     rng = np.random.default_rng(0)
     print(f"exact neighbours up to {EXACT_LIMIT} rows, approximate above")
     print()
-    print("| rows | neighbours s | clustering s (total) | rows/s | clusters |")
-    print("|---|---|---|---|---|")
+    print("| rows | neighbours s | clustering s (total) | rows/s | clusters | memory MiB | bytes/row |")
+    print("|---|---|---|---|---|---|---|")
     for n in args.sizes:
         centres = rng.standard_normal((max(n // 20, 1), 512)).astype(np.float32)
         v = centres[rng.integers(0, len(centres), n)] + 0.6 * rng.standard_normal((n, 512)).astype(np.float32)
@@ -34,9 +62,9 @@ def main() -> None:
         top_neighbours(v, 10)
         knn = time.perf_counter() - start
         start = time.perf_counter()
-        labels = cluster_vectors(v, 0.55)
+        labels, grown = peak_growth(lambda v=v: cluster_vectors(v, 0.55))
         total = time.perf_counter() - start
-        print(f"| {n} | {knn:.1f} | {total:.1f} | {n / total:.0f} | {len(set(labels.tolist()))} |")
+        print(f"| {n} | {knn:.1f} | {total:.1f} | {n / total:.0f} | {len(set(labels.tolist()))} | {grown / 2**20:.0f} | {grown / n:.0f} |")
 
 
 if __name__ == "__main__":

@@ -631,7 +631,7 @@ class Pipeline:
         if todo:
             remap = {k: pos for pos, k in enumerate(todo)}
             labels = cluster_vectors(
-                centred[todo], cfg.cluster_threshold, cfg.cluster_neighbours,
+                centred if len(todo) == n else centred[todo], cfg.cluster_threshold, cfg.cluster_neighbours,
                 places=[where[k] for k in todo], groups=[remap.get(groups[k]) if groups[k] is not None else None for k in todo],
                 anchors=[anchors[k] for k in todo],
             )  # fmt: skip

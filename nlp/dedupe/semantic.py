@@ -18,12 +18,16 @@ __all__ = ["top_neighbours", "cluster_vectors", "compatible"]
 EXACT_LIMIT = 20_000
 """Above this many rows neighbours are approximate (faiss IVF), so cost grows about linearly."""
 
+BLOCK_CELLS = 4_000_000
+"""Similarities held at once by the exact search (each costs 12 bytes with its sort)."""
 
-def top_neighbours(vectors: np.ndarray, k: int = 10, block: int = 2048, exact_limit: int = EXACT_LIMIT) -> tuple[np.ndarray, np.ndarray]:
+
+def top_neighbours(vectors: np.ndarray, k: int = 10, block: int | None = None, exact_limit: int = EXACT_LIMIT) -> tuple[np.ndarray, np.ndarray]:
     """The ``k`` most similar other rows of each row of unit-length ``vectors``.
 
     Exact (blocked matrix products) up to ``exact_limit`` rows; above it, approximate with a
     faiss inverted-file index (seeded k-means, so the same input gives the same neighbours).
+    ``block``: rows per matrix product; by default as many as keep it near BLOCK_CELLS cells.
 
     Returns:
         ``(index, similarity)``, each of shape (n, k'), k' = min(k, n - 1), best first.
@@ -34,13 +38,14 @@ def top_neighbours(vectors: np.ndarray, k: int = 10, block: int = 2048, exact_li
         return np.zeros((n, 0), dtype=np.int64), np.zeros((n, 0), dtype=np.float32)
     if n > exact_limit:
         return _faiss_neighbours(np.ascontiguousarray(vectors, dtype=np.float32), k)
+    block = block or max(64, BLOCK_CELLS // n)
     index = np.empty((n, k), dtype=np.int64)
     sims = np.empty((n, k), dtype=np.float32)
     for lo in range(0, n, block):
         hi = min(lo + block, n)
         s = vectors[lo:hi] @ vectors.T
         s[np.arange(hi - lo), np.arange(lo, hi)] = -np.inf  # not its own neighbour
-        part = np.argpartition(-s, k - 1, axis=1)[:, :k]
+        part = np.argpartition(s, n - k, axis=1)[:, n - k :]
         part_sims = np.take_along_axis(s, part, axis=1)
         order = np.lexsort((part, -part_sims), axis=1)  # best first, ties by index
         index[lo:hi] = np.take_along_axis(part, order, axis=1)
@@ -48,31 +53,37 @@ def top_neighbours(vectors: np.ndarray, k: int = 10, block: int = 2048, exact_li
     return index, sims
 
 
-def _faiss_neighbours(vectors: np.ndarray, k: int, probe: int = 32, seed: int = 1234) -> tuple[np.ndarray, np.ndarray]:
+def _faiss_neighbours(vectors: np.ndarray, k: int, probe: int = 32, seed: int = 1234, chunk: int = 4096) -> tuple[np.ndarray, np.ndarray]:
+    """Approximate neighbours: the index holds the vectors at half precision (half the memory of
+    a copy, about the same neighbours), and the neighbours' similarities are then computed
+    exactly from ``vectors``."""
     import faiss
 
     n, d = vectors.shape
     lists = max(1, int(min(4 * np.sqrt(n), n / 64)))  # faiss wants >= 39 training points a list
     quantizer = faiss.IndexFlatIP(d)
-    index = faiss.IndexIVFFlat(quantizer, d, lists, faiss.METRIC_INNER_PRODUCT)
+    index = faiss.IndexIVFScalarQuantizer(quantizer, d, lists, faiss.ScalarQuantizer.QT_fp16, faiss.METRIC_INNER_PRODUCT)
     # Train on a fixed, seeded sample so the partition (and so the neighbours) is reproducible.
     sample = vectors[np.random.default_rng(seed).choice(n, size=min(n, lists * 64), replace=False)]
     clustering = faiss.Clustering(d, lists)
     clustering.seed = seed
     clustering.niter = 10
     clustering.train(sample, quantizer)
-    index.is_trained = True
+    index.train(sample)  # the quantizer is trained already; this readies the half-precision codes
+    del sample
     index.add(vectors)
     index.nprobe = probe
-    sims, found = index.search(vectors, k + 1)
-    keep = found != np.arange(n)[:, None]  # drop each row itself
-    out_index = np.empty((n, k), dtype=np.int64)
-    out_sims = np.empty((n, k), dtype=np.float32)
-    for i in range(n):
-        row, row_sims = found[i][keep[i]][:k], sims[i][keep[i]][:k]
-        out_index[i, : len(row)], out_sims[i, : len(row)] = row, row_sims
-        out_index[i, len(row) :], out_sims[i, len(row) :] = i, -np.inf  # fewer than k found
-    return out_index, out_sims
+    _, found = index.search(vectors, k + 1)
+    del index, quantizer
+    sims = np.full(found.shape, -np.inf, dtype=np.float32)
+    for lo in range(0, n, chunk):
+        part = found[lo : lo + chunk]
+        exact = np.einsum("id,ikd->ik", vectors[lo : lo + chunk], vectors[np.maximum(part, 0)])
+        sims[lo : lo + chunk] = np.where(part >= 0, exact, -np.inf)
+    found[found < 0] = np.broadcast_to(np.arange(n)[:, None], found.shape)[found < 0]  # fewer than k + 1 found
+    sims[found == np.arange(n)[:, None]] = -np.inf  # not its own neighbour
+    order = np.lexsort((found, -sims), axis=1)[:, :k]  # best first, ties by index
+    return np.take_along_axis(found, order, axis=1), np.take_along_axis(sims, order, axis=1)
 
 
 def compatible(a: set[str], b: set[str]) -> bool:
@@ -106,9 +117,12 @@ def cluster_vectors(
             a place someone entered is firmer evidence than one read from the text.
         shared_bonus: See ``anchors``.
     """
+    vectors = np.asarray(vectors)
     n = len(vectors)
     parent = np.arange(n)
-    total = np.array(vectors, dtype=np.float64)
+    # Sums of the vectors of the clusters formed so far (float64, so sums do not drift); a row
+    # still alone is its own vector, so only merged clusters take memory.
+    total: dict[int, np.ndarray] = {}
     where: list[set[str]] = [set(p) for p in places] if places is not None else [set() for _ in range(n)]
     anchored: list[set[str]] = [{a} if a else set() for a in anchors] if anchors is not None else [set() for _ in range(n)]
 
@@ -118,10 +132,15 @@ def cluster_vectors(
             i = parent[i]
         return int(i)
 
+    def summed(a: int) -> np.ndarray:
+        found = total.get(a)
+        return found if found is not None else vectors[a].astype(np.float64)
+
     def join(a: int, b: int) -> None:
         a, b = min(a, b), max(a, b)
         parent[b] = a
-        total[a] += total[b]
+        total[a] = summed(a) + summed(b)
+        total.pop(b, None)
         where[a] |= where[b]
         anchored[a] |= anchored[b]
 
@@ -131,21 +150,18 @@ def cluster_vectors(
                 join(root(i), root(g))
     index, sims = top_neighbours(np.asarray(vectors, dtype=np.float32), k)
     floor = threshold - shared_bonus if anchors is not None else threshold
-    edges = [
-        (float(sims[i, j]), i, int(index[i, j]))
-        for i in range(n)
-        for j in range(index.shape[1])
-        if sims[i, j] >= floor and i < index[i, j]
-    ]
-    edges.sort(key=lambda e: (-e[0], e[1], e[2]))
-    for _, i, j in edges:
-        a, b = root(i), root(j)
+    # Each pair once (from its smaller row), most similar first, ties by rows.
+    rows = np.broadcast_to(np.arange(n)[:, None], index.shape)
+    keep = (sims >= floor) & (rows < index)
+    first, second, similarity = rows[keep], index[keep], sims[keep]
+    for e in np.lexsort((second, first, -similarity)):
+        a, b = root(int(first[e])), root(int(second[e]))
         if a == b:
             continue
         if not compatible(where[a], where[b]):
             continue
         need = floor if anchored[a] & anchored[b] else threshold
-        ca, cb = total[a], total[b]
+        ca, cb = summed(a), summed(b)
         if ca @ cb / (np.linalg.norm(ca) * np.linalg.norm(cb) + 1e-12) >= need:
             join(a, b)
     return np.array([root(i) for i in range(n)])
