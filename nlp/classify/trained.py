@@ -1,8 +1,9 @@
 """A classifier trained on the user's own labels.
 
-Features: character 1–3-grams and word 1–2-grams (TF-IDF). Model: a linear SVM whose ``C`` is
-picked by cross-validation (macro-F1), with probabilities calibrated by cross-validation (Platt
-scaling), so that ``confidence`` means what it says. Optionally a second model for level-2 labels,
+Features: character 1–3-grams and word 1–2-grams (TF-IDF). Model: one linear SVM per class on
+features scaled by how much more often they occur in that class than in the others (NB-SVM,
+Wang & Manning 2012), ``C`` picked by cross-validation (macro-F1), with probabilities calibrated
+by cross-validation (Platt scaling), so that ``confidence`` means what it says. Optionally a second model for level-2 labels,
 and self-training on unlabeled rows. Saved as a folder with a readable ``manifest.json`` (labels,
 library versions, data hash, cross-validated scores) and the fitted estimators in ``model.joblib``.
 """
@@ -22,7 +23,8 @@ from .taxonomy import ABSTAIN
 
 __all__ = ["TrainedClassifier"]
 
-FORMAT = "minyi-trained-classifier/2"
+FORMAT = "minyi-trained-classifier/3"
+READS = (FORMAT, "minyi-trained-classifier/2")  # /2: a plain linear SVM, read as before
 
 
 class TrainedClassifier:
@@ -33,13 +35,18 @@ class TrainedClassifier:
         folds: Cross-validation folds (fewer when a class has fewer examples).
         abstain_below: Below this probability the opinion is marked ``待人工``.
         seed: Seed of the fold split.
+        nb_weights: Scale each class's features by their log-count ratio (NB-SVM); ``False``
+            fits one plain linear SVM (for comparison).
     """
 
-    def __init__(self, c_grid: tuple[float, ...] = (0.3, 1.0, 3.0), folds: int = 3, abstain_below: float = 0.0, seed: int = 0):
+    def __init__(
+        self, c_grid: tuple[float, ...] = (0.3, 1.0, 3.0), folds: int = 3, abstain_below: float = 0.0, seed: int = 0, nb_weights: bool = True
+    ):
         self.c_grid = c_grid
         self.folds = folds
         self.abstain_below = abstain_below
         self.seed = seed
+        self.nb_weights = nb_weights
 
     def _estimator(self, c: float, calibrated: bool = True, rows: int = 1000):
         from sklearn.calibration import CalibratedClassifierCV
@@ -48,12 +55,14 @@ class TrainedClassifier:
         from sklearn.pipeline import make_pipeline
         from sklearn.svm import LinearSVC
 
+        from .nbsvm import NBLinearSVC
+
         min_df = 2 if rows >= 200 else 1  # a handful of examples has few repeated n-grams
         features = ColumnTransformer([
             ("chars", TfidfVectorizer(analyzer="char_wb", ngram_range=(1, 3), min_df=min_df, sublinear_tf=True, max_features=300_000), 0),
             ("words", TfidfVectorizer(tokenizer=str.split, lowercase=False, ngram_range=(1, 2), min_df=min_df, sublinear_tf=True, token_pattern=None), 1),
         ])  # fmt: skip
-        svm = LinearSVC(C=c)
+        svm = NBLinearSVC(C=c) if self.nb_weights else LinearSVC(C=c)
         return make_pipeline(features, CalibratedClassifierCV(svm, method="sigmoid", cv=3) if calibrated else svm)
 
     def fit(
@@ -118,7 +127,7 @@ class TrainedClassifier:
             "level2_labels": [str(c) for c in self.level2_.classes_] if self.level2_ is not None else [],
             "examples": counts,
             "C": best,
-            "model": "char 1-3 + word 1-2 TF-IDF, linear SVM" + (", sigmoid-calibrated" if calibrated else ""),
+            "model": "char 1-3 + word 1-2 TF-IDF, " + ("NB-weighted linear SVMs" if self.nb_weights else "linear SVM") + (", sigmoid-calibrated" if calibrated else ""),
             "cv_macro_f1": {str(c): round(s, 4) for c, s in scores.items()},
             "cv_folds": folds if scores else 0,
             "self_training_rows": added,
@@ -204,7 +213,7 @@ class TrainedClassifier:
             manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
         except (OSError, json.JSONDecodeError) as e:
             raise ConfigError(f"the model manifest {manifest_path} is damaged: {e}") from e
-        if manifest.get("format") != FORMAT:
+        if manifest.get("format") not in READS:
             raise ConfigError(f"{folder} holds a model of format {manifest.get('format')!r}; this Minyi reads {FORMAT!r}")
         trained_with = manifest.get("versions", {}).get("scikit-learn")
         if trained_with != _versions()["scikit-learn"]:

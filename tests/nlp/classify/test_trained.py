@@ -57,3 +57,31 @@ def test_model_of_an_older_format_asks_for_retraining(tmp_path):
     (folder / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
     with pytest.raises(ConfigError, match="format"):
         TrainedClassifier.load(folder)
+
+
+def test_model_of_the_previous_format_still_loads(tmp_path):
+    # Format 2 models hold one plain linear SVM; they are read as they were.
+    clf = TrainedClassifier(nb_weights=False).fit(TEXTS, LABELS)
+    assert clf.manifest_["model"].endswith("linear SVM, sigmoid-calibrated")
+    folder = clf.save(tmp_path / "m")
+    manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+    manifest["format"] = "minyi-trained-classifier/2"
+    (folder / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
+    assert [p.level1 for p in TrainedClassifier.load(folder).predict(["暖气一点都不热", "那条路坑很多"])] == ["供暖", "道路"]
+
+
+def test_nb_weighted_svms_are_one_linear_function_per_class():
+    from scipy.sparse import csr_matrix
+
+    from nlp.classify.nbsvm import NBLinearSVC
+
+    # Feature 0 marks class a, 1 class b, 2 class c; feature 3 is everywhere.
+    x = csr_matrix([[1, 0, 0, 1], [1, 0, 0, 1], [0, 1, 0, 1], [0, 1, 0, 1], [0, 0, 1, 1], [0, 0, 1, 1]], dtype=float)
+    y = ["a", "a", "b", "b", "c", "c"]
+    model = NBLinearSVC().fit(x, y)
+    assert model.predict(x).tolist() == y
+    assert model.coef_.shape == (3, 4) and model.coef_[0, 0] > 0 > model.coef_[0, 1]
+    assert abs(model.coef_[:, 3]).max() < abs(model.coef_[:, :3]).min()  # a feature every class has says little
+    assert (model.decision_function(x) == x @ model.coef_.T + model.intercept_).all()
+    two = NBLinearSVC().fit(x[:4], y[:4])  # two classes: one function, positive for the second
+    assert two.decision_function(x[:4]).shape == (4,) and two.predict(x[:4]).tolist() == y[:4]
