@@ -84,7 +84,7 @@ class TrainedClassifier:
             unlabeled: Texts without labels: the first model's most confident predictions on them
                 (probability ≥ 0.9) are added as training rows and the model is fitted again.
         """
-        from sklearn.model_selection import StratifiedKFold, cross_val_score
+        from sklearn.model_selection import StratifiedKFold
 
         if len(texts) != len(labels):
             raise ConfigError(f"{len(texts)} texts but {len(labels)} labels")
@@ -97,8 +97,7 @@ class TrainedClassifier:
         scores = {}
         if min(counts.values()) >= 2:
             split = StratifiedKFold(n_splits=folds, shuffle=True, random_state=self.seed)
-            for c in self.c_grid:
-                scores[c] = float(np.mean(cross_val_score(self._estimator(c, calibrated=False, rows=len(texts)), x, labels, cv=split, scoring="f1_macro")))
+            scores = self._cross_validate(x, np.asarray(labels), list(split.split(x, labels)))
         best = max(scores, key=scores.get) if scores else self.c_grid[0]
         calibrated = min(counts.values()) >= 3
         self.model_ = self._estimator(best, calibrated, len(texts)).fit(x, labels)
@@ -135,6 +134,29 @@ class TrainedClassifier:
             "versions": _versions(),
         }
         return self
+
+    def _cross_validate(self, x, labels: np.ndarray, split: list[tuple[np.ndarray, np.ndarray]]) -> dict[float, float]:
+        """Mean macro-F1 of each ``C`` over the folds of ``split``.
+
+        Counting n-grams is most of the cost of a fit and does not depend on ``C`` or the fold, so
+        the texts are counted once; each fold then keeps the n-grams its training rows keep
+        (``min_df``, ``max_features``) and weighs them by its own document frequencies, exactly
+        as the vectorizers of a pipeline fitted on that fold would.
+        """
+        from scipy import sparse
+        from sklearn.metrics import f1_score
+
+        columns = self._estimator(1.0, calibrated=False, rows=len(labels))[0].transformers
+        counted = [(_counter(vectorizer).fit_transform(x[column]), vectorizer) for _, vectorizer, column in columns]
+        totals: dict[float, list[float]] = {c: [] for c in self.c_grid}
+        for train, test in split:
+            parts = [_fold_tfidf(counts, train, test, vectorizer) for counts, vectorizer in counted]
+            x_train = sparse.hstack([a for a, _ in parts]).tocsr()
+            x_test = sparse.hstack([b for _, b in parts]).tocsr()
+            for c in self.c_grid:
+                svm = self._estimator(c, calibrated=False, rows=len(labels))[-1].fit(x_train, labels[train])
+                totals[c].append(f1_score(labels[test], svm.predict(x_test), average="macro"))
+        return {c: float(np.mean(f)) for c, f in totals.items()}
 
     def predict(self, texts: list[str], tokens: list[list[str]] | None = None) -> list[Prediction]:
         """Classify normalised texts with their words (split with the default tokenizer when ``None``)."""
@@ -234,6 +256,38 @@ def _tokenize(texts: list[str]) -> list[list[str]]:
     from ..segment import make_tokenizer
 
     return make_tokenizer("jieba").tokenize_many(texts)
+
+
+def _counter(vectorizer):
+    """A ``CountVectorizer`` that splits text as ``vectorizer`` does and keeps every n-gram."""
+    from sklearn.feature_extraction.text import CountVectorizer
+
+    keys = ("analyzer", "tokenizer", "lowercase", "ngram_range", "token_pattern", "preprocessor", "strip_accents")
+    return CountVectorizer(**{k: getattr(vectorizer, k) for k in keys}, dtype=np.float64)
+
+
+def _fold_tfidf(counts, train: np.ndarray, test: np.ndarray, vectorizer) -> tuple:
+    """TF-IDF rows of ``train`` and ``test`` from the counts of all rows, with the vocabulary and
+    weights ``vectorizer`` (a ``TfidfVectorizer``) would learn from the ``train`` rows alone."""
+    from sklearn.preprocessing import normalize
+
+    fit = counts[train]
+    df = np.bincount(fit.indices, minlength=fit.shape[1])
+    n = len(train)
+    low = vectorizer.min_df if isinstance(vectorizer.min_df, int) else int(np.ceil(vectorizer.min_df * n))
+    high = vectorizer.max_df if isinstance(vectorizer.max_df, int) else int(vectorizer.max_df * n)
+    keep = np.flatnonzero((df >= low) & (df <= high))
+    if vectorizer.max_features is not None and len(keep) > vectorizer.max_features:
+        frequency = np.asarray(fit[:, keep].sum(axis=0)).ravel()
+        keep = np.sort(keep[np.argsort(-frequency, kind="stable")[: vectorizer.max_features]])
+    idf = np.log((1 + n) / (1 + df[keep])) + 1 if vectorizer.smooth_idf else np.log(n / df[keep]) + 1
+    out = []
+    for rows in (fit, counts[test]):
+        rows = rows[:, keep].tocsr()
+        if vectorizer.sublinear_tf:
+            rows.data = np.log(rows.data) + 1
+        out.append(normalize(rows.multiply(idf).tocsr(), norm=vectorizer.norm) if vectorizer.norm else rows.multiply(idf).tocsr())
+    return out[0], out[1]
 
 
 def _frame(texts: list[str], tokens: list[list[str]]):

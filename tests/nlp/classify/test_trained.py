@@ -85,3 +85,26 @@ def test_nb_weighted_svms_are_one_linear_function_per_class():
     assert (model.decision_function(x) == x @ model.coef_.T + model.intercept_).all()
     two = NBLinearSVC().fit(x[:4], y[:4])  # two classes: one function, positive for the second
     assert two.decision_function(x[:4]).shape == (4,) and two.predict(x[:4]).tolist() == y[:4]
+
+
+@pytest.mark.parametrize("rows", [12, 400])  # min_df 1 and 2
+def test_cross_validation_features_match_a_pipeline_fitted_on_the_fold(rows):
+    # The texts are counted once for all folds; each fold's TF-IDF must be the one its own
+    # fitted vectorizers give (same n-grams, same weights; columns may come in another order).
+    import numpy as np
+
+    from nlp.classify.trained import _counter, _fold_tfidf, _frame
+
+    rng = np.random.default_rng(0)
+    texts = ["".join(rng.choice(list("暖气不热路面坑洼村道破损修停了"), size=rng.integers(2, 12))) for _ in range(rows)]
+    x = _frame(texts, [list(t) for t in texts])
+    train, test = np.arange(0, rows, 3), np.setdiff1d(np.arange(rows), np.arange(0, rows, 3))
+    clf = TrainedClassifier()
+    for _, vectorizer, column in clf._estimator(1.0, calibrated=False, rows=rows)[0].transformers:
+        fast_train, fast_test = _fold_tfidf(_counter(vectorizer).fit_transform(x[column]), train, test, vectorizer)
+        fitted = vectorizer.fit(x[column].iloc[train])
+        slow_train, slow_test = fitted.transform(x[column].iloc[train]), fitted.transform(x[column].iloc[test])
+        assert fast_train.shape == slow_train.shape
+        for fast, slow in ((fast_train, slow_train), (fast_test, slow_test)):
+            # Dot products between rows do not depend on the order of the columns.
+            np.testing.assert_allclose((fast @ fast_train.T).toarray(), (slow @ slow_train.T).toarray(), atol=1e-12)
