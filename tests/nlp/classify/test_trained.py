@@ -100,7 +100,7 @@ def test_cross_validation_features_match_a_pipeline_fitted_on_the_fold(rows):
     x = _frame(texts, [list(t) for t in texts])
     train, test = np.arange(0, rows, 3), np.setdiff1d(np.arange(rows), np.arange(0, rows, 3))
     clf = TrainedClassifier()
-    for _, vectorizer, column in clf._estimator(1.0, calibrated=False, rows=rows)[0].transformers:
+    for _, vectorizer, column in clf._estimator(1.0, calibrated=None, rows=rows)[0].transformers:
         fast_train, fast_test = _fold_tfidf(_counter(vectorizer).fit_transform(x[column]), train, test, vectorizer)
         fitted = vectorizer.fit(x[column].iloc[train])
         slow_train, slow_test = fitted.transform(x[column].iloc[train]), fitted.transform(x[column].iloc[test])
@@ -108,3 +108,19 @@ def test_cross_validation_features_match_a_pipeline_fitted_on_the_fold(rows):
         for fast, slow in ((fast_train, slow_train), (fast_test, slow_test)):
             # Dot products between rows do not depend on the order of the columns.
             np.testing.assert_allclose((fast @ fast_train.T).toarray(), (slow @ slow_train.T).toarray(), atol=1e-12)
+
+
+def test_enough_examples_of_every_label_switch_calibration_to_isotonic():
+    import numpy as np
+
+    rng = np.random.default_rng(1)
+    heat, road = list("暖气不热供暖温度片冰凉取费"), list("路面坑洼村道破损修公裂口硬化")
+    texts = ["".join(rng.choice(heat if k % 2 else road, size=6)) for k in range(120)]
+    labels = ["供暖" if k % 2 else "道路" for k in range(120)]
+    clf = TrainedClassifier().fit(texts, labels)
+    assert clf.manifest_["model"].endswith("isotonic-calibrated")
+    few = TrainedClassifier().fit(texts[:40], labels[:40])
+    assert few.manifest_["model"].endswith("sigmoid-calibrated")
+    preds = clf.predict(["暖气片不热", "村道坑洼"])
+    assert [p.level1 for p in preds] == ["供暖", "道路"]
+    assert all(0.5 <= p.confidence <= 1 and abs(sum(q for _, q in p.alternatives) - 1) < 1e-6 for p in preds)
