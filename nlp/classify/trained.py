@@ -50,22 +50,31 @@ class TrainedClassifier:
         self.seed = seed
         self.nb_weights = nb_weights
 
-    def _estimator(self, c: float, calibrated: str | None = "sigmoid", rows: int = 1000):
-        from sklearn.calibration import CalibratedClassifierCV
+    def _features(self, rows: int):
+        """The two TF-IDF views, side by side: characters of column 0, words of column 1."""
         from sklearn.compose import ColumnTransformer
         from sklearn.feature_extraction.text import TfidfVectorizer
-        from sklearn.pipeline import make_pipeline
+
+        min_df = 2 if rows >= 200 else 1  # a handful of examples has few repeated n-grams
+        return ColumnTransformer([
+            ("chars", TfidfVectorizer(analyzer="char_wb", ngram_range=(1, 3), min_df=min_df, sublinear_tf=True, max_features=300_000), 0),
+            ("words", TfidfVectorizer(tokenizer=str.split, lowercase=False, ngram_range=(1, 2), min_df=min_df, sublinear_tf=True, token_pattern=None), 1),
+        ])  # fmt: skip
+
+    def _svm(self, c: float):
         from sklearn.svm import LinearSVC
 
         from .nbsvm import NBLinearSVC
 
-        min_df = 2 if rows >= 200 else 1  # a handful of examples has few repeated n-grams
-        features = ColumnTransformer([
-            ("chars", TfidfVectorizer(analyzer="char_wb", ngram_range=(1, 3), min_df=min_df, sublinear_tf=True, max_features=300_000), 0),
-            ("words", TfidfVectorizer(tokenizer=str.split, lowercase=False, ngram_range=(1, 2), min_df=min_df, sublinear_tf=True, token_pattern=None), 1),
-        ])  # fmt: skip
-        svm = NBLinearSVC(C=c) if self.nb_weights else LinearSVC(C=c)
-        return make_pipeline(features, CalibratedClassifierCV(svm, method=calibrated, cv=3) if calibrated else svm)
+        return NBLinearSVC(C=c) if self.nb_weights else LinearSVC(C=c)
+
+    def _estimator(self, c: float, calibrated: str | None = "sigmoid", rows: int = 1000):
+        """Features and SVM in one pipeline; ``calibrated`` names the calibration method, if any."""
+        from sklearn.calibration import CalibratedClassifierCV
+        from sklearn.pipeline import make_pipeline
+
+        svm = self._svm(c)
+        return make_pipeline(self._features(rows), CalibratedClassifierCV(svm, method=calibrated, cv=3) if calibrated else svm)
 
     def fit(
         self,
@@ -150,7 +159,7 @@ class TrainedClassifier:
         from scipy import sparse
         from sklearn.metrics import f1_score
 
-        columns = self._estimator(1.0, calibrated=None, rows=len(labels))[0].transformers
+        columns = self._features(len(labels)).transformers
         counted = [(_counter(vectorizer).fit_transform(x[column]), vectorizer) for _, vectorizer, column in columns]
         totals: dict[float, list[float]] = {c: [] for c in self.c_grid}
         for train, test in split:
@@ -158,7 +167,7 @@ class TrainedClassifier:
             x_train = sparse.hstack([a for a, _ in parts]).tocsr()
             x_test = sparse.hstack([b for _, b in parts]).tocsr()
             for c in self.c_grid:
-                svm = self._estimator(c, calibrated=None, rows=len(labels))[-1].fit(x_train, labels[train])
+                svm = self._svm(c).fit(x_train, labels[train])
                 totals[c].append(f1_score(labels[test], svm.predict(x_test), average="macro"))
         return {c: float(np.mean(f)) for c, f in totals.items()}
 
@@ -290,7 +299,8 @@ def _fold_tfidf(counts, train: np.ndarray, test: np.ndarray, vectorizer) -> tupl
         rows = rows[:, keep].tocsr()
         if vectorizer.sublinear_tf:
             rows.data = np.log(rows.data) + 1
-        out.append(normalize(rows.multiply(idf).tocsr(), norm=vectorizer.norm) if vectorizer.norm else rows.multiply(idf).tocsr())
+        weighted = rows.multiply(idf).tocsr()
+        out.append(normalize(weighted, norm=vectorizer.norm) if vectorizer.norm else weighted)
     return out[0], out[1]
 
 

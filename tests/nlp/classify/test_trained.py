@@ -100,7 +100,7 @@ def test_cross_validation_features_match_a_pipeline_fitted_on_the_fold(rows):
     x = _frame(texts, [list(t) for t in texts])
     train, test = np.arange(0, rows, 3), np.setdiff1d(np.arange(rows), np.arange(0, rows, 3))
     clf = TrainedClassifier()
-    for _, vectorizer, column in clf._estimator(1.0, calibrated=None, rows=rows)[0].transformers:
+    for _, vectorizer, column in clf._features(rows).transformers:
         fast_train, fast_test = _fold_tfidf(_counter(vectorizer).fit_transform(x[column]), train, test, vectorizer)
         fitted = vectorizer.fit(x[column].iloc[train])
         slow_train, slow_test = fitted.transform(x[column].iloc[train]), fitted.transform(x[column].iloc[test])
