@@ -35,11 +35,14 @@ class NBLinearSVC(ClassifierMixin, BaseEstimator):
         self.classes_ = np.unique(y)
         present = (x > 0).astype(np.float64)
         targets = self.classes_[1:] if len(self.classes_) == 2 else self.classes_
+        members = (y[:, None] == targets[None, :]).astype(np.float64)
+        within = np.asarray((present.T @ members).T)  # documents holding each feature, per class
+        everywhere = np.asarray(present.sum(axis=0)).ravel()
         coefs, intercepts = [], []
-        for label in targets:
+        for k, label in enumerate(targets):
             inside = y == label
-            p = self.alpha + np.asarray(present[inside].sum(axis=0)).ravel()
-            q = self.alpha + np.asarray(present[~inside].sum(axis=0)).ravel()
+            p = self.alpha + within[k]
+            q = self.alpha + everywhere - within[k]
             r = np.log((p / p.sum()) / (q / q.sum()))
             svm = LinearSVC(C=self.C).fit(x.multiply(r).tocsr(), inside.astype(int))
             coefs.append(svm.coef_[0] * r)
