@@ -51,7 +51,7 @@ def _fill(text: str, rng: random.Random, place: str) -> str:
     )
 
 
-def _compose(level1: str, level2: str, seed: dict, rng: random.Random, others: list[tuple[str, str, dict]]) -> tuple[str, str]:
+def _compose(level1: str, level2: str, seed: dict, rng: random.Random, others: list[tuple[str, str, dict]]) -> tuple[str, str, int]:
     place = rng.choice(VILLAGES if rng.random() < 0.5 else COMMUNITIES)
     if rng.random() < 0.3:
         place = rng.choice(TOWNS) + place
@@ -101,7 +101,7 @@ def _compose(level1: str, level2: str, seed: dict, rng: random.Random, others: l
         text += rng.choice(["联系电话", "我电话", "电话"]) + f"1390000{rng.randrange(10000):04d}"
     if rng.random() < 0.04:
         text = f"我叫{rng.choice(NAMES)}，{text}"
-    return text, _fill(title, rng, place)
+    return text, _fill(title, rng, place), seed["problems"].index(problem)
 
 
 def main() -> None:
@@ -118,17 +118,17 @@ def main() -> None:
         for _ in range(PER_CLASS * 20):
             if made == PER_CLASS:
                 break
-            text, title = _compose(level1, level2, seed, rng, others)
+            text, title, problem = _compose(level1, level2, seed, rng, others)
             if rng.random() < 0.05:
                 text, title = to_traditional.convert(text), to_traditional.convert(title)
             if text in seen:
                 continue
             seen.add(text)
-            rows.append({"level1": level1, "level2": level2, "title": title, "text": text})
+            rows.append({"level1": level1, "level2": level2, "title": title, "text": text, "problem": f"{level2}#{problem}"})
             made += 1
     rng.shuffle(rows)
     with open(HERE / "training_opinions.csv", "w", encoding="utf-8", newline="") as f:
-        writer = csv.DictWriter(f, fieldnames=["level1", "level2", "title", "text"])
+        writer = csv.DictWriter(f, fieldnames=["level1", "level2", "title", "text", "problem"])
         writer.writeheader()
         writer.writerows(rows)
     print(f"wrote {len(rows)} opinions over {len(classes)} level-2 classes to {HERE / 'training_opinions.csv'}")

@@ -29,11 +29,27 @@ def test_builtin_model_classifies_everyday_opinions(builtin):
         assert p.keywords
 
 
+def test_confidence_is_sharpened_by_a_temperature_fitted_on_held_out_corpus_rows(builtin):
+    clf, tokenizer, _ = builtin
+    temperature = clf.models_["temperature"]
+    assert 0.05 < temperature < 1  # the views' geometric mean is less sure than they are right
+    texts = ["暖气不热，屋里才十五度", "医保报销要跑好几趟", "小区垃圾站臭气熏天，夏天苍蝇到处飞"]
+    sharp = clf.predict(texts, tokenizer.tokenize_many(texts))
+    try:
+        clf.models_["temperature"] = 1.0
+        plain = clf.predict(texts, tokenizer.tokenize_many(texts))
+    finally:
+        clf.models_["temperature"] = temperature
+    assert [p.level1 for p in sharp] == [p.level1 for p in plain]
+    assert all(s.confidence > p.confidence for s, p in zip(sharp, plain))
+    assert all(p.confidence > 0.8 for p in sharp)
+
+
 def test_builtin_model_is_cached_and_reloaded(builtin):
     clf, tokenizer, cache = builtin
     assert list(cache.glob("coldstart-*.joblib"))
     again = ColdStartClassifier(clf.taxonomy, encoder=clf.encoder, cache=cache).fit(tokenizer)
-    text = ["小区门口车辆乱停，消防通道都堵死了"]
+    text = ["小区门口车辆乱停，占道经营的摊贩把人行道也占了"]
     assert again.predict(text, tokenizer.tokenize_many(text))[0].level1 == clf.predict(text, tokenizer.tokenize_many(text))[0].level1 == "城乡建设"
 
 
