@@ -534,7 +534,7 @@ class Pipeline:
 
         Only opinions whose words hold keywords of two classes or more are split into sentences,
         whose words are taken from the opinion's words (not segmented again)."""
-        lexicon = self.classifier if isinstance(self.classifier, LexiconClassifier) else self._sentence_lexicon()
+        lexicon = self._sentence_lexicon()
         whole = lexicon.predict([text[i] for i in ok], [tokens[i] for i in ok])
         rows, sentences, words = [], [], []
         for i, p in zip(ok, whole):
@@ -557,7 +557,7 @@ class Pipeline:
 
     def _sentence_lexicon(self) -> LexiconClassifier:
         if not hasattr(self, "_lexicon"):
-            self._lexicon = LexiconClassifier(self.taxonomy).fit()
+            self._lexicon = LexiconClassifier(self.taxonomy, temperature=1.0).fit()  # OTHER_MATTER_CONFIDENCE is on this scale
         return self._lexicon
 
     @property

@@ -76,7 +76,7 @@ class ColdStartClassifier:
 
     def _lexicon(self) -> LexiconClassifier:
         if not hasattr(self, "lexicon_"):
-            self.lexicon_ = LexiconClassifier(self.taxonomy).fit()
+            self.lexicon_ = LexiconClassifier(self.taxonomy, temperature=1.0).fit()  # a view: its own scale is learnt
         return self.lexicon_
 
     def _encoder(self):

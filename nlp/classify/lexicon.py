@@ -3,17 +3,24 @@
 Each level-2 class scores the weights of its keywords found among an opinion's words; a level-1
 class scores its own keywords plus its children's. The best level-1 class wins, then its best
 child. With no keyword found the opinion is left to a person (``待人工``).
+
+Scores become a confidence as ``s^(1/T) / (Σ s^(1/T) + prior^(1/T))``. The default taxonomy's
+temperature ``T`` is fitted on the project's labeled corpus (:func:`fit_keyword_temperature`,
+``python corpora/calibrate_keywords.py``) so that confidence reads as a probability; the order of
+the classes never depends on it.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
 
+import numpy as np
+
 from ..errors import NotFittedError
 from .base import Prediction
 from .taxonomy import ABSTAIN, Taxonomy
 
-__all__ = ["LexiconClassifier"]
+__all__ = ["LexiconClassifier", "fit_keyword_temperature"]
 
 
 class LexiconClassifier:
@@ -24,12 +31,15 @@ class LexiconClassifier:
         prior: Pseudo-score added to the denominator of ``confidence`` so that one keyword
             alone is not certainty: ``confidence = top / (sum of scores + prior)``.
         abstain_below: Below this confidence the opinion is marked ``待人工``.
+        temperature: Sharpens (below 1) or softens the scores' shares; the taxonomy's
+            ``keyword_temperature`` when ``None``.
     """
 
-    def __init__(self, taxonomy: Taxonomy | None = None, prior: float = 1.0, abstain_below: float = 0.0):
+    def __init__(self, taxonomy: Taxonomy | None = None, prior: float = 1.0, abstain_below: float = 0.0, temperature: float | None = None):
         self.taxonomy = taxonomy
         self.prior = prior
         self.abstain_below = abstain_below
+        self.temperature = temperature
 
     def fit(self, texts=None, y=None) -> LexiconClassifier:
         """Index the taxonomy's keywords (no training data needed); returns ``self``."""
@@ -41,6 +51,7 @@ class LexiconClassifier:
             for word, weight in cls.keywords.items():
                 index[word].append((level1, level2, weight))
         self.taxonomy_ = taxonomy
+        self.temperature_ = self.temperature or taxonomy.keyword_temperature
         self.index_ = dict(index)
         self.order_ = {c.name: i for i, c in enumerate(taxonomy.level1)}
         self.longest_ = max((len(w) for w in index), default=0)
@@ -74,7 +85,7 @@ class LexiconClassifier:
                         out.append(part)
         return out
 
-    def _predict_one(self, words: list[str]) -> Prediction:
+    def _scores(self, words: list[str]):
         level1_score: dict[str, float] = defaultdict(float)
         level2_score: dict[tuple[str, str], float] = defaultdict(float)
         hits: dict[str, list[str]] = defaultdict(list)
@@ -84,16 +95,46 @@ class LexiconClassifier:
                 if level2:
                     level2_score[(level1, level2)] += weight
                 hits[level1].append(word)
+        return level1_score, level2_score, hits
+
+    def _predict_one(self, words: list[str]) -> Prediction:
+        level1_score, level2_score, hits = self._scores(words)
         if not level1_score:
             return Prediction(ABSTAIN)
         # Ties go to the class with more distinct keywords, then to the taxonomy's order.
         ranked = sorted(level1_score.items(), key=lambda kv: (-kv[1], -len(hits[kv[0]]), self.order_[kv[0]]))
-        total = sum(level1_score.values()) + self.prior
+        power = 1.0 / self.temperature_
+        total = sum(s**power for s in level1_score.values()) + self.prior**power
         best, score = ranked[0]
-        confidence = score / total
-        alternatives = [(name, round(s / total, 4)) for name, s in ranked[:3]]
+        confidence = score**power / total
+        alternatives = [(name, round(s**power / total, 4)) for name, s in ranked[:3]]
         if confidence < self.abstain_below:
             return Prediction(ABSTAIN, confidence=confidence, alternatives=alternatives)
         children = [(l2, s) for (l1, l2), s in level2_score.items() if l1 == best]
         level2 = max(children, key=lambda kv: kv[1])[0] if children else ""
         return Prediction(best, level2, round(confidence, 4), hits[best][:8], alternatives)
+
+
+def fit_keyword_temperature(classifier: LexiconClassifier, tokens: list[list[str]], labels: list[str]) -> float:
+    """The temperature whose confidences best match how often the top class is right (least
+    squared error over opinions with a keyword; the top class itself does not depend on it)."""
+    from scipy.optimize import minimize_scalar
+
+    top, right = [], []
+    for words, label in zip(tokens, labels):
+        prediction = classifier._predict_one(words)
+        if prediction.alternatives:  # a keyword was found
+            level1_score = classifier._scores(words)[0]
+            best = prediction.alternatives[0][0]
+            top.append((np.array(list(level1_score.values())), level1_score[best]))
+            right.append(best == label)
+    if not top:
+        raise ValueError("no opinion holds a keyword: nothing to fit the temperature on")
+    truth = np.array(right, dtype=float)
+
+    def error(t: float) -> float:
+        p = 1.0 / t
+        confidence = np.array([best**p / ((scores**p).sum() + classifier.prior**p) for scores, best in top])
+        return float(np.mean((confidence - truth) ** 2))
+
+    return float(minimize_scalar(error, bounds=(0.05, 5.0), method="bounded").x)

@@ -37,10 +37,13 @@ class Taxonomy:
     Args:
         classes: Every class, level-1 and level-2.
         version: Name and version of the taxonomy, recorded with each run.
+        keyword_temperature: How the keyword rules' scores become a confidence (see
+            :class:`~nlp.classify.lexicon.LexiconClassifier`); 1 leaves them as they are.
     """
 
-    def __init__(self, classes: list[TaxonomyClass], version: str = ""):
+    def __init__(self, classes: list[TaxonomyClass], version: str = "", keyword_temperature: float = 1.0):
         self.version = version
+        self.keyword_temperature = keyword_temperature
         self.classes = classes
         self.level1 = [c for c in classes if not c.parent]
         names = {c.name for c in self.level1}
@@ -56,7 +59,7 @@ class Taxonomy:
     def load(cls, path: str | Path | None = None) -> Taxonomy:
         """Read a taxonomy YAML file; the project's ``corpora/taxonomy.yaml`` when ``None``.
 
-        The file holds ``version`` and ``classes``: a list of level-1 classes, each with
+        The file holds ``version``, optionally ``keyword_temperature`` and ``classes``: a list of level-1 classes, each with
         ``name``, ``description``, ``department``, ``keywords`` and ``children`` (level-2 classes
         with the same fields). Keywords are a list of words, or a mapping of word to weight.
         """
@@ -73,7 +76,10 @@ class Taxonomy:
             classes.append(_parse_class(top, "", path))
             for child in top.get("children") or []:
                 classes.append(_parse_class(child, top["name"], path, inherit=top))
-        return cls(classes, version=str(data.get("version", path.name)))
+        temperature = data.get("keyword_temperature", 1.0)
+        if isinstance(temperature, bool) or not isinstance(temperature, int | float) or not 0 < temperature <= 10:
+            raise ConfigError(f"taxonomy {path}: keyword_temperature must be a number above 0 and at most 10, not {temperature!r}")
+        return cls(classes, version=str(data.get("version", path.name)), keyword_temperature=float(temperature))
 
     def children(self, level1: str) -> list[TaxonomyClass]:
         """Level-2 classes under ``level1``."""

@@ -27,3 +27,13 @@ def test_taxonomy_children_inherit_department(tmp_path):
     path.write_text("classes:\n- name: 甲\n  department: 甲局\n  children:\n  - name: 乙\n    keywords: [乙]\n", encoding="utf-8")
     t = Taxonomy.load(path)
     assert t.department("甲", "乙") == "甲局"
+
+
+@pytest.mark.parametrize("value", ["0", "-1", "hot", "true"])
+def test_taxonomy_rejects_a_keyword_temperature_that_is_not_a_positive_number(tmp_path, value):
+    path = tmp_path / "t.yaml"
+    path.write_text(f"keyword_temperature: {value}\nclasses:\n- name: 甲\n  keywords: [甲]\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match="keyword_temperature"):
+        Taxonomy.load(path)
+    path.write_text("classes:\n- name: 甲\n  keywords: [甲]\n", encoding="utf-8")
+    assert Taxonomy.load(path).keyword_temperature == 1.0  # a user's tree without one keeps the plain shares
