@@ -29,7 +29,8 @@ class LexiconClassifier:
     Args:
         taxonomy: The class tree; the project's default when ``None``.
         prior: Pseudo-score added to the denominator of ``confidence`` so that one keyword
-            alone is not certainty: ``confidence = top / (sum of scores + prior)``.
+            alone is not certainty: ``confidence = top / (sum of scores + prior)``, each raised to
+            the power ``1 / temperature``.
         abstain_below: Below this confidence the opinion is marked ``待人工``.
         temperature: Sharpens (below 1) or softens the scores' shares; the taxonomy's
             ``keyword_temperature`` when ``None``.
