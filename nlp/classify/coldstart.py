@@ -301,7 +301,6 @@ def _temperature(texts, joined, level1, vectors, weights, lexicon_log_p, groups,
     held-out rows say things the models did not see). The geometric mean of three views is far less
     sure than the views are right: without it, opinions classified right nine times in ten showed 0.6."""
     from scipy.optimize import minimize_scalar
-    from scipy.sparse import hstack
     from sklearn.model_selection import StratifiedGroupKFold
 
     y = np.asarray(level1)
@@ -309,7 +308,7 @@ def _temperature(texts, joined, level1, vectors, weights, lexicon_log_p, groups,
     for train, test in StratifiedGroupKFold(TEMPERATURE_FOLDS, shuffle=True, random_state=0).split(texts, y, groups):
         chars, word, x = _tfidf([texts[i] for i in train], [joined[i] for i in train])
         tfidf, encoder = _views(x, y[train], None if vectors is None else vectors[train], weights[train])
-        held = hstack([chars.transform([texts[i] for i in test]), word.transform([joined[i] for i in test])]).tocsr()
+        held = _features({"chars": chars, "words": word}, [texts[i] for i in test], [joined[i] for i in test])
         combined[test] = _weighted(lexicon_log_p[test], np.log(_aligned(tfidf, classes, held) + 1e-6), None if encoder is None else np.log(_aligned(encoder, classes, vectors[test]) + 1e-6))
     truth = np.searchsorted(classes, y)
 

@@ -98,12 +98,15 @@ class LexiconClassifier:
                 hits[level1].append(word)
         return level1_score, level2_score, hits
 
+    def _ranked(self, level1_score: dict[str, float], hits: dict[str, list[str]]) -> list[tuple[str, float]]:
+        """Level-1 classes by score; ties go to the class with more distinct keywords, then to the taxonomy's order."""
+        return sorted(level1_score.items(), key=lambda kv: (-kv[1], -len(hits[kv[0]]), self.order_[kv[0]]))
+
     def _predict_one(self, words: list[str]) -> Prediction:
         level1_score, level2_score, hits = self._scores(words)
         if not level1_score:
             return Prediction(ABSTAIN)
-        # Ties go to the class with more distinct keywords, then to the taxonomy's order.
-        ranked = sorted(level1_score.items(), key=lambda kv: (-kv[1], -len(hits[kv[0]]), self.order_[kv[0]]))
+        ranked = self._ranked(level1_score, hits)
         power = 1.0 / self.temperature_
         total = sum(s**power for s in level1_score.values()) + self.prior**power
         best, score = ranked[0]
@@ -123,10 +126,9 @@ def fit_keyword_temperature(classifier: LexiconClassifier, tokens: list[list[str
 
     top, right = [], []
     for words, label in zip(tokens, labels):
-        prediction = classifier._predict_one(words)
-        if prediction.alternatives:  # a keyword was found
-            level1_score = classifier._scores(words)[0]
-            best = prediction.alternatives[0][0]
+        level1_score, _, hits = classifier._scores(words)
+        if level1_score:  # a keyword was found
+            best = classifier._ranked(level1_score, hits)[0][0]
             top.append((np.array(list(level1_score.values())), level1_score[best]))
             right.append(best == label)
     if not top:
