@@ -124,8 +124,7 @@ class ColdStartClassifier:
             weights += [REVIEWED_WEIGHT] * len(reviewed[0])
             groups += [f"reviewed#{k}" for k in range(len(reviewed[0]))]
         words = self.tokenizer_.tokenize_many(texts)
-        lexicon_log_p = _lexicon_log_p(lexicon.predict(texts, words), sorted(set(level1)))
-        self.models_ = _train(texts, words, level1, level2, encoder, np.array(weights), (lexicon_log_p, groups))
+        self.models_ = _train(texts, words, level1, level2, encoder, np.array(weights), (lexicon.predict(texts, words), groups))
         self.reviewed_ = {"examples": len(reviewed[0]) if reviewed else 0, "labels": sorted(set(reviewed[1])) if reviewed else []}
         if not reviewed:
             folder.mkdir(parents=True, exist_ok=True)
@@ -295,7 +294,7 @@ def _views(x, y, vectors, weights):
     return tfidf, encoder
 
 
-def _temperature(texts, joined, level1, vectors, weights, lexicon_log_p, groups, classes) -> float:
+def _temperature(texts, joined, level1, vectors, weights, lexicon_predictions, groups, classes) -> float:
     """The temperature that minimises the log-loss of the combined views on held-out corpus rows
     (``TEMPERATURE_FOLDS`` folds; rows written from one seed problem stay in one fold, so that the
     held-out rows say things the models did not see). The geometric mean of three views is far less
@@ -304,6 +303,7 @@ def _temperature(texts, joined, level1, vectors, weights, lexicon_log_p, groups,
     from sklearn.model_selection import StratifiedGroupKFold
 
     y = np.asarray(level1)
+    lexicon_log_p = _lexicon_log_p(lexicon_predictions, classes)
     combined = np.zeros((len(y), len(classes)))
     for train, test in StratifiedGroupKFold(TEMPERATURE_FOLDS, shuffle=True, random_state=0).split(texts, y, groups):
         chars, word, x = _tfidf([texts[i] for i in train], [joined[i] for i in train])
@@ -328,8 +328,8 @@ def _weighted(lexicon, tfidf, encoder) -> np.ndarray:
 
 
 def _train(texts, words, level1, level2, encoder, weights: np.ndarray | None = None, calibration: tuple | None = None) -> dict:
-    """The corpus models; ``calibration`` (the keyword view's log-probabilities and each row's
-    group) also fits the temperature."""
+    """The corpus models; ``calibration`` (the keyword view's predictions and each row's group)
+    also fits the temperature."""
     from sklearn.linear_model import LogisticRegression
 
     weights = np.ones(len(texts)) if weights is None else weights
