@@ -57,6 +57,10 @@ class Checkpoint:
     def _path(self, number: int) -> Path:
         return self.folder / f"block-{number:06d}.pickle"
 
+    def has(self, number: int) -> bool:
+        """Whether block ``number`` is saved (it may still turn out unreadable: see :meth:`load`)."""
+        return self._path(number).is_file()
+
     def load(self, number: int):
         """Block ``number`` as saved, or ``None``."""
         path = self._path(number)

@@ -11,7 +11,7 @@ import hashlib
 import re
 import time
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from contextlib import nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -83,7 +83,6 @@ class RunResult:
         summary: Counts per status and class, timings per stage, input facts, config.
         clusters: One row per same-issue cluster, hottest first (:data:`nlp.clusters.CLUSTER_COLUMNS`).
         drafts: Draft suggestions for the clusters chosen by ``config.drafts``.
-        original: The input text of each row, before normalisation and masking (not exported).
         centroids: Cluster id → the mean of its opinions' vectors (for maps of the clusters).
     """
 
@@ -91,7 +90,6 @@ class RunResult:
     summary: dict
     clusters: pd.DataFrame = field(default_factory=pd.DataFrame)
     drafts: list[Draft] = field(default_factory=list)
-    original: list[str] = field(default_factory=list)
     centroids: dict[str, np.ndarray] = field(default_factory=dict)
 
 
@@ -271,17 +269,22 @@ class Pipeline:
         words: dict[str, str] = {}  # one string object per distinct word: rows' word lists share them
         predictions: dict[int, Prediction] = {}
         matters: dict[int, list[str]] = {}
-        encoded: np.ndarray | None = None  # the distinct rows' vectors, one matrix
+        encoded: np.ndarray | None = None  # every input row's vector (a repeat has its first's), one matrix
         began = time.perf_counter()
         # Rows that repeat an earlier row's text and title exactly (the same message sent through
         # two channels, re-exported rows) go through the per-row stages once.
         distinct, source, repeats = _distinct_rows(raw, titles_raw, table.row_errors)
         spans = list(_chunks(len(distinct), cfg.block_size))
-        saved = {k: checkpoint.load(k) for k in range(len(spans))} if checkpoint is not None else {}
-        saved = {k: block for k, block in saved.items() if block is not None}
+        # The input rows of each block: rows grouped by their distinct row, and where each block's begin.
+        source_of = np.asarray(source, dtype=np.int64)
+        by_distinct = np.argsort(source_of, kind="stable")
+        block_rows = np.searchsorted(source_of[by_distinct], [lo for lo, _ in spans] + [len(distinct)])
+        # Saved blocks are loaded one at a time as the loop reaches them (all at once would hold
+        # a whole resumed run in memory).
+        saved = {k for k in range(len(spans)) if checkpoint is not None and checkpoint.has(k)}
         todo = [k for k in range(len(spans)) if k not in saved]
 
-        def job(k: int):
+        def job(k: int, raw: list[str] = raw):
             lo, hi = spans[k]
             rows = distinct[lo:hi]
             errors = {j: table.row_errors[i] for j, i in enumerate(rows) if i in table.row_errors}
@@ -293,10 +296,13 @@ class Pipeline:
         else:
             computed = ((k, self.row_stages(*job(k))) for k in todo)
         for number, (lo, hi) in enumerate(spans):
-            block = saved.pop(number, None)
+            block = checkpoint.load(number) if number in saved else None
             if block is None:
-                done, block = next(computed)
-                assert done == number
+                if number in saved:  # saved but unreadable: computed again here
+                    block = self.row_stages(*job(number))
+                else:
+                    done, block = next(computed)
+                    assert done == number
                 if checkpoint is not None:
                     checkpoint.save(number, block)
             for name, seconds in block.timings.items():
@@ -315,10 +321,14 @@ class Pipeline:
             for target, part in ((predictions, block.predictions), (matters, block.matters)):
                 target.update((lo + i, v) for i, v in part.items())
             if block.vectors:
+                found = np.stack(list(block.vectors.values()))
                 if encoded is None:
-                    encoded = np.zeros((len(distinct), len(next(iter(block.vectors.values())))), dtype=np.float32)
-                for i, v in block.vectors.items():
-                    encoded[lo + i] = v
+                    encoded = np.zeros((n, found.shape[1]), dtype=np.float32)
+                local = np.zeros((hi - lo, found.shape[1]), dtype=np.float32)
+                local[list(block.vectors)] = found
+                rows = by_distinct[block_rows[number] : block_rows[number + 1]]
+                encoded[rows] = local[source_of[rows] - lo]
+                del found, local
             del block
             for stage in ("normalise", "mask", "segment", "classify"):
                 report(stage, distinct[hi - 1] + 1, n)
@@ -344,10 +354,11 @@ class Pipeline:
         # same-issue clusters (one store transaction: assignments and stored rows land together)
         with self.store.transaction() if self.store is not None else nullcontext():
             start = time.perf_counter()
-            vectors: dict[int, np.ndarray] = {}
+            vectors = RowVectors(np.zeros((0, 0), dtype=np.float32), [])
             cluster = [""] * n
             earlier: set[str] = set()
-            text_keys = [dedupe_key(unmasked[i]) for i in ok]  # membership keys (exact duplicates share one)
+            # The store's membership keys (exact duplicates share one).
+            text_keys = [dedupe_key(unmasked[i]) for i in ok] if self.store is not None else []
             if ok:
                 position = {row: k for k, row in enumerate(ok)}
                 groups = [position.get(near_of[i]) if near_of[i] is not None else None for i in ok]
@@ -358,17 +369,19 @@ class Pipeline:
                     for k, i in enumerate(ok)
                 ]
                 period = _period(parsed_times)
-                stacked = encoded[[source[i] for i in ok]]
-                del encoded
-                ids, centred, earlier = self._cluster(stacked, text_keys, where, groups, period, [given_place[i].strip() for i in ok])
+                ids, centred, earlier = self._cluster(_take_rows(encoded, ok), text_keys, where, groups, period, [given_place[i].strip() for i in ok])
+                del encoded, where, groups
                 for k, i in enumerate(ok):
                     cluster[i] = ids[k]
-                    vectors[i] = centred[k]
+                vectors = RowVectors(centred, ok)
             report("cluster", n, n)
             timings["cluster"] = time.perf_counter() - start
 
             times = [v if pd.isna(p) else p.strftime("%Y-%m-%d %H:%M:%S") for v, p in zip(times_raw, parsed_times)]
             opinions = self._annotate(frame, columns, n, status, error, note, raw, text, titles, times, places, predictions, matters, duplicate_of, near_of, cluster)
+            # From here on the table holds what the rows export; the per-row lists would only
+            # keep a second copy of a large input alive.
+            del job, raw, text, titles, times, places, orgs, predictions, matters, joined, status, error, note
             start = time.perf_counter()
             if self.store is not None and ok:
                 keys = self._row_keys(opinions, ok, keys, unmasked, columns)
@@ -396,11 +409,7 @@ class Pipeline:
             "with_2_or_more": int((clusters["size"] >= 2).sum()) if len(clusters) else 0,
             "rows_in_clusters_of_2_or_more": int(clusters.loc[clusters["size"] >= 2, "size"].sum()) if len(clusters) else 0,
         }
-        by_cluster: dict[str, list[np.ndarray]] = {}
-        for i, vector in vectors.items():
-            by_cluster.setdefault(cluster[i], []).append(vector)
-        centroids = {c: np.mean(v, axis=0) for c, v in by_cluster.items()}
-        return RunResult(opinions, summary, clusters=clusters, drafts=drafts, original=raw, centroids=centroids)
+        return RunResult(opinions, summary, clusters=clusters, drafts=drafts, centroids=_centroids(vectors, cluster))
 
     def row_stages(
         self, raw: list[str], titles_raw: list[str], row_errors: dict[int, str] | None = None, repeats: list[int] | None = None
@@ -592,7 +601,7 @@ class Pipeline:
     def _cluster(self, raw_vectors, keys, where, groups, period, anchors) -> tuple[list[str], np.ndarray, set[str]]:
         """Cluster ids for the scored rows, carried over from the state store where there is one;
         also the stored clusters that the rows joined. ``raw_vectors`` is centred in place (and
-        returned as the centred vectors)."""
+        returned as the centred vectors); ``keys`` are the rows' keys in the store (unused without one)."""
         cfg, store = self.config, self.store
         # Opinions share a common direction ("a complaint to the government"); removing it keeps
         # big clusters from looking like everything. A state fixes it at its first run.
@@ -605,7 +614,7 @@ class Pipeline:
         centred = raw_vectors
         centred -= mean
         centred /= np.maximum(np.linalg.norm(centred, axis=1, keepdims=True), 1e-12)
-        ids: list[str | None] = [None] * len(keys)
+        ids: list[str | None] = [None] * n
         known: dict[str, str] = {}
         if store is not None:
             known = store.known(keys)
@@ -728,6 +737,53 @@ class Pipeline:
             "config": self.config.to_dict(),
             "taxonomy": self.taxonomy.version,
         }
+
+
+class RowVectors(Mapping):
+    """Row number → its vector, read from one matrix whose ``k``-th row belongs to row
+    ``rows[k]`` (``rows`` ascending): a mapping without an object per row."""
+
+    def __init__(self, matrix: np.ndarray, rows: Sequence[int]):
+        self.matrix = matrix
+        self.rows = np.asarray(rows, dtype=np.int64)
+
+    def __getitem__(self, row: int) -> np.ndarray:
+        k = int(np.searchsorted(self.rows, row))
+        if k == len(self.rows) or self.rows[k] != row:
+            raise KeyError(row)
+        return self.matrix[k]
+
+    def __iter__(self):
+        return iter(self.rows.tolist())
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+
+def _take_rows(matrix: np.ndarray, rows: Sequence[int], step: int = 4096) -> np.ndarray:
+    """``matrix[rows]`` for ascending ``rows``, moved to the top of ``matrix`` in place: the
+    largest array of a run is not held twice. Row ``k`` takes row ``rows[k] >= k``, so a row is
+    read before anything is written over it."""
+    rows = np.asarray(rows, dtype=np.int64)
+    if len(rows) == len(matrix):
+        return matrix
+    for lo in range(0, len(rows), step):
+        part = rows[lo : lo + step]
+        matrix[lo : lo + len(part)] = matrix[part]
+    return matrix[: len(rows)]
+
+
+def _centroids(vectors: RowVectors, cluster: list[str]) -> dict[str, np.ndarray]:
+    """Cluster id → the mean of its rows' vectors (one sparse product: no copy of the vectors)."""
+    from scipy.sparse import csr_matrix
+
+    if not len(vectors):
+        return {}
+    codes, names = pd.factorize(pd.Series([cluster[i] for i in vectors.rows.tolist()]), sort=True)
+    counts = np.bincount(codes, minlength=len(names)).astype(vectors.matrix.dtype)
+    members = csr_matrix((1 / counts[codes], (codes, np.arange(len(codes)))), shape=(len(names), len(codes)))
+    means = np.asarray(members @ vectors.matrix)
+    return dict(zip(names.tolist(), means))
 
 
 def _column(frame: pd.DataFrame, name: str | None, n: int) -> list[str]:

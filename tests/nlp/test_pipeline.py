@@ -1,3 +1,4 @@
+import numpy as np
 import pandas as pd
 
 from nlp import OUTPUT_COLUMNS, InputTable, Pipeline, PipelineConfig
@@ -82,3 +83,17 @@ def test_pipeline_summary_counts_and_times_every_stage(pipeline):
 def test_pipeline_on_empty_table(pipeline):
     out = pipeline.run(InputTable.from_frame(pd.DataFrame({"text": []}))).opinions
     assert len(out) == 0 and list(out.columns[:3]) == ["row", "id", "status"]
+
+
+def test_pipeline_repeats_and_empty_rows_keep_their_own_vectors(pipeline):
+    texts = ["小区电梯经常坏，老人上下楼很难", "", "村里饮用水浑浊，有异味", "小区电梯经常坏，老人上下楼很难", "   ", "路灯晚上不亮，出行不安全"]
+    result = pipeline.run(InputTable.from_texts(texts))
+    out = result.opinions
+    ok = out[out["status"] == "ok"]
+    assert list(ok["row"]) == [0, 2, 3, 5]
+    assert out.loc[0, "cluster"] == out.loc[3, "cluster"]
+    assert set(result.centroids) == set(ok["cluster"])
+    # A cluster of one text and its repeat has that text's vector as its centre: a repeat given
+    # another row's vector (or an empty row's) would pull the centre off unit length.
+    norms = {c: float(np.linalg.norm(v)) for c, v in result.centroids.items()}
+    assert all(abs(norm - 1) < 1e-5 for norm in norms.values()), norms
