@@ -5,9 +5,11 @@ Pure: takes the scored opinions (and their words and vectors) and returns a Data
 
 from __future__ import annotations
 
+import heapq
 import math
 import re
 from collections import Counter
+from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
@@ -36,22 +38,28 @@ def specific_places(places: str) -> set[str]:
     return {p for p in places.split() if p and not _COARSE.match(p)}
 
 
-def _keywords(tokens_by_cluster: dict[str, list[str]], top: int = 5) -> dict[str, list[str]]:
+def _keywords(word_lists: dict[str, list[Sequence[str]]], top: int = 5) -> dict[str, list[str]]:
     """Class-based TF-IDF (as in BERTopic): a word's share of its cluster's words, times
-    ``log(1 + A / f)`` with A the mean number of words per cluster and f the word's count in all."""
-    counts = {c: Counter(words) for c, words in tokens_by_cluster.items()}
+    ``log(1 + A / f)`` with A the mean number of words per cluster and f the word's count in all.
+
+    ``word_lists``: each cluster's members' words. One cluster's counts are held at a time (all
+    of them at once cost more than the words themselves)."""
     overall: Counter = Counter()
-    for counter in counts.values():
-        overall.update(counter)
-    mean_words = max(sum(overall.values()) / max(len(counts), 1), 1.0)
+    for lists in word_lists.values():
+        for words in lists:
+            overall.update(words)
+    mean_words = max(sum(overall.values()) / max(len(word_lists), 1), 1.0)
     out = {}
-    for cluster, counter in counts.items():
+    for cluster, lists in word_lists.items():
+        counter: Counter = Counter()
+        for words in lists:
+            counter.update(words)
         total = max(sum(counter.values()), 1)
-        scored = sorted(
-            ((tf / total * math.log(1 + mean_words / overall[w]), w) for w, tf in counter.items() if len(w) > 1),
-            key=lambda x: (-x[0], x[1]),
+        scored = heapq.nsmallest(
+            top,
+            ((-tf / total * math.log(1 + mean_words / overall[w]), w) for w, tf in counter.items() if len(w) > 1),
         )
-        out[cluster] = [w for _, w in scored[:top]]
+        out[cluster] = [w for _, w in scored]
     return out
 
 
@@ -87,7 +95,7 @@ def summarize_clusters(
     members: dict[str, list[int]] = {}
     for k, cluster in enumerate(col["cluster"]):
         members.setdefault(cluster, []).append(k)
-    keywords = _keywords({c: [w for k in ks for w in tokens.get(row_ids[k], [])] for c, ks in members.items()})
+    keywords = _keywords({c: [tokens.get(row_ids[k], ()) for k in ks] for c, ks in members.items()})
     rows = []
     for cluster, ks in members.items():
         ids = [row_ids[k] for k in ks]
