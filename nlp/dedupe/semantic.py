@@ -53,7 +53,7 @@ def top_neighbours(vectors: np.ndarray, k: int = 10, block: int | None = None, e
     return index, sims
 
 
-def _faiss_neighbours(vectors: np.ndarray, k: int, probe: int = 32, seed: int = 1234, chunk: int = 4096) -> tuple[np.ndarray, np.ndarray]:
+def _faiss_neighbours(vectors: np.ndarray, k: int, probe: int = 32, seed: int = 1234, chunk: int = 1024) -> tuple[np.ndarray, np.ndarray]:
     """Approximate neighbours: the index holds the vectors at half precision (half the memory of
     a copy, about the same neighbours), and the neighbours' similarities are then computed
     exactly from ``vectors``."""
