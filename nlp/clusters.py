@@ -9,7 +9,7 @@ import heapq
 import math
 import re
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -38,22 +38,22 @@ def specific_places(places: str) -> set[str]:
     return {p for p in places.split() if p and not _COARSE.match(p)}
 
 
-def _keywords(word_lists: dict[str, list[Sequence[str]]], top: int = 5) -> dict[str, list[str]]:
+def _keywords(members: dict[str, list[int]], tokens: Mapping[int, Sequence[str]], top: int = 5) -> dict[str, list[str]]:
     """Class-based TF-IDF (as in BERTopic): a word's share of its cluster's words, times
     ``log(1 + A / f)`` with A the mean number of words per cluster and f the word's count in all.
 
-    ``word_lists``: each cluster's members' words. One cluster's counts are held at a time (all
-    of them at once cost more than the words themselves)."""
+    ``members``: each cluster's rows; ``tokens``: row → its words, read one row at a time. One
+    cluster's counts are held at a time (all of them at once cost more than the words themselves)."""
     overall: Counter = Counter()
-    for lists in word_lists.values():
-        for words in lists:
-            overall.update(words)
-    mean_words = max(sum(overall.values()) / max(len(word_lists), 1), 1.0)
+    for rows in members.values():
+        for row in rows:
+            overall.update(tokens.get(row, ()))
+    mean_words = max(sum(overall.values()) / max(len(members), 1), 1.0)
     out = {}
-    for cluster, lists in word_lists.items():
+    for cluster, rows in members.items():
         counter: Counter = Counter()
-        for words in lists:
-            counter.update(words)
+        for row in rows:
+            counter.update(tokens.get(row, ()))
         total = max(sum(counter.values()), 1)
         scored = heapq.nsmallest(
             top,
@@ -65,8 +65,8 @@ def _keywords(word_lists: dict[str, list[Sequence[str]]], top: int = 5) -> dict[
 
 def summarize_clusters(
     opinions: pd.DataFrame,
-    tokens: dict[int, list[str]],
-    vectors: dict[int, np.ndarray],
+    tokens: Mapping[int, Sequence[str]],
+    vectors: Mapping[int, np.ndarray],
     scorer: ClusterScorer | None = None,
     support: list[float] | None = None,
 ) -> pd.DataFrame:
@@ -95,7 +95,7 @@ def summarize_clusters(
     members: dict[str, list[int]] = {}
     for k, cluster in enumerate(col["cluster"]):
         members.setdefault(cluster, []).append(k)
-    keywords = _keywords({c: [tokens.get(row_ids[k], ()) for k in ks] for c, ks in members.items()})
+    keywords = _keywords({c: [row_ids[k] for k in ks] for c, ks in members.items()}, tokens)
     rows = []
     for cluster, ks in members.items():
         ids = [row_ids[k] for k in ks]

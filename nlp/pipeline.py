@@ -12,7 +12,7 @@ import os
 import re
 import time
 from collections import Counter
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from contextlib import nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -42,6 +42,7 @@ from .io.columns import Columns, resolve_columns
 from .normalize import Normalizer, binary_share
 from .pii import PiiMasker
 from .resources import cache_folder, read_fragments
+from .rows import RowVectors, RowWords, centroids, take_rows
 from .segment import make_tokenizer
 from .summarize import ClusterScorer
 from .summarize.draft import Draft, Drafter, ExtractiveDrafter, select_clusters
@@ -267,8 +268,7 @@ class Pipeline:
         places: list[list[str]] = []
         orgs: list[list[str]] = []
         pii: Counter = Counter()
-        tokens: dict[int, list[str]] = {}
-        words: dict[str, str] = {}  # one string object per distinct word: rows' word lists share them
+        tokens = RowWords()
         predictions: dict[int, Prediction] = {}
         matters: dict[int, list[str]] = {}
         encoded: np.ndarray | None = None  # every input row's vector (a repeat has its first's), one matrix
@@ -318,8 +318,7 @@ class Pipeline:
             places += block.places
             orgs += block.orgs
             pii.update(block.pii)
-            for i, row_words in block.tokens.items():
-                tokens[lo + i] = [words.setdefault(w, w) for w in row_words]
+            tokens.extend([block.tokens.get(i) for i in range(hi - lo)])
             for target, part in ((predictions, block.predictions), (matters, block.matters)):
                 target.update((lo + i, v) for i, v in part.items())
             if block.vectors:
@@ -338,8 +337,8 @@ class Pipeline:
         status, error, note, text, titles, unmasked, places, orgs = (
             [values[d] for d in source] for values in (status, error, note, text, titles, unmasked, places, orgs)
         )
-        tokens, predictions, matters = ({i: found[d] for i, d in enumerate(source) if d in found} for found in (tokens, predictions, matters))
-        del words
+        predictions, matters = ({i: found[d] for i, d in enumerate(source) if d in found} for found in (predictions, matters))
+        tokens.finish(source_of)
 
         row_wall = time.perf_counter() - began
         ok = [i for i in range(n) if status[i] == "ok"]
@@ -371,7 +370,7 @@ class Pipeline:
                     for k, i in enumerate(ok)
                 ]
                 period = _period(parsed_times)
-                ids, centred, earlier = self._cluster(_take_rows(encoded, ok), text_keys, where, groups, period, [given_place[i].strip() for i in ok])
+                ids, centred, earlier = self._cluster(take_rows(encoded, ok), text_keys, where, groups, period, [given_place[i].strip() for i in ok])
                 del encoded, where, groups
                 for k, i in enumerate(ok):
                     cluster[i] = ids[k]
@@ -411,7 +410,7 @@ class Pipeline:
             "with_2_or_more": int((clusters["size"] >= 2).sum()) if len(clusters) else 0,
             "rows_in_clusters_of_2_or_more": int(clusters.loc[clusters["size"] >= 2, "size"].sum()) if len(clusters) else 0,
         }
-        return RunResult(opinions, summary, clusters=clusters, drafts=drafts, centroids=_centroids(vectors, cluster))
+        return RunResult(opinions, summary, clusters=clusters, drafts=drafts, centroids=centroids(vectors, cluster))
 
     def row_stages(
         self, raw: list[str], titles_raw: list[str], row_errors: dict[int, str] | None = None, repeats: list[int] | None = None
@@ -753,53 +752,6 @@ class Pipeline:
             "config": self.config.to_dict(),
             "taxonomy": self.taxonomy.version,
         }
-
-
-class RowVectors(Mapping):
-    """Row number → its vector, read from one matrix whose ``k``-th row belongs to row
-    ``rows[k]`` (``rows`` ascending): a mapping without an object per row."""
-
-    def __init__(self, matrix: np.ndarray, rows: Sequence[int]):
-        self.matrix = matrix
-        self.rows = np.asarray(rows, dtype=np.int64)
-
-    def __getitem__(self, row: int) -> np.ndarray:
-        k = int(np.searchsorted(self.rows, row))
-        if k == len(self.rows) or self.rows[k] != row:
-            raise KeyError(row)
-        return self.matrix[k]
-
-    def __iter__(self):
-        return iter(self.rows.tolist())
-
-    def __len__(self) -> int:
-        return len(self.rows)
-
-
-def _take_rows(matrix: np.ndarray, rows: Sequence[int], step: int = 4096) -> np.ndarray:
-    """``matrix[rows]`` for ascending ``rows``, moved to the top of ``matrix`` in place: the
-    largest array of a run is not held twice. Row ``k`` takes row ``rows[k] >= k``, so a row is
-    read before anything is written over it."""
-    rows = np.asarray(rows, dtype=np.int64)
-    if len(rows) == len(matrix):
-        return matrix
-    for lo in range(0, len(rows), step):
-        part = rows[lo : lo + step]
-        matrix[lo : lo + len(part)] = matrix[part]
-    return matrix[: len(rows)]
-
-
-def _centroids(vectors: RowVectors, cluster: list[str]) -> dict[str, np.ndarray]:
-    """Cluster id → the mean of its rows' vectors (one sparse product: no copy of the vectors)."""
-    from scipy.sparse import csr_matrix
-
-    if not len(vectors):
-        return {}
-    codes, names = pd.factorize(pd.Series([cluster[i] for i in vectors.rows.tolist()]), sort=True)
-    counts = np.bincount(codes, minlength=len(names)).astype(vectors.matrix.dtype)
-    members = csr_matrix((1 / counts[codes], (codes, np.arange(len(codes)))), shape=(len(names), len(codes)))
-    means = np.asarray(members @ vectors.matrix)
-    return dict(zip(names.tolist(), means))
 
 
 def _reference_key(encoder: str, texts: list[str]) -> str:

@@ -1,0 +1,132 @@
+"""Per-row results of a whole run, held without a Python object per row.
+
+A run of a million rows holds every row's vector and words until its clusters are described. As
+a dict of lists or of array views each row costs hundreds of bytes of object headers and pointers
+on top of its data; these mappings keep the data in a few arrays and build a row's value when it
+is asked for.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping, Sequence
+
+import numpy as np
+import pandas as pd
+
+__all__ = ["RowVectors", "RowWords", "centroids", "take_rows"]
+
+
+class RowVectors(Mapping):
+    """Row number → its vector, read from one matrix whose ``k``-th row belongs to row
+    ``rows[k]`` (``rows`` ascending)."""
+
+    def __init__(self, matrix: np.ndarray, rows: Sequence[int]):
+        self.matrix = matrix
+        self.rows = np.asarray(rows, dtype=np.int64)
+
+    def _position(self, row: int) -> int:
+        k = int(np.searchsorted(self.rows, row))
+        return k if k < len(self.rows) and self.rows[k] == row else -1
+
+    def __getitem__(self, row: int) -> np.ndarray:
+        k = self._position(row)
+        if k < 0:
+            raise KeyError(row)
+        return self.matrix[k]
+
+    def __contains__(self, row: object) -> bool:
+        return isinstance(row, (int, np.integer)) and self._position(int(row)) >= 0
+
+    def __iter__(self) -> Iterator[int]:
+        return iter(self.rows.tolist())
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+
+class RowWords(Mapping):
+    """Row number → its words: every word an int32 id into one vocabulary, each row's words a
+    slice of one array (about a third of the memory of a list of words per row).
+
+    Built slot by slot with :meth:`extend`, then :meth:`finish` says which slot each row reads
+    (rows that repeat another row's text share its slot). A row without words (not scored) is
+    not in the mapping. A row's list is built anew each time it is read.
+    """
+
+    def __init__(self) -> None:
+        self.vocabulary: list[str] = []
+        self._index: dict[str, int] = {}
+        self._parts: list[np.ndarray] = []
+        self._lengths: list[int] = []
+        self._ids = np.zeros(0, dtype=np.int32)
+        self._starts = np.zeros(1, dtype=np.int64)
+        self._present = np.zeros(0, dtype=bool)
+        self._slot_of_row = np.zeros(0, dtype=np.int64)
+        self._rows = np.zeros(0, dtype=np.int64)
+
+    def extend(self, slots: Sequence[Sequence[str] | None]) -> None:
+        """Append the next slots' words (``None``: a slot without words)."""
+        index = self._index
+        ids = [index.setdefault(w, len(index)) for words in slots if words is not None for w in words]
+        self._parts.append(np.asarray(ids, dtype=np.int32))
+        self._lengths.extend(-1 if words is None else len(words) for words in slots)
+
+    def finish(self, slot_of_row: Sequence[int] | np.ndarray) -> RowWords:
+        """Fix the slots added so far; row ``r`` reads slot ``slot_of_row[r]``."""
+        self.vocabulary = list(self._index)  # ids were given in insertion order
+        self._ids = np.concatenate(self._parts) if self._parts else np.zeros(0, dtype=np.int32)
+        lengths = np.asarray(self._lengths, dtype=np.int64)
+        self._present = lengths >= 0
+        self._starts = np.concatenate([[0], np.cumsum(np.maximum(lengths, 0))])
+        self._slot_of_row = np.asarray(slot_of_row, dtype=np.int64)
+        self._rows = np.flatnonzero(self._present[self._slot_of_row]) if len(self._slot_of_row) else np.zeros(0, dtype=np.int64)
+        self._parts, self._lengths = [], []
+        return self
+
+    def _slot(self, row: object) -> int:
+        if not isinstance(row, (int, np.integer)) or not 0 <= row < len(self._slot_of_row):
+            return -1
+        slot = int(self._slot_of_row[row])
+        return slot if self._present[slot] else -1
+
+    def __getitem__(self, row: int) -> list[str]:
+        slot = self._slot(row)
+        if slot < 0:
+            raise KeyError(row)
+        vocabulary = self.vocabulary
+        return [vocabulary[j] for j in self._ids[self._starts[slot] : self._starts[slot + 1]].tolist()]
+
+    def __contains__(self, row: object) -> bool:
+        return self._slot(row) >= 0
+
+    def __iter__(self) -> Iterator[int]:
+        return iter(self._rows.tolist())
+
+    def __len__(self) -> int:
+        return len(self._rows)
+
+
+def take_rows(matrix: np.ndarray, rows: Sequence[int], step: int = 4096) -> np.ndarray:
+    """``matrix[rows]`` for ascending ``rows``, moved to the top of ``matrix`` in place: the
+    largest array of a run is not held twice. Row ``k`` takes row ``rows[k] >= k``, so a row is
+    read before anything is written over it."""
+    rows = np.asarray(rows, dtype=np.int64)
+    if len(rows) == len(matrix):
+        return matrix
+    for lo in range(0, len(rows), step):
+        part = rows[lo : lo + step]
+        matrix[lo : lo + len(part)] = matrix[part]
+    return matrix[: len(rows)]
+
+
+def centroids(vectors: RowVectors, cluster: Sequence[str]) -> dict[str, np.ndarray]:
+    """Cluster id → the mean of its rows' vectors (``cluster[row]`` names a row's cluster); one
+    sparse product, no copy of the vectors."""
+    from scipy.sparse import csr_matrix
+
+    if not len(vectors):
+        return {}
+    codes, names = pd.factorize(pd.Series([cluster[i] for i in vectors.rows.tolist()]), sort=True)
+    counts = np.bincount(codes, minlength=len(names)).astype(vectors.matrix.dtype)
+    members = csr_matrix((1 / counts[codes], (codes, np.arange(len(codes)))), shape=(len(names), len(codes)))
+    return dict(zip(names.tolist(), np.asarray(members @ vectors.matrix)))

@@ -1,0 +1,46 @@
+import numpy as np
+import pytest
+
+from nlp.rows import RowVectors, RowWords, centroids, take_rows
+
+
+def test_row_words_reads_back_each_rows_words_and_shares_repeats():
+    words = RowWords()
+    words.extend([["暖气", "不", "热"], None])
+    words.extend([["医保", "报销", "暖气"]])
+    words.finish([0, 1, 2, 0])  # row 3 repeats row 0; row 1 has no words
+    assert words[0] == ["暖气", "不", "热"] and words[2] == ["医保", "报销", "暖气"] and words[3] == words[0]
+    assert list(words) == [0, 2, 3] and len(words) == 3
+    assert 1 not in words and 4 not in words and "0" not in words
+    assert words.get(1, ()) == () and words.vocabulary.count("暖气") == 1
+    with pytest.raises(KeyError):
+        words[1]
+
+
+def test_row_words_empty_word_list_is_present_but_empty():
+    words = RowWords()
+    words.extend([[], ["路"]])
+    words.finish([0, 1])
+    assert words[0] == [] and words[1] == ["路"] and 0 in words
+
+
+def test_row_vectors_map_rows_to_matrix_rows():
+    matrix = np.arange(6, dtype=np.float32).reshape(3, 2)
+    vectors = RowVectors(matrix, [2, 5, 9])
+    assert np.array_equal(vectors[5], [2, 3]) and 9 in vectors and 3 not in vectors and list(vectors) == [2, 5, 9]
+    with pytest.raises(KeyError):
+        vectors[10]
+
+
+def test_take_rows_moves_the_chosen_rows_up_in_place():
+    matrix = np.arange(20, dtype=np.float32).reshape(10, 2)
+    expected = matrix[[1, 2, 5, 9]].copy()
+    taken = take_rows(matrix, [1, 2, 5, 9], step=2)  # steps smaller than the rows: order still holds
+    assert np.array_equal(taken, expected) and np.shares_memory(taken, matrix)
+
+
+def test_centroids_are_the_means_of_each_clusters_rows():
+    matrix = np.array([[1, 0], [0, 1], [1, 1]], dtype=np.float32)
+    found = centroids(RowVectors(matrix, [0, 2, 3]), ["A", "", "B", "A"])
+    assert set(found) == {"A", "B"}
+    assert np.allclose(found["A"], [1, 0.5]) and np.allclose(found["B"], [0, 1])
