@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import codecs
 from dataclasses import dataclass
+from pathlib import Path
 
 from ..errors import InputError
 
-__all__ = ["Decoded", "decode_bytes"]
+__all__ = ["Decoded", "decode_bytes", "stream_codec"]
 
 _SAMPLE = 256 * 1024
 _CANDIDATES = ["gb18030", "big5", "utf_16"]
@@ -57,6 +58,49 @@ def decode_bytes(data: bytes, encoding: str | None = None) -> Decoded:
         except UnicodeDecodeError:
             pass
     return _decode_mixed(data, guess or "gb18030")
+
+
+def stream_codec(path: Path, encoding: str | None = None) -> tuple[str, str, str] | None:
+    """How to decode the file at ``path`` as a stream, without holding its bytes: ``(codec,
+    errors, label)``, the choice :func:`decode_bytes` makes for the whole file. ``None`` when no
+    one encoding decodes every line (the file mixes encodings: decode it whole with
+    :func:`decode_bytes`, line by line).
+
+    Raises:
+        InputError: As :func:`decode_bytes`.
+    """
+    with open(path, "rb") as f:
+        head = f.read(_SAMPLE)
+    if encoding:
+        try:
+            codecs.lookup(encoding)
+        except LookupError as e:
+            raise InputError(f"unknown encoding {encoding!r}; try utf-8, gb18030 or big5") from e
+        return encoding, "replace", encoding
+    if head.startswith(codecs.BOM_UTF8):
+        return "utf-8-sig", "replace", "utf-8 with BOM"
+    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return "utf-16", "replace", "utf-16"
+    _refuse_binary(head)
+    if _decodes(path, "utf-8"):
+        return "utf-8", "strict", "utf-8"
+    guess = _guess(head)
+    if guess and _decodes(path, guess):
+        return guess, "strict", guess.replace("_", "-")
+    return None
+
+
+def _decodes(path: Path, codec: str, piece: int = 1 << 20) -> bool:
+    """Whether all of the file decodes with ``codec`` (read a piece at a time)."""
+    decoder = codecs.getincrementaldecoder(codec)()
+    try:
+        with open(path, "rb") as f:
+            while data := f.read(piece):
+                decoder.decode(data)
+        decoder.decode(b"", final=True)
+    except UnicodeDecodeError:
+        return False
+    return True
 
 
 def _refuse_binary(data: bytes) -> None:

@@ -13,13 +13,14 @@ import io
 import json
 import math
 import zipfile
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
 
 from ..errors import InputError
-from .encoding import decode_bytes
+from .encoding import decode_bytes, stream_codec
 
 __all__ = ["InputTable", "read_table", "SUPPORTED_SUFFIXES"]
 
@@ -84,12 +85,27 @@ def read_table(path: str | Path, *, sheet: str | None = None, encoding: str | No
         return _read_workbook(path, sheet)
     if suffix == ".parquet":
         return _read_parquet(path)
+    delimiter = "\t" if suffix == ".tsv" else None
+    streamed = stream_codec(path, encoding) if suffix in (".csv", ".tsv") else None
+    if streamed is not None:
+        # Exports of millions of rows: decoded and parsed as they are read, never whole in memory.
+        codec, errors, label = streamed
+        bad: list[int] = []
+        if delimiter is None:
+            with open(path, encoding=codec, errors=errors, newline="") as f:
+                delimiter = _sniff_delimiter(f.read(65536))
+        with open(path, encoding=codec, errors=errors, newline="") as f:
+            table = _read_delimited(_noting_bad_lines(f, bad), delimiter)
+        table.format, table.source, table.encoding = suffix[1:], str(path), label
+        if bad:
+            table.notes.insert(0, _bad_lines_note(len(bad)))
+        return table
     decoded = decode_bytes(path.read_bytes(), encoding)
     notes = []
     if decoded.bad_lines:
-        notes.append(f"{len(decoded.bad_lines)} line(s) held bytes that could not be decoded; they were replaced by U+FFFD")
+        notes.append(_bad_lines_note(len(decoded.bad_lines)))
     if suffix in (".csv", ".tsv"):
-        table = _read_delimited(decoded.text, "\t" if suffix == ".tsv" else None)
+        table = _read_delimited(io.StringIO(decoded.text, newline=""), delimiter or _sniff_delimiter(decoded.text[:65536]))
         table.format = suffix[1:]
     elif suffix == ".txt":
         table = _read_lines(decoded.text)
@@ -155,20 +171,48 @@ def _from_rows(header: list[str], rows: list[list[str]]) -> tuple[pd.DataFrame, 
     return pd.DataFrame(fixed, columns=names, dtype=object), errors
 
 
-def _read_delimited(text: str, delimiter: str | None) -> InputTable:
-    if delimiter is None:
-        delimiter = _sniff_delimiter(text[:65536])
+def _bad_lines_note(count: int) -> str:
+    return f"{count} line(s) held bytes that could not be decoded; they were replaced by U+FFFD"
+
+
+def _noting_bad_lines(lines: Iterable[str], bad: list[int]) -> Iterator[str]:
+    """The lines, with the 0-based numbers of those holding U+FFFD (undecodable bytes) put in ``bad``."""
+    for number, line in enumerate(lines):
+        if "\ufffd" in line:
+            bad.append(number)
+        yield line
+
+
+def _read_delimited(lines: Iterable[str], delimiter: str) -> InputTable:
+    """Parse delimited lines into a table, one column at a time as the rows come (no list of
+    rows is held: a large export costs its cells and little more)."""
     csv.field_size_limit(2**31 - 1)  # a single opinion may be megabytes long
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    reader = csv.reader(lines, delimiter=delimiter)
     try:
-        rows = [row for row in reader]
+        header = next(reader, None)
+        if header is None:
+            raise InputError("the file holds no header and no rows")
+        names = _unique_names(header)
+        width = len(names)
+        columns: list[list[str]] = [[] for _ in names]
+        errors: dict[int, str] = {}
+        rows = kept = 0  # rows read; rows up to the last one that is not blank
+        for i, row in enumerate(reader):
+            if len(row) > width and any(c.strip() for c in row[width:]):
+                errors[i] = f"row has {len(row)} fields but the header has {width}; check quoting of the text"
+            for k, column in enumerate(columns):
+                column.append(row[k] if k < len(row) else "")
+            rows = i + 1
+            if any(c.strip() for c in row):
+                kept = rows
     except csv.Error as e:
         raise InputError(f"cannot parse the file as delimited text (line {reader.line_num}): {e}") from e
-    while rows and not any(c.strip() for c in rows[-1]):
-        rows.pop()  # trailing blank lines are not data rows
-    if not rows:
+    if kept == 0 and not any(c.strip() for c in header):
         raise InputError("the file holds no header and no rows")
-    frame, errors = _from_rows(rows[0], rows[1:])
+    if kept < rows:  # trailing blank lines are not data rows
+        for column in columns:
+            del column[kept:]
+    frame = pd.DataFrame(dict(zip(names, columns)), columns=names, dtype=object) if width else pd.DataFrame(index=range(kept))
     return InputTable(frame, row_errors=errors)
 
 

@@ -123,3 +123,43 @@ def test_unreadable_files_raise_input_error(tmp_path, name, content, message):
 def test_missing_file_raises_input_error(tmp_path):
     with pytest.raises(InputError, match="does not exist"):
         read_table(tmp_path / "nope.csv")
+
+
+def test_read_csv_keeps_blank_rows_between_data_drops_trailing_ones_and_reads_quoted_newlines(tmp_path):
+    path = tmp_path / "q.csv"
+    path.write_text('编号,意见内容\n1,"暖气不热，\n屋里才十五度"\n,\n3,路坏了\n\n\n', encoding="utf-8")
+    table = read_table(path)
+    assert table.frame["意见内容"].tolist() == ["暖气不热，\n屋里才十五度", "", "路坏了"]
+    assert table.frame["编号"].tolist() == ["1", "", "3"]
+
+
+def test_read_csv_with_bom_and_a_bad_byte_notes_the_line(tmp_path):
+    path = tmp_path / "bom.csv"
+    path.write_bytes(b"\xef\xbb\xbf" + "编号,意见内容\n1,暖气不热\n".encode() + b"2,\xff\xfe road\n" + "3,路坏了\n".encode())
+    table = read_table(path)
+    assert table.encoding == "utf-8 with BOM" and list(table.frame.columns) == ["编号", "意见内容"]
+    assert len(table.frame) == 3 and "\ufffd" in table.frame["意见内容"][1]
+    assert table.notes and table.notes[0].startswith("1 line(s)")
+
+
+def test_read_csv_with_a_given_encoding(tmp_path):
+    table = read_table(write_csv(tmp_path / "g.csv", "gbk"), encoding="gbk")
+    assert table.encoding == "gbk" and table.frame["意见内容"].tolist() == [t for _, t in ROWS]
+
+
+def test_read_large_csv_streams_instead_of_holding_the_file(tmp_path):
+    import tracemalloc
+
+    path = tmp_path / "big.csv"
+    line = "村里那条路坑坑洼洼好几年了，下雨天积水很深，老人孩子出行很不方便，希望尽快修一修。" * 3
+    path.write_text("编号,意见内容\n" + "".join(f"{i},{line}{i}\n" for i in range(20000)), encoding="utf-8")
+    tracemalloc.start()
+    try:
+        table = read_table(path)
+        kept, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert len(table.frame) == 20000 and table.frame["编号"].iloc[-1] == "19999"
+    # The cells themselves are most of what is kept; reading the file whole held its bytes, its
+    # text and a list of rows besides (over three times as much at the peak).
+    assert peak < 1.6 * kept, (peak, kept)
