@@ -7,14 +7,16 @@ Test sets are made by resampling the public message sets beside the project
 (../shared/data/tipdm2020c/*.xlsx) and the project's own opinions (corpora/), each row lightly
 perturbed: a random character dropped or two swapped, the place swapped for another, a number
 changed, so that near-duplicates and same-issue clusters appear as in real exports. Without the
-shared data only corpora/ is used. Each size runs in a fresh process (its peak RSS is its own,
-worker processes counted separately).
+shared data only corpora/ is used. Each set is made in a process of its own and each size runs in
+a fresh process (its peak RSS is its own, worker processes counted separately).
 
 Columns: rows, distinct (text, title) pairs (a repeat goes through the per-row stages once; the
 generated sets repeat their seeds more as they grow), seconds for reading, per-row stages (normalise, mask, segment, classify, encode:
 wall time), duplicates, clusters, drafts and writing the outputs; the whole job; rows/s; peak RSS
 of the main process and of the largest worker; seconds of plain ``jieba.lcut`` over the same texts
-in a fresh process; whole job / jieba.
+in a fresh process (the median of ``--jieba-runs`` runs, each in its own process: on a shared
+machine one run of the same texts has taken anywhere from 1× to 2× the fastest, so a single run
+makes the ratio swing as much); whole job / jieba.
 """
 
 from __future__ import annotations
@@ -95,17 +97,16 @@ def jieba_seconds(path: Path) -> float:
     return time.perf_counter() - start
 
 
-def one(n: int, engine: str, workers: int) -> dict:
-    """Run the job once on n generated rows (in this process) and report."""
+def one(source: Path, engine: str, workers: int, jieba_runs: int = 3) -> dict:
+    """Run the job once on a generated set (in this process) and report."""
     from nlp import Pipeline, PipelineConfig, read_table
     from nlp.engines import make_engine
     from nlp.io import write_outputs
 
     with tempfile.TemporaryDirectory() as folder:
-        source = Path(folder) / f"rows-{n}.csv"
-        make_set(n, source)
         start = time.perf_counter()
         table = read_table(source)
+        n = len(table.frame)
         read = time.perf_counter() - start
         runner = make_engine(engine, workers=workers)
         try:
@@ -121,14 +122,17 @@ def one(n: int, engine: str, workers: int) -> dict:
         # Peak memory before the jieba process starts (a forked child counts the parent's pages).
         rss_main = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         rss_worker = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
-        done = subprocess.run([sys.executable, __file__, "--jieba", str(source)], capture_output=True, text=True, check=True)
-        segment = float(done.stdout.strip().splitlines()[-1])
+        runs = sorted(
+            float(subprocess.run([sys.executable, __file__, "--jieba", str(source)], capture_output=True, text=True, check=True).stdout.strip().splitlines()[-1])
+            for _ in range(jieba_runs)
+        )
+        segment = runs[len(runs) // 2]
     total = read + wall["total"] + written
     return {
         "rows": n, "read": read, "per_row": wall["per_row_stages"], "dedupe": wall["dedupe"], "cluster": wall["cluster"],
         "draft": wall["draft"], "write": written, "total": total, "rows_per_s": n / total,
         "rss_main_mib": rss_main, "rss_worker_mib": rss_worker,
-        "jieba": segment, "ratio": total / segment, "clusters": int(len(result.clusters)),
+        "jieba": segment, "jieba_range": (runs[0], runs[-1]), "ratio": total / segment, "clusters": int(len(result.clusters)),
         "distinct": result.summary["per_row_stages_rows"],
     }  # fmt: skip
 
@@ -138,11 +142,16 @@ def main() -> None:
     parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000])
     parser.add_argument("--engine", default="local")
     parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--one", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--jieba-runs", type=int, default=3, help="plain jieba runs per size (the median is used)")
+    parser.add_argument("--one", help=argparse.SUPPRESS)
+    parser.add_argument("--make", nargs=2, help=argparse.SUPPRESS)
     parser.add_argument("--jieba", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.one:
-        print(json.dumps(one(args.one, args.engine, args.workers)))
+        print(json.dumps(one(Path(args.one), args.engine, args.workers, args.jieba_runs)))
+        return
+    if args.make:
+        make_set(int(args.make[0]), Path(args.make[1]))
         return
     if args.jieba:
         print(jieba_seconds(Path(args.jieba)))
@@ -151,18 +160,22 @@ def main() -> None:
         print(f"note: {SHARED} not found; generating from corpora/ only", file=sys.stderr)
     rows = []
     for n in args.sizes:
-        done = subprocess.run([sys.executable, __file__, "--one", str(n), "--engine", args.engine, "--workers", str(args.workers)], capture_output=True, text=True)
+        with tempfile.TemporaryDirectory() as folder:
+            # Made in a process of its own: generating the rows must not count in the job's memory.
+            source = Path(folder) / f"rows-{n}.csv"
+            subprocess.run([sys.executable, __file__, "--make", str(n), str(source)], check=True)
+            done = subprocess.run([sys.executable, __file__, "--one", str(source), "--engine", args.engine, "--workers", str(args.workers), "--jieba-runs", str(args.jieba_runs)], capture_output=True, text=True)
         if done.returncode != 0:
             sys.exit(f"size {n} failed:\n{done.stderr[-3000:]}")
         rows.append(json.loads(done.stdout.strip().splitlines()[-1]))
         print(f"[{n} rows done in {rows[-1]['total']:.0f} s]", file=sys.stderr)
     print(f"\nengine {args.engine}, {args.workers} workers\n")
-    print("| rows | distinct (text, title) | read s | per-row stages s | dedupe s | cluster s | draft s | write s | total s | rows/s | peak RSS main / worker MiB | jieba s | total / jieba | clusters |")
+    print("| rows | distinct (text, title) | read s | per-row stages s | dedupe s | cluster s | draft s | write s | total s | rows/s | peak RSS main / worker MiB | jieba s (median; min–max) | total / jieba | clusters |")
     print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for r in rows:
         print(
             f"| {r['rows']:,} | {r['distinct']:,} | {r['read']:.1f} | {r['per_row']:.1f} | {r['dedupe']:.1f} | {r['cluster']:.1f} | {r['draft']:.1f} | {r['write']:.1f} "
-            f"| {r['total']:.1f} | {r['rows_per_s']:.0f} | {r['rss_main_mib']:.0f} / {r['rss_worker_mib']:.0f} | {r['jieba']:.1f} | {r['ratio']:.1f}× | {r['clusters']:,} |"
+            f"| {r['total']:.1f} | {r['rows_per_s']:.0f} | {r['rss_main_mib']:.0f} / {r['rss_worker_mib']:.0f} | {r['jieba']:.1f} ({r['jieba_range'][0]:.1f}–{r['jieba_range'][1]:.1f}) | {r['ratio']:.1f}× | {r['clusters']:,} |"
         )
     if len(rows) >= 2:
         a, b = rows[0], rows[-1]
