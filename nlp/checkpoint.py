@@ -18,7 +18,7 @@ from pathlib import Path
 
 __all__ = ["Checkpoint", "fingerprint"]
 
-FORMAT = "minyi-checkpoint/2"  # 2: blocks hold distinct rows (repeats of a row are not stored)
+FORMAT = "minyi-checkpoint/3"  # 2: blocks hold distinct rows (repeats of a row are not stored); 3: predictions have slots
 
 
 def fingerprint(path: str | Path) -> str:

@@ -455,7 +455,11 @@ class Pipeline:
         times = repeats or [1] * n
         if cfg.mask_pii:
             for i, masked in zip(ok, self.masker.mask_many([text[i] for i in ok])):
-                text[i], block.places[i], block.orgs[i] = masked.text, masked.places, masked.orgs
+                # Where nothing was masked the text stays the same object as the unmasked one,
+                # so a run does not hold (or send from a worker) two copies of it.
+                if masked.text != text[i]:
+                    text[i] = masked.text
+                block.places[i], block.orgs[i] = masked.places, masked.orgs
                 block.pii.update({kind: count * times[i] for kind, count in masked.counts.items()})
             titled = [i for i in range(n) if titles[i]]
             for i, masked in zip(titled, self.masker.mask_many([titles[i] for i in titled])):

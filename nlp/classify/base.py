@@ -8,7 +8,7 @@ from typing import Protocol
 __all__ = ["Prediction", "Classifier"]
 
 
-@dataclass
+@dataclass(slots=True)  # a run holds one per row: no __dict__ each
 class Prediction:
     """The class of one opinion.
 

@@ -111,3 +111,9 @@ def test_pipeline_repeats_and_empty_rows_keep_their_own_vectors(pipeline):
     # another row's vector (or an empty row's) would pull the centre off unit length.
     norms = {c: float(np.linalg.norm(v)) for c, v in result.centroids.items()}
     assert all(abs(norm - 1) < 1e-5 for norm in norms.values()), norms
+
+
+def test_row_stages_keep_one_copy_of_a_text_that_needs_no_masking(pipeline):
+    block = pipeline.row_stages(["村里那条路坑坑洼洼好几年了", "我叫张伟，电话13900001234，路灯不亮"], ["", ""])
+    assert block.text[0] is block.unmasked[0]
+    assert block.text[1] != block.unmasked[1] and "13900001234" not in block.text[1]
