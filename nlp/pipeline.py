@@ -70,6 +70,7 @@ REFERENCE_WEIGHT = 100
 OTHER_MATTER_CONFIDENCE = 0.6
 # Bus routes and metro lines (121路, X2路, 4号线): two complaints about different lines are two issues.
 _ROUTE = re.compile(r"(?<![\dA-Za-z])[A-Za-z]?\d{1,4}(?:路|号线)")
+_NOTHING: frozenset[str] = frozenset()
 
 Progress = Callable[[str, int, int], None]
 """Called as ``progress(stage, done, total)`` while a stage runs."""
@@ -365,8 +366,9 @@ class Pipeline:
                 groups = [position.get(near_of[i]) if near_of[i] is not None else None for i in ok]
                 given_place = _column(frame, columns.place, n)
                 # What an opinion is about, beyond its words: places, organisations, bus or metro lines.
+                # (Rows that name nothing share one empty set.)
                 where = [
-                    specific_places(" ".join([given_place[i], *places[i]])) | set(orgs[i]) | set(_ROUTE.findall(joined[k]))
+                    (specific_places(" ".join([given_place[i], *places[i]])) | set(orgs[i]) | set(_ROUTE.findall(joined[k]))) or _NOTHING
                     for k, i in enumerate(ok)
                 ]
                 period = _period(parsed_times)
@@ -664,11 +666,13 @@ class Pipeline:
                 anchors=[anchors[k] for k in todo],
             )  # fmt: skip
             first = store.next_number(period) if store is not None else 1
-            numbers: dict[int, int] = {}
+            names: dict[int, str] = {}  # one id string per cluster, shared by its rows
             for pos, k in enumerate(todo):
-                numbers.setdefault(int(labels[pos]), first + len(numbers))
-                ids[k] = f"C{period}-{numbers[int(labels[pos])]:04d}"
-            new = len(numbers)
+                label = int(labels[pos])
+                if label not in names:
+                    names[label] = f"C{period}-{first + len(names):04d}"
+                ids[k] = names[label]
+            new = len(names)
         earlier: set[str] = set()
         if store is not None:
             fresh: dict[str, tuple] = {}

@@ -8,12 +8,14 @@ not chain through a string of loosely related texts.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Sequence, Set
 
 import numpy as np
 
 __all__ = ["top_neighbours", "cluster_vectors", "compatible"]
 
+
+_NONE: frozenset[str] = frozenset()
 
 EXACT_LIMIT = 20_000
 """Above this many rows neighbours are approximate (faiss IVF), so cost grows about linearly."""
@@ -121,10 +123,17 @@ def cluster_vectors(
     n = len(vectors)
     parent = np.arange(n)
     # Sums of the vectors of the clusters formed so far (float64, so sums do not drift); a row
-    # still alone is its own vector, so only merged clusters take memory.
+    # still alone is its own vector, so only merged clusters take memory. Likewise a row's places
+    # and anchor are read from the arguments until its cluster merges (no set per row).
     total: dict[int, np.ndarray] = {}
-    where: list[set[str]] = [set(p) for p in places] if places is not None else [set() for _ in range(n)]
-    anchored: list[set[str]] = [{a} if a else set() for a in anchors] if anchors is not None else [set() for _ in range(n)]
+    where: list[Set[str]] = list(places) if places is not None else [_NONE] * n
+    anchored: dict[int, Set[str]] = {}
+
+    def anchor(a: int) -> Set[str]:
+        found = anchored.get(a)
+        if found is not None:
+            return found
+        return frozenset((anchors[a],)) if anchors is not None and anchors[a] else _NONE
 
     def root(i: int) -> int:
         while parent[i] != i:
@@ -141,8 +150,9 @@ def cluster_vectors(
         parent[b] = a
         total[a] = summed(a) + summed(b)
         total.pop(b, None)
-        where[a] |= where[b]
-        anchored[a] |= anchored[b]
+        where[a] = where[a] | where[b]
+        anchored[a] = anchor(a) | anchor(b)
+        anchored.pop(b, None)
 
     if groups is not None:
         for i, g in enumerate(groups):
@@ -160,7 +170,7 @@ def cluster_vectors(
             continue
         if not compatible(where[a], where[b]):
             continue
-        need = floor if anchored[a] & anchored[b] else threshold
+        need = floor if anchor(a) & anchor(b) else threshold
         ca, cb = summed(a), summed(b)
         if ca @ cb / (np.linalg.norm(ca) * np.linalg.norm(cb) + 1e-12) >= need:
             join(a, b)
