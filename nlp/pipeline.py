@@ -634,7 +634,9 @@ class Pipeline:
             mean = store.space(self.encoder.name, mean)
         centred = raw_vectors
         centred -= mean
-        centred /= np.maximum(np.linalg.norm(centred, axis=1, keepdims=True), 1e-12)
+        for lo in range(0, n, 4096):  # a slice at a time: the norm of all rows at once squares a copy of them
+            part = centred[lo : lo + 4096]
+            part /= np.maximum(np.linalg.norm(part, axis=1, keepdims=True), 1e-12)
         ids: list[str | None] = [None] * n
         known: dict[str, str] = {}
         if store is not None:
