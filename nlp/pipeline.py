@@ -8,7 +8,6 @@ the service and notebooks are thin shells over it.
 from __future__ import annotations
 
 import hashlib
-import os
 import re
 import time
 from collections import Counter
@@ -39,6 +38,7 @@ from .dedupe.minhash import near_duplicates
 from .dedupe.semantic import cluster_vectors, compatible
 from .errors import ConfigError
 from .io.columns import Columns, resolve_columns
+from .io.writers import atomic_write
 from .normalize import Normalizer, binary_share
 from .pii import PiiMasker
 from .resources import cache_folder, read_fragments
@@ -287,7 +287,7 @@ class Pipeline:
         saved = {k for k in range(len(spans)) if checkpoint is not None and checkpoint.has(k)}
         todo = [k for k in range(len(spans)) if k not in saved]
 
-        def job(k: int, raw: list[str] = raw):
+        def job(k: int, raw: list[str] = raw):  # raw bound here, so that deleting both frees it
             lo, hi = spans[k]
             rows = distinct[lo:hi]
             errors = {j: table.row_errors[i] for j, i in enumerate(rows) if i in table.row_errors}
@@ -780,12 +780,14 @@ def _reference_key(encoder: str, texts: list[str]) -> str:
 
 def _save_quietly(path: Path, array: np.ndarray) -> None:
     """Write ``array`` to ``path`` whole or not at all (a cache: an unwritable folder is no error)."""
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+
+    def write(tmp: Path) -> None:
         with open(tmp, "wb") as f:
             np.save(f, array)
-        os.replace(tmp, path)
+
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        atomic_write(path, write)
     except OSError:
         pass
 

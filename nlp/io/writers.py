@@ -32,7 +32,8 @@ _XLSX_ROWS = 1_048_576  # Excel's limit on rows in one sheet (header included)
 _ILLEGAL_XML = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 
 
-def _atomic(path: Path, write) -> None:
+def atomic_write(path: Path, write) -> None:
+    """``write(tmp)`` to a temporary name beside ``path``, then rename it to ``path``: the file is whole or absent."""
     tmp = path.with_name(f".{path.name}.tmp")
     try:
         write(tmp)
@@ -150,26 +151,26 @@ def write_outputs(result: RunResult, out_dir: str | Path, formats: Iterable[str]
     written: dict[str, Path] = {}
     if "csv" in formats:
         written["csv"] = out / "opinions.csv"
-        _atomic(written["csv"], lambda p: frame.to_csv(p, index=False, encoding="utf-8-sig"))
+        atomic_write(written["csv"], lambda p: frame.to_csv(p, index=False, encoding="utf-8-sig"))
         written["clusters_csv"] = out / "clusters.csv"
-        _atomic(written["clusters_csv"], lambda p: clusters.to_csv(p, index=False, encoding="utf-8-sig"))
+        atomic_write(written["clusters_csv"], lambda p: clusters.to_csv(p, index=False, encoding="utf-8-sig"))
     if "xlsx" in formats:
         written["xlsx"] = out / "opinions.xlsx"
-        _atomic(written["xlsx"], lambda p: _write_xlsx(p, {"opinions": frame, "clusters": clusters}, wide={"opinions": "E:E", "clusters": "D:D"}))
+        atomic_write(written["xlsx"], lambda p: _write_xlsx(p, {"opinions": frame, "clusters": clusters}, wide={"opinions": "E:E", "clusters": "D:D"}))
         written["hot_issues"] = out / "hot_issues.xlsx"
         top, members = hot_issues(result, HOT_ISSUES)
-        _atomic(written["hot_issues"], lambda p: _write_xlsx(p, {"热点问题": top, "留言明细": members}, wide={"热点问题": "F:F", "留言明细": "F:F"}))
+        atomic_write(written["hot_issues"], lambda p: _write_xlsx(p, {"热点问题": top, "留言明细": members}, wide={"热点问题": "F:F", "留言明细": "F:F"}))
     if "parquet" in formats:
         written["parquet"] = out / "opinions.parquet"
-        _atomic(written["parquet"], lambda p: frame.to_parquet(p, index=False))
+        atomic_write(written["parquet"], lambda p: frame.to_parquet(p, index=False))
     if result.drafts:
         from .drafts import write_drafts
 
         written.update(write_drafts(result.drafts, out, docx="xlsx" in formats))
     written["summary"] = out / "summary.json"
     text = json.dumps(result.summary, ensure_ascii=False, indent=2, default=str)
-    _atomic(written["summary"], lambda p: p.write_text(text, encoding="utf-8"))
+    atomic_write(written["summary"], lambda p: p.write_text(text, encoding="utf-8"))
     written["report"] = out / "report.html"
     html = render_report(result)
-    _atomic(written["report"], lambda p: p.write_text(html, encoding="utf-8"))
+    atomic_write(written["report"], lambda p: p.write_text(html, encoding="utf-8"))
     return written
