@@ -25,11 +25,13 @@ _STYLE = {
 _COLOURS = ["#c0392b", "#2e86c1", "#28b463", "#d68910", "#7d3c98", "#17a589", "#839192", "#cb4335", "#2874a6", "#b7950b"]
 
 
-def _svg(figure) -> str:
+def _svg(figure, tight_layout: bool = False) -> str:
     """The figure as an ``<svg>`` element (no XML prolog, no fixed pixel size)."""
     buffer = io.StringIO()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # glyphs missing from the layout font are drawn by the browser
+        if tight_layout:
+            figure.tight_layout()
         figure.savefig(buffer, format="svg", bbox_inches="tight")
     text = buffer.getvalue()
     text = text[text.index("<svg") :]
@@ -109,8 +111,7 @@ def cluster_trends_svg(clusters: pd.DataFrame, top: int = 8) -> str:
         axis.axis("off")
     if weeks:
         figure.suptitle(f"热点问题每周趋势 Weekly trend of the top clusters ({weeks[0]} – {weeks[-1]})", fontsize=10)
-    figure.tight_layout()
-    return _svg(figure)
+    return _svg(figure, tight_layout=True)
 
 
 @_styled

@@ -61,3 +61,13 @@ def test_report_renders_in_headless_chromium(report, tmp_path):
     for band in range(4):
         part = image.crop((0, band * 800, 1100, band * 800 + 800))
         assert part.getextrema()[0] < 128, f"band {band} of the screenshot is blank"
+
+
+def test_report_charts_warn_of_nothing_without_chinese_fonts(report):
+    import warnings
+
+    result, _ = report
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # a missing glyph in the layout font would raise here
+        html = render_report(result)
+    assert 'id="chart-trends"' in html
