@@ -692,33 +692,36 @@ class Pipeline:
         preds = [predictions.get(i, blank) for i in range(n)]
         masker = self.masker if self.config.mask_pii else None
         given_place = _column(frame, columns.place, n)
-        out = pd.DataFrame(
-            {
-                "row": range(n),
-                "id": _column(frame, columns.id, n) if columns.id else [str(i) for i in range(n)],
-                "status": status,
-                "error": error,
-                "text": text,
-                "level1": [p.level1 for p in preds],
-                "level2": [p.level2 for p in preds],
-                "confidence": [round(p.confidence, 4) if p.level1 else None for p in preds],
-                "department": [self._department(p, " ".join([given_place[i], *places[i]])) for i, p in enumerate(preds)],
-                "keywords": [" ".join(p.keywords) for p in preds],
-                "duplicate_of": pd.array(duplicate_of, dtype="Int64"),
-                "near_duplicate_of": pd.array(near_of, dtype="Int64"),
-                "cluster": cluster,
-                "places": [" ".join(_merge([given_place[i]] if given_place[i] else [], places[i])) for i in range(n)],
-                "title": titles,
-                "time": times,
-                "source": _column(frame, columns.source, n),
-                "place": given_place,
-                "user": _column(frame, columns.user, n),
-                "likes": _column(frame, columns.likes, n),
-                "note": note,
-                "alternatives": ["; ".join(f"{label} {prob:.2f}" for label, prob in p.alternatives) for p in preds],
-                "labels": [";".join(dict.fromkeys([p.level1, *matters.get(i, [])])) if p.level1 else "" for i, p in enumerate(preds)],
-            }
-        )
+        # Made and added one column at a time: the table keeps its strings compactly, so only one
+        # column's worth of Python strings is alive at once, not all of them.
+        made = {
+            "row": lambda: range(n),
+            "id": lambda: _column(frame, columns.id, n) if columns.id else [str(i) for i in range(n)],
+            "status": lambda: status,
+            "error": lambda: error,
+            "text": lambda: text,
+            "level1": lambda: [p.level1 for p in preds],
+            "level2": lambda: [p.level2 for p in preds],
+            "confidence": lambda: [round(p.confidence, 4) if p.level1 else None for p in preds],
+            "department": lambda: [self._department(p, " ".join([given_place[i], *places[i]])) for i, p in enumerate(preds)],
+            "keywords": lambda: [" ".join(p.keywords) for p in preds],
+            "duplicate_of": lambda: pd.array(duplicate_of, dtype="Int64"),
+            "near_duplicate_of": lambda: pd.array(near_of, dtype="Int64"),
+            "cluster": lambda: cluster,
+            "places": lambda: [" ".join(_merge([given_place[i]] if given_place[i] else [], places[i])) for i in range(n)],
+            "title": lambda: titles,
+            "time": lambda: times,
+            "source": lambda: _column(frame, columns.source, n),
+            "place": lambda: given_place,
+            "user": lambda: _column(frame, columns.user, n),
+            "likes": lambda: _column(frame, columns.likes, n),
+            "note": lambda: note,
+            "alternatives": lambda: ["; ".join(f"{label} {prob:.2f}" for label, prob in p.alternatives) for p in preds],
+            "labels": lambda: [";".join(dict.fromkeys([p.level1, *matters.get(i, [])])) if p.level1 else "" for i, p in enumerate(preds)],
+        }
+        out = pd.DataFrame(index=pd.RangeIndex(n))
+        for name, make in made.items():
+            out[name] = make()
         out["confidence"] = out["confidence"].astype("Float64")
         if masker is None:  # the input's own text is exported only when masking is off
             out["original"] = raw
