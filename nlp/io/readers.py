@@ -155,20 +155,28 @@ def _as_strings(frame: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def _from_rows(header: list[str], rows: list[list[str]]) -> tuple[pd.DataFrame, dict[int, str]]:
+def _from_rows(header: list[str], rows: Iterable[list[str]]) -> tuple[pd.DataFrame, dict[int, str]]:
+    """A table of string cells, made one column at a time as the rows come (no list of rows is
+    held: a large export costs its cells and little more). Short rows are padded, long ones cut
+    (an error for the row when what is cut holds text), trailing blank rows dropped."""
     names = _unique_names(header)
-    width, errors = len(names), {}
-    fixed = []
+    width = len(names)
+    columns: list[list[str]] = [[] for _ in names]
+    errors: dict[int, str] = {}
+    read = kept = 0  # rows read; rows up to the last one that is not blank
     for i, row in enumerate(rows):
-        if len(row) > width:
-            extra = [c for c in row[width:] if c.strip()]
-            if extra:
-                errors[i] = f"row has {len(row)} fields but the header has {width}; check quoting of the text"
-            row = row[:width]
-        elif len(row) < width:
-            row = row + [""] * (width - len(row))
-        fixed.append(row)
-    return pd.DataFrame(fixed, columns=names, dtype=object), errors
+        if len(row) > width and any(c.strip() for c in row[width:]):
+            errors[i] = f"row has {len(row)} fields but the header has {width}; check quoting of the text"
+        for k, column in enumerate(columns):
+            column.append(row[k] if k < len(row) else "")
+        read = i + 1
+        if any(c.strip() for c in row):
+            kept = read
+    if kept < read:
+        for column in columns:
+            del column[kept:]
+    frame = pd.DataFrame(dict(zip(names, columns)), columns=names, dtype=object) if width else pd.DataFrame(index=range(kept))
+    return frame, errors
 
 
 def _bad_lines_note(count: int) -> str:
@@ -184,35 +192,18 @@ def _noting_bad_lines(lines: Iterable[str], bad: list[int]) -> Iterator[str]:
 
 
 def _read_delimited(lines: Iterable[str], delimiter: str) -> InputTable:
-    """Parse delimited lines into a table, one column at a time as the rows come (no list of
-    rows is held: a large export costs its cells and little more)."""
+    """Parse delimited lines into a table as they are read."""
     csv.field_size_limit(2**31 - 1)  # a single opinion may be megabytes long
     reader = csv.reader(lines, delimiter=delimiter)
     try:
         header = next(reader, None)
         if header is None:
             raise InputError("the file holds no header and no rows")
-        names = _unique_names(header)
-        width = len(names)
-        columns: list[list[str]] = [[] for _ in names]
-        errors: dict[int, str] = {}
-        rows = kept = 0  # rows read; rows up to the last one that is not blank
-        for i, row in enumerate(reader):
-            if len(row) > width and any(c.strip() for c in row[width:]):
-                errors[i] = f"row has {len(row)} fields but the header has {width}; check quoting of the text"
-            for k, column in enumerate(columns):
-                column.append(row[k] if k < len(row) else "")
-            rows = i + 1
-            if any(c.strip() for c in row):
-                kept = rows
+        frame, errors = _from_rows(header, reader)
     except csv.Error as e:
         raise InputError(f"cannot parse the file as delimited text (line {reader.line_num}): {e}") from e
-    if kept == 0 and not any(c.strip() for c in header):
+    if len(frame) == 0 and not any(c.strip() for c in header):
         raise InputError("the file holds no header and no rows")
-    if kept < rows:  # trailing blank lines are not data rows
-        for column in columns:
-            del column[kept:]
-    frame = pd.DataFrame(dict(zip(names, columns)), columns=names, dtype=object) if width else pd.DataFrame(index=range(kept))
     return InputTable(frame, row_errors=errors)
 
 
