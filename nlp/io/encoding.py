@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import codecs
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -36,28 +37,22 @@ def decode_bytes(data: bytes, encoding: str | None = None) -> Decoded:
     Raises:
         InputError: The bytes look like a binary file, or ``encoding`` is unknown.
     """
-    if encoding:
+    whole: dict[str, str] = {}  # what a strict attempt decoded, kept so that it is not decoded again
+
+    def decodes(codec: str) -> bool:
         try:
-            codecs.lookup(encoding)
-        except LookupError as e:
-            raise InputError(f"unknown encoding {encoding!r}; try utf-8, gb18030 or big5") from e
-        return _with_bad_lines(data.decode(encoding, errors="replace"), encoding)
-    if data.startswith(codecs.BOM_UTF8):
-        return _with_bad_lines(data[3:].decode("utf-8", errors="replace"), "utf-8 with BOM")
-    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        return _with_bad_lines(data.decode("utf-16", errors="replace"), "utf-16")
-    _refuse_binary(data)
-    try:
-        return Decoded(data.decode("utf-8"), "utf-8", [])
-    except UnicodeDecodeError:
-        pass
-    guess = _guess(data[:_SAMPLE])
-    if guess:
-        try:
-            return Decoded(data.decode(guess), guess.replace("_", "-"), [])
+            whole[codec] = data.decode(codec)
         except UnicodeDecodeError:
-            pass
-    return _decode_mixed(data, guess or "gb18030")
+            return False
+        return True
+
+    choice = _choose(data[:_SAMPLE], encoding, decodes)
+    if choice is None:
+        return _decode_mixed(data, _guess(data[:_SAMPLE]) or "gb18030")
+    codec, errors, label = choice
+    if errors == "strict":
+        return Decoded(whole[codec], label, [])
+    return _with_bad_lines(data.decode(codec, errors="replace"), label)
 
 
 def stream_codec(path: Path, encoding: str | None = None) -> tuple[str, str, str] | None:
@@ -71,6 +66,13 @@ def stream_codec(path: Path, encoding: str | None = None) -> tuple[str, str, str
     """
     with open(path, "rb") as f:
         head = f.read(_SAMPLE)
+    return _choose(head, encoding, lambda codec: _decodes(path, codec))
+
+
+def _choose(head: bytes, encoding: str | None, decodes: Callable[[str], bool]) -> tuple[str, str, str] | None:
+    """``(codec, errors, label)`` for a file that starts with ``head``: the given encoding, a
+    byte-order mark, else the first of UTF-8 and the guessed encoding that ``decodes`` the whole
+    file strictly; ``None`` when neither does."""
     if encoding:
         try:
             codecs.lookup(encoding)
@@ -82,10 +84,10 @@ def stream_codec(path: Path, encoding: str | None = None) -> tuple[str, str, str
     if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         return "utf-16", "replace", "utf-16"
     _refuse_binary(head)
-    if _decodes(path, "utf-8"):
+    if decodes("utf-8"):
         return "utf-8", "strict", "utf-8"
     guess = _guess(head)
-    if guess and _decodes(path, guess):
+    if guess and decodes(guess):
         return guess, "strict", guess.replace("_", "-")
     return None
 
