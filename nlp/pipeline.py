@@ -334,6 +334,9 @@ class Pipeline:
             del block
             for stage in ("normalise", "mask", "segment", "classify"):
                 report(stage, distinct[hi - 1] + 1, n)
+        # The input's texts were needed only to make the blocks' jobs (the table re-reads the
+        # column where it exports it). Freed now, their memory is reused by the stages below.
+        del job, computed, raw
         # Back from distinct rows to every row (repeats share their first row's results).
         status, error, note, text, titles, unmasked, places, orgs = (
             [values[d] for d in source] for values in (status, error, note, text, titles, unmasked, places, orgs)
@@ -343,8 +346,6 @@ class Pipeline:
 
         row_wall = time.perf_counter() - began
         ok = [i for i in range(n) if status[i] == "ok"]
-        # Title and text together: what is segmented and encoded (one entry per row in `ok`).
-        joined = [f"{titles[i]}。{text[i]}" if titles[i] else text[i] for i in ok]
 
         # exact and near duplicates
         start = time.perf_counter()
@@ -365,11 +366,11 @@ class Pipeline:
                 position = {row: k for k, row in enumerate(ok)}
                 groups = [position.get(near_of[i]) if near_of[i] is not None else None for i in ok]
                 given_place = _column(frame, columns.place, n)
-                # What an opinion is about, beyond its words: places, organisations, bus or metro lines.
-                # (Rows that name nothing share one empty set.)
+                # What an opinion is about, beyond its words: places, organisations, bus or metro
+                # lines (in the title or the text). Rows that name nothing share one empty set.
                 where = [
-                    (specific_places(" ".join([given_place[i], *places[i]])) | set(orgs[i]) | set(_ROUTE.findall(joined[k]))) or _NOTHING
-                    for k, i in enumerate(ok)
+                    (specific_places(" ".join([given_place[i], *places[i]])) | set(orgs[i]) | set(_ROUTE.findall(titles[i])) | set(_ROUTE.findall(text[i]))) or _NOTHING
+                    for i in ok
                 ]
                 period = _period(parsed_times)
                 ids, centred, earlier = self._cluster(take_rows(encoded, ok), text_keys, where, groups, period, [given_place[i].strip() for i in ok])
@@ -381,10 +382,10 @@ class Pipeline:
             timings["cluster"] = time.perf_counter() - start
 
             times = [v if pd.isna(p) else p.strftime("%Y-%m-%d %H:%M:%S") for v, p in zip(times_raw, parsed_times)]
-            opinions = self._annotate(frame, columns, n, status, error, note, raw, text, titles, times, places, predictions, matters, duplicate_of, near_of, cluster)
+            opinions = self._annotate(frame, columns, n, status, error, note, text, titles, times, places, predictions, matters, duplicate_of, near_of, cluster)
             # From here on the table holds what the rows export; the per-row lists would only
             # keep a second copy of a large input alive.
-            del job, raw, text, titles, times, places, orgs, predictions, matters, joined, status, error, note
+            del text, titles, times, places, orgs, predictions, matters, status, error, note
             start = time.perf_counter()
             if self.store is not None and ok:
                 keys = self._row_keys(opinions, ok, keys, unmasked, columns)
@@ -686,7 +687,7 @@ class Pipeline:
             earlier = {c for c in ids if c in stored}
         return ids, centred, earlier
 
-    def _annotate(self, frame, columns, n, status, error, note, raw, text, titles, times, places, predictions, matters, duplicate_of, near_of, cluster):
+    def _annotate(self, frame, columns, n, status, error, note, text, titles, times, places, predictions, matters, duplicate_of, near_of, cluster):
         """Write the stages' results onto one DataFrame (the pure stages know nothing of it)."""
         blank = Prediction("")
         preds = [predictions.get(i, blank) for i in range(n)]
@@ -724,7 +725,7 @@ class Pipeline:
             out[name] = make()
         out["confidence"] = out["confidence"].astype("Float64")
         if masker is None:  # the input's own text is exported only when masking is off
-            out["original"] = raw
+            out["original"] = _column(frame, columns.text, n)
         for col in ("id", "source", "place", "user", "places"):
             out[col] = _mask_column(out[col], masker)
         # Other input columns follow ours, masked the same way; a clashing name gets a prefix.

@@ -11,7 +11,7 @@ bands and rows per band is datasketch's choice for the threshold.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from functools import lru_cache
 
 import numpy as np
@@ -56,12 +56,13 @@ def _permutations(num_perm: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
 def signatures(texts: Sequence[str], num_perm: int = 128, size: int = 3, seed: int = 1) -> np.ndarray:
     """MinHash signatures (n, num_perm) uint32 of the texts' shingle sets; a text without shingles
     gets all-ones (it matches nothing, see :func:`near_duplicates`)."""
-    return _signatures([_NOT_WORD.sub("", t) if t else "" for t in texts], num_perm, size, seed)
+    return _signatures((_NOT_WORD.sub("", t) if t else "" for t in texts), len(texts), num_perm, size, seed)
 
 
-def _signatures(stripped: Sequence[str], num_perm: int, size: int, seed: int) -> np.ndarray:
+def _signatures(stripped: Iterable[str], n: int, num_perm: int, size: int, seed: int) -> np.ndarray:
+    """Signatures of ``n`` texts already stripped of spaces and punctuation (read one at a time)."""
     a, b = _permutations(num_perm, seed)
-    out = np.full((len(stripped), num_perm), np.iinfo(np.uint32).max, dtype=np.uint32)
+    out = np.full((n, num_perm), np.iinfo(np.uint32).max, dtype=np.uint32)
     hashes: list[np.ndarray] = []
     rows: list[int] = []
     pending = 0
@@ -128,11 +129,22 @@ def near_duplicates(
         seed: Seed of the hash permutations, for the same result run after run.
     """
     n = len(texts)
-    stripped = [_NOT_WORD.sub("", t) if t else "" for t in texts]
-    live = np.array([i for i, t in enumerate(stripped) if t], dtype=np.int64)
+    # Stripped one text at a time as the signatures are made (a list of them all would hold a
+    # second copy of every text): the texts left with something to compare.
+    live_rows: list[int] = []
+
+    def stripped() -> Iterator[str]:
+        for i, t in enumerate(texts):
+            s = _NOT_WORD.sub("", t) if t else ""
+            if s:
+                live_rows.append(i)
+                yield s
+
+    sig = _signatures(stripped(), n, num_perm, size, seed)
+    live = np.array(live_rows, dtype=np.int64)
+    sig = sig[: len(live)]
     parent = np.arange(n)
     if len(live) > 1:
-        sig = _signatures([stripped[i] for i in live], num_perm, size, seed)
         # Texts with the same signature are one text from here on (exact repeats are common).
         unique, first, inverse = np.unique(sig, axis=0, return_index=True, return_inverse=True)
         inverse = inverse.reshape(-1)

@@ -71,11 +71,14 @@ def _faiss_neighbours(vectors: np.ndarray, k: int, probe: int = 32, seed: int = 
     clustering.seed = seed
     clustering.niter = 10
     clustering.train(sample, quantizer)
-    index.train(sample)  # the quantizer is trained already; this readies the half-precision codes
+    # The quantizer is trained already and half precision needs no training, so a few rows ready
+    # the index: training it on the whole sample would copy the sample once more (its residuals).
+    index.train(sample[:256])
     del sample
     index.add(vectors)
     index.nprobe = probe
-    _, found = index.search(vectors, k + 1)
+    # Searched a part at a time: faiss's working arrays grow with the rows searched at once.
+    found = np.concatenate([index.search(vectors[lo : lo + 8 * chunk], k + 1)[1] for lo in range(0, n, 8 * chunk)])
     del index, quantizer
     sims = np.full(found.shape, -np.inf, dtype=np.float32)
     for lo in range(0, n, chunk):
