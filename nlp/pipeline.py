@@ -325,7 +325,9 @@ class Pipeline:
             if block.vectors:
                 found = np.stack(list(block.vectors.values()))
                 if encoded is None:
-                    encoded = np.zeros((n, found.shape[1]), dtype=np.float32)
+                    # Half precision: the encoders' own precision is lower (the default one is
+                    # quantised to 8 bits), and a million rows of 512 floats are 1 GB, not 2.
+                    encoded = np.zeros((n, found.shape[1]), dtype=np.float16)
                 local = np.zeros((hi - lo, found.shape[1]), dtype=np.float32)
                 local[list(block.vectors)] = found
                 rows = by_distinct[block_rows[number] : block_rows[number + 1]]
@@ -630,14 +632,15 @@ class Pipeline:
         # A small batch says little about that direction, so its mean is blended with the mean of
         # the project's own fragments, weighted as REFERENCE_WEIGHT rows.
         n = len(raw_vectors)
-        mean = (raw_vectors.sum(axis=0) + REFERENCE_WEIGHT * self._reference_mean()) / (n + REFERENCE_WEIGHT)
+        mean = (raw_vectors.sum(axis=0, dtype=np.float64) + REFERENCE_WEIGHT * self._reference_mean()) / (n + REFERENCE_WEIGHT)
         if store is not None:
             mean = store.space(self.encoder.name, mean)
         centred = raw_vectors
-        centred -= mean
-        for lo in range(0, n, 4096):  # a slice at a time: the norm of all rows at once squares a copy of them
-            part = centred[lo : lo + 4096]
+        mean = mean.astype(np.float32)
+        for lo in range(0, n, 4096):  # a slice at a time, in single precision, back in place
+            part = centred[lo : lo + 4096].astype(np.float32) - mean
             part /= np.maximum(np.linalg.norm(part, axis=1, keepdims=True), 1e-12)
+            centred[lo : lo + 4096] = part
         ids: list[str | None] = [None] * n
         known: dict[str, str] = {}
         if store is not None:

@@ -18,7 +18,7 @@ __all__ = ["RowVectors", "RowWords", "centroids", "take_rows"]
 
 class RowVectors(Mapping):
     """Row number → its vector, read from one matrix whose ``k``-th row belongs to row
-    ``rows[k]`` (``rows`` ascending)."""
+    ``rows[k]`` (``rows`` ascending). A half-precision matrix gives single-precision rows."""
 
     def __init__(self, matrix: np.ndarray, rows: Sequence[int]):
         self.matrix = matrix
@@ -32,7 +32,7 @@ class RowVectors(Mapping):
         k = self._position(row)
         if k < 0:
             raise KeyError(row)
-        return self.matrix[k]
+        return self.matrix[k].astype(np.float32, copy=False)
 
     def __contains__(self, row: object) -> bool:
         return isinstance(row, (int, np.integer)) and self._position(int(row)) >= 0
@@ -127,6 +127,9 @@ def centroids(vectors: RowVectors, cluster: Sequence[str]) -> dict[str, np.ndarr
     if not len(vectors):
         return {}
     codes, names = pd.factorize(pd.Series([cluster[i] for i in vectors.rows.tolist()]), sort=True)
-    counts = np.bincount(codes, minlength=len(names)).astype(vectors.matrix.dtype)
+    counts = np.bincount(codes, minlength=len(names)).astype(np.float32)
     members = csr_matrix((1 / counts[codes], (codes, np.arange(len(codes)))), shape=(len(names), len(codes)))
-    return dict(zip(names.tolist(), np.asarray(members @ vectors.matrix)))
+    means = np.zeros((len(names), vectors.matrix.shape[1]), dtype=np.float32)
+    for lo in range(0, len(codes), 4096):  # rows a slice at a time, in single precision
+        means += members[:, lo : lo + 4096] @ vectors.matrix[lo : lo + 4096].astype(np.float32)
+    return dict(zip(names.tolist(), means))

@@ -39,7 +39,8 @@ def top_neighbours(vectors: np.ndarray, k: int = 10, block: int | None = None, e
     if k <= 0:
         return np.zeros((n, 0), dtype=np.int64), np.zeros((n, 0), dtype=np.float32)
     if n > exact_limit:
-        return _faiss_neighbours(np.ascontiguousarray(vectors, dtype=np.float32), k)
+        return _faiss_neighbours(vectors, k)
+    vectors = np.asarray(vectors, dtype=np.float32)  # at most exact_limit rows
     block = block or max(64, BLOCK_CELLS // n)
     index = np.empty((n, k), dtype=np.int64)
     sims = np.empty((n, k), dtype=np.float32)
@@ -58,7 +59,8 @@ def top_neighbours(vectors: np.ndarray, k: int = 10, block: int | None = None, e
 def _faiss_neighbours(vectors: np.ndarray, k: int, probe: int = 32, seed: int = 1234, chunk: int = 1024) -> tuple[np.ndarray, np.ndarray]:
     """Approximate neighbours: the index holds the vectors at half precision (half the memory of
     a copy, about the same neighbours), and the neighbours' similarities are then computed
-    exactly from ``vectors``."""
+    exactly from ``vectors`` (single or half precision; passed to faiss a part at a time in
+    single precision, never copied whole)."""
     import faiss
 
     n, d = vectors.shape
@@ -66,7 +68,7 @@ def _faiss_neighbours(vectors: np.ndarray, k: int, probe: int = 32, seed: int = 
     quantizer = faiss.IndexFlatIP(d)
     index = faiss.IndexIVFScalarQuantizer(quantizer, d, lists, faiss.ScalarQuantizer.QT_fp16, faiss.METRIC_INNER_PRODUCT)
     # Train on a fixed, seeded sample so the partition (and so the neighbours) is reproducible.
-    sample = vectors[np.random.default_rng(seed).choice(n, size=min(n, lists * 64), replace=False)]
+    sample = vectors[np.random.default_rng(seed).choice(n, size=min(n, lists * 64), replace=False)].astype(np.float32, copy=False)
     clustering = faiss.Clustering(d, lists)
     clustering.seed = seed
     clustering.niter = 10
@@ -75,15 +77,17 @@ def _faiss_neighbours(vectors: np.ndarray, k: int, probe: int = 32, seed: int = 
     # the index: training it on the whole sample would copy the sample once more (its residuals).
     index.train(sample[:256])
     del sample
-    index.add(vectors)
+    step = 8 * chunk
+    for lo in range(0, n, step):
+        index.add(np.ascontiguousarray(vectors[lo : lo + step], dtype=np.float32))
     index.nprobe = probe
     # Searched a part at a time: faiss's working arrays grow with the rows searched at once.
-    found = np.concatenate([index.search(vectors[lo : lo + 8 * chunk], k + 1)[1] for lo in range(0, n, 8 * chunk)])
+    found = np.concatenate([index.search(np.ascontiguousarray(vectors[lo : lo + step], dtype=np.float32), k + 1)[1] for lo in range(0, n, step)])
     del index, quantizer
     sims = np.full(found.shape, -np.inf, dtype=np.float32)
     for lo in range(0, n, chunk):
         part = found[lo : lo + chunk]
-        exact = np.einsum("id,ikd->ik", vectors[lo : lo + chunk], vectors[np.maximum(part, 0)])
+        exact = np.einsum("id,ikd->ik", vectors[lo : lo + chunk].astype(np.float32), vectors[np.maximum(part, 0)].astype(np.float32))
         sims[lo : lo + chunk] = np.where(part >= 0, exact, -np.inf)
     found[found < 0] = np.broadcast_to(np.arange(n)[:, None], found.shape)[found < 0]  # fewer than k + 1 found
     sims[found == np.arange(n)[:, None]] = -np.inf  # not its own neighbour
@@ -161,7 +165,7 @@ def cluster_vectors(
         for i, g in enumerate(groups):
             if g is not None and root(i) != root(g):
                 join(root(i), root(g))
-    index, sims = top_neighbours(np.asarray(vectors, dtype=np.float32), k)
+    index, sims = top_neighbours(vectors, k)
     floor = threshold - shared_bonus if anchors is not None else threshold
     # Each pair once (from its smaller row), most similar first, ties by rows.
     rows = np.broadcast_to(np.arange(n)[:, None], index.shape)

@@ -108,9 +108,10 @@ def test_pipeline_repeats_and_empty_rows_keep_their_own_vectors(pipeline):
     assert out.loc[0, "cluster"] == out.loc[3, "cluster"]
     assert set(result.centroids) == set(ok["cluster"])
     # A cluster of one text and its repeat has that text's vector as its centre: a repeat given
-    # another row's vector (or an empty row's) would pull the centre off unit length.
+    # another row's vector (or an empty row's) would pull the centre off unit length (vectors are
+    # kept at half precision: a unit vector's norm is 1 within about 1e-4).
     norms = {c: float(np.linalg.norm(v)) for c, v in result.centroids.items()}
-    assert all(abs(norm - 1) < 1e-5 for norm in norms.values()), norms
+    assert all(abs(norm - 1) < 1e-3 for norm in norms.values()), norms
 
 
 def test_row_stages_keep_one_copy_of_a_text_that_needs_no_masking(pipeline):

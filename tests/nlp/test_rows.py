@@ -44,3 +44,15 @@ def test_centroids_are_the_means_of_each_clusters_rows():
     found = centroids(RowVectors(matrix, [0, 2, 3]), ["A", "", "B", "A"])
     assert set(found) == {"A", "B"}
     assert np.allclose(found["A"], [1, 0.5]) and np.allclose(found["B"], [0, 1])
+
+
+def test_half_precision_rows_read_back_in_single_precision():
+    rng = np.random.default_rng(0)
+    exact = rng.standard_normal((5000, 8)).astype(np.float32)  # more rows than one slice of centroids
+    vectors = RowVectors(exact.astype(np.float16), list(range(5000)))
+    assert vectors[7].dtype == np.float32 and np.allclose(vectors[7], exact[7], rtol=1e-3, atol=1e-3)
+    cluster = ["A" if i % 3 else "B" for i in range(5000)]
+    found = centroids(vectors, cluster)
+    assert found["A"].dtype == np.float32
+    assert np.allclose(found["A"], exact[[i for i in range(5000) if i % 3]].mean(axis=0), atol=1e-3)
+    assert np.allclose(found["B"], exact[::3].mean(axis=0), atol=1e-3)

@@ -51,6 +51,18 @@ def test_approximate_neighbours_agree_with_exact_and_repeat():
     assert np.all(approx != np.arange(len(v))[:, None]) and np.all(np.diff(sims, axis=1) <= 1e-6)
 
 
+def test_half_precision_vectors_find_the_same_neighbours():
+    # The pipeline keeps its vectors at half precision; both searches take them as they are.
+    rng = np.random.default_rng(1)
+    centres = rng.standard_normal((40, 32))
+    v = unit(centres[rng.integers(0, 40, 3000)] + 0.2 * rng.standard_normal((3000, 32))).astype(np.float32)
+    for limit in (20_000, 1000):  # exact, then approximate
+        single, _ = top_neighbours(v, k=5, exact_limit=limit)
+        half, sims = top_neighbours(v.astype(np.float16), k=5, exact_limit=limit)
+        assert sims.dtype == np.float32
+        assert np.mean([len(set(single[i]) & set(half[i])) / 5 for i in range(len(v))]) > 0.97
+
+
 def test_cluster_vectors_merges_rows_recorded_at_one_place_more_readily():
     v = unit([[1, 0], [0.6, 0.8]])  # cosine 0.6
     assert cluster_vectors(v, 0.65).tolist() == [0, 1]
