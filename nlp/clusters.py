@@ -108,10 +108,12 @@ def summarize_clusters(
         levels = Counter((col["level1"][k], col["level2"][k]) for k in ks)
         level1, level2 = max(sorted(levels.items()), key=lambda kv: kv[1])[0]
         department = next(col["department"][k] for k in ks if (col["level1"][k], col["level2"][k]) == (level1, level2))
-        # Representatives: the members closest to the cluster's centre.
+        # Representatives: the members closest to the cluster's centre; the earlier row first when
+        # two are as close to three decimals (the two members of a pair are always equally close,
+        # and rounding in the vectors' last digits must not pick between them).
         if len(ids) > 1 and all(r in vectors for r in ids):
             stack = np.stack([vectors[r] for r in ids])
-            order = np.argsort(-(stack @ stack.mean(axis=0)), kind="stable")
+            order = np.argsort(-np.round(stack @ stack.mean(axis=0), 3), kind="stable")
             ranked = [ks[i] for i in order]
         else:
             ranked = ks

@@ -1,3 +1,4 @@
+import numpy as np
 import pandas as pd
 
 from nlp import InputTable
@@ -40,3 +41,15 @@ def test_pipeline_clusters_table_describes_each_issue(pipeline):
     assert "青石村" in road["title"] and road["level2"] == "道路破损/改道"
     assert "点赞或附议8次" in road["importance_why"]
     assert clusters["heat"].is_monotonic_decreasing
+
+
+def test_a_pairs_representative_is_its_earlier_row_whatever_the_last_digits(pipeline):
+    from nlp.clusters import summarize_clusters
+
+    result = pipeline.run(InputTable.from_texts(["青石村那条路坑坑洼洼好几年了", "青石村的路太烂了，坑坑洼洼没法走"]))
+    opinions = result.opinions.assign(cluster="C1")
+    # Both members of a pair are equally close to its centre; the second vector's norm is off in
+    # the fourth decimal (as half-precision vectors' are), which alone would make it the lead.
+    vectors = {0: np.array([1.0, 0.0]), 1: 1.0002 * np.array([0.6, 0.8])}
+    clusters = summarize_clusters(opinions, {}, vectors)
+    assert clusters.loc[0, "representatives"].split()[0] == str(opinions.loc[0, "id"])
