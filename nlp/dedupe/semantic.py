@@ -68,7 +68,11 @@ def _faiss_neighbours(vectors: np.ndarray, k: int, probe: int = 32, seed: int = 
     quantizer = faiss.IndexFlatIP(d)
     index = faiss.IndexIVFScalarQuantizer(quantizer, d, lists, faiss.ScalarQuantizer.QT_fp16, faiss.METRIC_INNER_PRODUCT)
     # Train on a fixed, seeded sample so the partition (and so the neighbours) is reproducible.
-    sample = vectors[np.random.default_rng(seed).choice(n, size=min(n, lists * 64), replace=False)].astype(np.float32, copy=False)
+    step = 8 * chunk  # rows given to faiss at once
+    chosen = np.random.default_rng(seed).choice(n, size=min(n, lists * 64), replace=False)
+    sample = np.empty((len(chosen), d), dtype=np.float32)
+    for lo in range(0, len(chosen), step):  # filled a part at a time: no half-precision copy of it all
+        sample[lo : lo + step] = vectors[chosen[lo : lo + step]]
     clustering = faiss.Clustering(d, lists)
     clustering.seed = seed
     clustering.niter = 10
@@ -77,7 +81,6 @@ def _faiss_neighbours(vectors: np.ndarray, k: int, probe: int = 32, seed: int = 
     # the index: training it on the whole sample would copy the sample once more (its residuals).
     index.train(sample[:256])
     del sample
-    step = 8 * chunk
     for lo in range(0, n, step):
         index.add(np.ascontiguousarray(vectors[lo : lo + step], dtype=np.float32))
     index.nprobe = probe
