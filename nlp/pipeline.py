@@ -42,7 +42,7 @@ from .io.writers import atomic_write
 from .normalize import Normalizer, binary_share
 from .pii import PiiMasker
 from .resources import cache_folder, read_fragments
-from .rows import RowVectors, RowWords, centroids, take_rows
+from .rows import RowClasses, RowVectors, RowWords, centroids, take_rows
 from .segment import make_tokenizer
 from .summarize import ClusterScorer
 from .summarize.draft import Draft, Drafter, ExtractiveDrafter, select_clusters
@@ -270,8 +270,7 @@ class Pipeline:
         orgs: list[list[str]] = []
         pii: Counter = Counter()
         tokens = RowWords()
-        predictions: dict[int, Prediction] = {}
-        matters: dict[int, list[str]] = {}
+        classes = RowClasses()
         encoded: np.ndarray | None = None  # every input row's vector (a repeat has its first's), one matrix
         began = time.perf_counter()
         # Rows that repeat an earlier row's text and title exactly (the same message sent through
@@ -320,8 +319,7 @@ class Pipeline:
             orgs += block.orgs
             pii.update(block.pii)
             tokens.extend([block.tokens.get(i) for i in range(hi - lo)])
-            for target, part in ((predictions, block.predictions), (matters, block.matters)):
-                target.update((lo + i, v) for i, v in part.items())
+            classes.extend(hi - lo, block.predictions, block.matters)
             if block.vectors:
                 found = np.stack(list(block.vectors.values()))
                 if encoded is None:
@@ -343,7 +341,6 @@ class Pipeline:
         status, error, note, text, titles, unmasked, places, orgs = (
             [values[d] for d in source] for values in (status, error, note, text, titles, unmasked, places, orgs)
         )
-        predictions, matters = ({i: found[d] for i, d in enumerate(source) if d in found} for found in (predictions, matters))
         tokens.finish(source_of)
 
         row_wall = time.perf_counter() - began
@@ -384,10 +381,10 @@ class Pipeline:
             timings["cluster"] = time.perf_counter() - start
 
             times = [v if pd.isna(p) else p.strftime("%Y-%m-%d %H:%M:%S") for v, p in zip(times_raw, parsed_times)]
-            opinions = self._annotate(frame, columns, n, status, error, note, text, titles, times, places, predictions, matters, duplicate_of, near_of, cluster)
+            opinions = self._annotate(frame, columns, n, status, error, note, text, titles, times, places, classes, source, duplicate_of, near_of, cluster)
             # From here on the table holds what the rows export; the per-row lists would only
             # keep a second copy of a large input alive.
-            del text, titles, times, places, orgs, predictions, matters, status, error, note
+            del text, titles, times, places, orgs, classes, source, status, error, note
             start = time.perf_counter()
             if self.store is not None and ok:
                 keys = self._row_keys(opinions, ok, keys, unmasked, columns)
@@ -509,7 +506,7 @@ class Pipeline:
                 "level2": p.level2,
                 "confidence": round(float(p.confidence), 4),
                 "alternatives": [{"label": label, "probability": float(prob)} for label, prob in p.alternatives],
-                "department": self._department(p),
+                "department": self._department(p.level1, p.level2),
                 "keywords": list(p.keywords),
             })  # fmt: skip
         return out
@@ -585,13 +582,13 @@ class Pipeline:
             self._routing = RoutingTable.load(self.config.routing)
         return self._routing
 
-    def _department(self, prediction: Prediction, places: str = "") -> str:
+    def _department(self, level1: str, level2: str, places: str = "") -> str:
         """Responsible body of a predicted class (the routing table's, where one is given and a rule
         matches the class and places); none for unclassified or abstained rows."""
-        if prediction.level1 in ("", ABSTAIN):
+        if level1 in ("", ABSTAIN):
             return ""
-        default = self.taxonomy.department(prediction.level1, prediction.level2)
-        return self.routing.department(prediction.level1, prediction.level2, places, default) if self.routing else default
+        default = self.taxonomy.department(level1, level2)
+        return self.routing.department(level1, level2, places, default) if self.routing else default
 
     def draft(self, opinions: pd.DataFrame, clusters: pd.DataFrame, selection: str | None = None) -> list[Draft]:
         """Draft suggestions for the clusters picked by ``selection`` (``config.drafts`` when ``None``)."""
@@ -690,10 +687,10 @@ class Pipeline:
             earlier = {c for c in ids if c in stored}
         return ids, centred, earlier
 
-    def _annotate(self, frame, columns, n, status, error, note, text, titles, times, places, predictions, matters, duplicate_of, near_of, cluster):
-        """Write the stages' results onto one DataFrame (the pure stages know nothing of it)."""
-        blank = Prediction("")
-        preds = [predictions.get(i, blank) for i in range(n)]
+    def _annotate(self, frame, columns, n, status, error, note, text, titles, times, places, classes, source, duplicate_of, near_of, cluster):
+        """Write the stages' results onto one DataFrame (the pure stages know nothing of it).
+        ``classes`` holds the distinct rows' classes; ``source[i]``: row ``i``'s distinct row."""
+        c = classes
         masker = self.masker if self.config.mask_pii else None
         given_place = _column(frame, columns.place, n)
         # Made and added one column at a time: the table keeps its strings compactly, so only one
@@ -704,11 +701,11 @@ class Pipeline:
             "status": lambda: status,
             "error": lambda: error,
             "text": lambda: text,
-            "level1": lambda: [p.level1 for p in preds],
-            "level2": lambda: [p.level2 for p in preds],
-            "confidence": lambda: [round(p.confidence, 4) if p.level1 else None for p in preds],
-            "department": lambda: [self._department(p, " ".join([given_place[i], *places[i]])) for i, p in enumerate(preds)],
-            "keywords": lambda: [" ".join(p.keywords) for p in preds],
+            "level1": lambda: [c.level1[d] for d in source],
+            "level2": lambda: [c.level2[d] for d in source],
+            "confidence": lambda: [round(c.confidence[d], 4) if c.level1[d] else None for d in source],
+            "department": lambda: [self._department(c.level1[d], c.level2[d], " ".join([given_place[i], *places[i]])) for i, d in enumerate(source)],
+            "keywords": lambda: [c.keywords[d] for d in source],
             "duplicate_of": lambda: pd.array(duplicate_of, dtype="Int64"),
             "near_duplicate_of": lambda: pd.array(near_of, dtype="Int64"),
             "cluster": lambda: cluster,
@@ -720,8 +717,8 @@ class Pipeline:
             "user": lambda: _column(frame, columns.user, n),
             "likes": lambda: _column(frame, columns.likes, n),
             "note": lambda: note,
-            "alternatives": lambda: ["; ".join(f"{label} {prob:.2f}" for label, prob in p.alternatives) for p in preds],
-            "labels": lambda: [";".join(dict.fromkeys([p.level1, *matters.get(i, [])])) if p.level1 else "" for i, p in enumerate(preds)],
+            "alternatives": lambda: [c.alternatives[d] for d in source],
+            "labels": lambda: [c.labels[d] for d in source],
         }
         out = pd.DataFrame(index=pd.RangeIndex(n))
         for name, make in made.items():

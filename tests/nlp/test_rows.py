@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from nlp.rows import RowVectors, RowWords, centroids, take_rows
+from nlp.rows import RowClasses, RowVectors, RowWords, centroids, take_rows
 
 
 def test_row_words_reads_back_each_rows_words_and_shares_repeats():
@@ -56,3 +56,17 @@ def test_half_precision_rows_read_back_in_single_precision():
     assert found["A"].dtype == np.float32
     assert np.allclose(found["A"], exact[[i for i in range(5000) if i % 3]].mean(axis=0), atol=1e-3)
     assert np.allclose(found["B"], exact[::3].mean(axis=0), atol=1e-3)
+
+
+def test_row_classes_hold_each_rows_cells_and_share_class_names():
+    from nlp.classify import Prediction
+
+    classes = RowClasses()
+    heating = Prediction("城乡建设", "供暖", 0.91, ["暖气", "不热"], [("城乡建设", 0.91), ("民政", 0.05)])
+    classes.extend(3, {0: heating, 2: Prediction("城乡建设", "供暖", 0.7)}, {0: ["民政", "城乡建设"]})
+    classes.extend(1, {0: Prediction("待人工", confidence=0.3, alternatives=[("民政", 0.3)])}, {})
+    assert classes.level1 == ["城乡建设", "", "城乡建设", "待人工"] and classes.level1[0] is classes.level1[2]
+    assert classes.keywords == ["暖气 不热", "", "", ""]
+    assert classes.alternatives == ["城乡建设 0.91; 民政 0.05", "", "", "民政 0.30"]
+    assert classes.labels == ["城乡建设;民政", "", "城乡建设", "待人工"]  # the main class first, once
+    assert list(classes.confidence) == [0.91, 0.0, 0.7, 0.3]
