@@ -266,8 +266,8 @@ class Pipeline:
         text: list[str] = []
         titles: list[str] = []
         unmasked: list[str | None] = []
-        places: list[list[str]] = []
-        orgs: list[list[str]] = []
+        places: list[tuple[str, ...]] = []
+        orgs: list[tuple[str, ...]] = []
         pii: Counter = Counter()
         tokens = RowWords()
         classes = RowClasses()
@@ -315,8 +315,10 @@ class Pipeline:
             text += block.text
             titles += block.titles
             unmasked += block.unmasked
-            places += block.places
-            orgs += block.orgs
+            # As tuples, every row that names none sharing one empty tuple (a list per row costs 56
+            # bytes before it holds anything).
+            places += [tuple(p) if p else () for p in block.places]
+            orgs += [tuple(o) if o else () for o in block.orgs]
             pii.update(block.pii)
             tokens.extend([block.tokens.get(i) for i in range(hi - lo)])
             classes.extend(hi - lo, block.predictions, block.matters)

@@ -158,8 +158,8 @@ def take_rows(matrix: np.ndarray, rows: Sequence[int], step: int = 4096) -> np.n
 
 
 def centroids(vectors: RowVectors, cluster: Sequence[str]) -> dict[str, np.ndarray]:
-    """Cluster id → the mean of its rows' vectors (``cluster[row]`` names a row's cluster); one
-    sparse product, no copy of the vectors."""
+    """Cluster id → the mean of its rows' vectors (``cluster[row]`` names a row's cluster): sparse
+    products over a slice of rows at a time, no copy of the vectors."""
     from scipy.sparse import csr_matrix
 
     if not len(vectors):

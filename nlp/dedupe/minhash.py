@@ -16,6 +16,8 @@ from functools import lru_cache
 
 import numpy as np
 
+from ..rows import take_rows
+
 __all__ = ["near_duplicates", "shingles", "signatures"]
 
 _NOT_WORD = re.compile(r"[\W_]+")
@@ -146,13 +148,8 @@ def near_duplicates(
     parent = np.arange(n)
     if len(live) > 1:
         # Texts with the same signature are one text from here on (exact repeats are common).
-        unique, first, inverse = np.unique(sig, axis=0, return_index=True, return_inverse=True)
-        inverse = inverse.reshape(-1)
-        order = np.argsort(first, kind="stable")  # the unique signatures in order of first appearance
-        rank = np.empty_like(order)
-        rank[order] = np.arange(len(order))
-        unique, first, inverse = unique[order], first[order], rank[inverse]
-        links = _linked(unique, *_bands(threshold, num_perm), threshold)
+        first, inverse = _distinct(sig)
+        links = _linked(take_rows(sig, first), *_bands(threshold, num_perm), threshold)
         for k, j in enumerate(inverse):  # every text to the first text of its group
             parent[live[k]] = live[first[links[j]]]
     out: list[int | None] = []
@@ -160,6 +157,31 @@ def near_duplicates(
         r = int(parent[i])
         out.append(r if r != i else None)
     return out
+
+
+def _distinct(sig: np.ndarray, step: int = 1 << 16, multipliers: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """The distinct rows of ``sig`` in order of first appearance: where each first appears
+    (ascending), and for every row which of them it is. Rows are grouped by a 64-bit hash (its
+    ``multipliers``: seeded odd numbers when ``None``) and every row is then checked against its
+    group's first, so the grouping is exact; it needs a few bytes a row, where sorting the rows
+    themselves copies them all."""
+    n = len(sig)
+    if multipliers is None:
+        multipliers = np.random.default_rng(7).integers(1, 1 << 63, size=sig.shape[1], dtype=np.uint64) | np.uint64(1)
+    keys = np.empty(n, dtype=np.uint64)
+    with np.errstate(over="ignore"):
+        for lo in range(0, n, step):
+            keys[lo : lo + step] = (sig[lo : lo + step].astype(np.uint64) * multipliers).sum(axis=1)
+    _, first, inverse = np.unique(keys, return_index=True, return_inverse=True)
+    inverse = inverse.reshape(-1)
+    if not all(np.array_equal(sig[lo : lo + step], sig[first[inverse[lo : lo + step]]]) for lo in range(0, n, step)):
+        # Two different signatures with one hash: group the rows themselves.
+        _, first, inverse = np.unique(sig, axis=0, return_index=True, return_inverse=True)
+        inverse = inverse.reshape(-1)
+    order = np.argsort(first, kind="stable")  # in order of first appearance
+    rank = np.empty_like(order)
+    rank[order] = np.arange(len(order))
+    return first[order], rank[inverse]
 
 
 def _linked(sig: np.ndarray, bands: int, rows: int, threshold: float) -> np.ndarray:

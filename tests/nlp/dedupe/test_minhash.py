@@ -1,3 +1,5 @@
+import numpy as np
+
 from nlp.dedupe import near_duplicates, shingles
 
 
@@ -41,3 +43,17 @@ def test_near_duplicates_group_repeats_and_ignore_texts_without_words():
     out = near_duplicates(texts)
     assert out[:6] == [None, None, 0, 0, None, None]
     assert out[6:] == [0, None, 0, 0, None, 5]
+
+
+def test_distinct_signatures_in_order_of_first_appearance_even_when_hashes_collide():
+    from nlp.dedupe.minhash import _distinct
+
+    rng = np.random.default_rng(0)
+    sig = rng.integers(0, 5, size=(2000, 4), dtype=np.uint32)  # 625 possible rows: many repeats
+    _, first_seen = np.unique(sig, axis=0, return_index=True)
+    expected_first = np.sort(first_seen)
+    for multipliers in (None, np.zeros(4, dtype=np.uint64)):  # the seeded hash; one where all rows collide
+        first, inverse = _distinct(sig, step=300, multipliers=multipliers)
+        assert np.array_equal(first, expected_first)
+        assert np.array_equal(sig[first[inverse]], sig)  # every row maps to a row equal to it
+        assert np.array_equal(inverse[first], np.arange(len(first)))
