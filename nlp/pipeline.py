@@ -254,7 +254,6 @@ class Pipeline:
         report = progress or (lambda stage, done, total: None)
         timings: dict[str, float] = dict.fromkeys(("normalise", "mask", "segment", "classify", "encode"), 0.0)
 
-        raw = _column(frame, columns.text, n)
         titles_raw = _column(frame, columns.title, n)
         times_raw = _column(frame, columns.time, n)
         parsed_times = _parse_times(times_raw)
@@ -275,7 +274,9 @@ class Pipeline:
         began = time.perf_counter()
         # Rows that repeat an earlier row's text and title exactly (the same message sent through
         # two channels, re-exported rows) go through the per-row stages once.
-        distinct, source, repeats = _distinct_rows(raw, titles_raw, table.row_errors)
+        # (The texts are read from the table here and again a block at a time for the blocks'
+        # jobs, so that no list of every text is held while the blocks are made.)
+        distinct, source, repeats = _distinct_rows(_column(frame, columns.text, n), titles_raw, table.row_errors)
         spans = list(_chunks(len(distinct), cfg.block_size))
         # The input rows of each block: rows grouped by their distinct row, and where each block's begin.
         source_of = np.asarray(source, dtype=np.int64)
@@ -286,11 +287,11 @@ class Pipeline:
         saved = {k for k in range(len(spans)) if checkpoint is not None and checkpoint.has(k)}
         todo = [k for k in range(len(spans)) if k not in saved]
 
-        def job(k: int, raw: list[str] = raw):  # raw bound here, so that deleting both frees it
+        def job(k: int):
             lo, hi = spans[k]
             rows = distinct[lo:hi]
             errors = {j: table.row_errors[i] for j, i in enumerate(rows) if i in table.row_errors}
-            return [raw[i] for i in rows], [titles_raw[i] for i in rows], errors, repeats[lo:hi]
+            return _column(frame, columns.text, rows=rows), [titles_raw[i] for i in rows], errors, repeats[lo:hi]
 
         if engine is not None and len(todo) > 1:
             self.classifier  # noqa: B018  (builds shared caches, such as the built-in model, before the workers need them)
@@ -336,9 +337,6 @@ class Pipeline:
             del block
             for stage in ("normalise", "mask", "segment", "classify"):
                 report(stage, distinct[hi - 1] + 1, n)
-        # The input's texts were needed only to make the blocks' jobs (the table re-reads the
-        # column where it exports it). Freed now, their memory is reused by the stages below.
-        del job, computed, raw
         # Back from distinct rows to every row (repeats share their first row's results).
         status, error, note, text, titles, unmasked, places, orgs = (
             [values[d] for d in source] for values in (status, error, note, text, titles, unmasked, places, orgs)
@@ -798,8 +796,13 @@ def _save_quietly(path: Path, array: np.ndarray) -> None:
         pass
 
 
-def _column(frame: pd.DataFrame, name: str | None, n: int) -> list[str]:
-    return [str(v) for v in frame[name].tolist()] if name else [""] * n
+def _column(frame: pd.DataFrame, name: str | None, n: int = 0, rows: Sequence[int] | None = None) -> list[str]:
+    """The cells of column ``name`` as text (of ``rows`` only, when given); ``n`` empty strings
+    (or one per row) when there is no such column."""
+    if not name:
+        return [""] * (n if rows is None else len(rows))
+    values = frame[name] if rows is None else frame[name].iloc[list(rows)]
+    return [str(v) for v in values.tolist()]
 
 
 def _chunks(n: int, size: int):
