@@ -362,8 +362,10 @@ class Pipeline:
             # The store's membership keys (exact duplicates share one).
             text_keys = [dedupe_key(unmasked[i]) for i in ok] if self.store is not None else []
             if ok:
-                position = {row: k for k, row in enumerate(ok)}
-                groups = [position.get(near_of[i]) if near_of[i] is not None else None for i in ok]
+                position = np.full(n, -1, dtype=np.int64)  # each scored row's place among them
+                position[ok] = np.arange(len(ok))
+                groups = [int(position[near_of[i]]) if near_of[i] is not None and position[near_of[i]] >= 0 else None for i in ok]
+                del position
                 given_place = _column(frame, columns.place, n)
                 # What an opinion is about, beyond its words: places, organisations, bus or metro
                 # lines (in the title or the text). Rows that name nothing share one empty set.
