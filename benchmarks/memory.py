@@ -1,0 +1,108 @@
+"""Where a batch run's memory goes: the main process's peak resident set in each stage.
+
+    python benchmarks/memory.py FILE [--workers 2]
+    python benchmarks/memory.py --rows 40000        # a set generated as in scale.py
+
+Runs the job on FILE (read, per-row stages in worker processes, duplicates, clusters, the
+opinions table, cluster descriptions, drafts of the top 50, writing CSV and XLSX) and samples the
+main process's resident set every 50 ms. A stage is entered when the pipeline calls the function
+named after it, so the table shows which step held the most. Prints a table of the peak in each
+stage (MiB), the largest worker's peak and the stages' seconds.
+"""
+
+from __future__ import annotations
+
+import argparse
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import psutil
+
+# Stage names, and the functions of nlp.pipeline (or Pipeline's methods) whose calls begin them.
+FUNCTIONS = {"exact_duplicates": "exact duplicates", "near_duplicates": "near duplicates", "summarize_clusters": "describing clusters"}
+METHODS = {"_cluster": "clusters (neighbours)", "_annotate": "opinions table", "draft": "drafts", "_summary": "summary"}
+
+
+def profile(path: Path, workers: int) -> None:
+    import nlp.pipeline as pipeline
+    from nlp import Pipeline, PipelineConfig, read_table
+    from nlp.engines import make_engine
+    from nlp.io import write_outputs
+
+    me = psutil.Process()
+    stage = ["reading"]
+    peaks: dict[str, float] = {}
+    ended: dict[str, float] = {}
+    worker_peak = [0.0]
+    done = threading.Event()
+    began = time.perf_counter()
+
+    def sample() -> None:
+        while not done.wait(0.05):
+            name = stage[0]
+            peaks[name] = max(peaks.get(name, 0.0), me.memory_info().rss / 2**20)
+            ended[name] = time.perf_counter() - began
+            try:
+                worker_peak[0] = max([worker_peak[0]] + [c.memory_info().rss / 2**20 for c in me.children()])
+            except psutil.Error:
+                pass
+
+    def entering(owner, name: str, label: str) -> None:
+        original = getattr(owner, name)
+
+        def wrapped(*args, **kwargs):
+            stage[0] = label
+            return original(*args, **kwargs)
+
+        setattr(owner, name, wrapped)
+
+    for name, label in FUNCTIONS.items():
+        entering(pipeline, name, label)
+    for name, label in METHODS.items():
+        entering(pipeline.Pipeline, name, label)
+    watcher = threading.Thread(target=sample, daemon=True)
+    watcher.start()
+    table = read_table(path)
+    stage[0] = "per-row stages (blocks)"
+    runner = make_engine("local", workers=workers)
+    try:
+        result = Pipeline(PipelineConfig(drafts="top 50")).run(table, engine=runner)
+    finally:
+        runner.close()
+    stage[0] = "writing outputs"
+    with tempfile.TemporaryDirectory() as folder:
+        write_outputs(result, Path(folder) / "out", ["csv", "xlsx"])
+    done.set()
+    watcher.join()
+    print(f"\n{len(table.frame):,} rows, {result.summary['per_row_stages_rows']:,} distinct, {len(result.clusters):,} clusters, {workers} workers\n")
+    print("| stage | peak RSS of the main process MiB | stage ended at s |")
+    print("|---|---:|---:|")
+    for name in peaks:
+        print(f"| {name} | {peaks[name]:,.0f} | {ended[name]:,.0f} |")
+    print(f"\nlargest worker: {worker_peak[0]:,.0f} MiB; whole run: {max(peaks.values()):,.0f} MiB in the main process")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("file", nargs="?", type=Path)
+    parser.add_argument("--rows", type=int, help="generate a set of this many rows (as benchmarks/scale.py does) and profile it")
+    parser.add_argument("--workers", type=int, default=2)
+    args = parser.parse_args()
+    if args.file is None and args.rows is None:
+        parser.error("give a FILE or --rows N")
+    if args.file is not None:
+        profile(args.file, args.workers)
+        return
+    with tempfile.TemporaryDirectory() as folder:
+        source = Path(folder) / f"rows-{args.rows}.csv"
+        # Made in a process of its own, so that generating it does not count in the run's memory.
+        subprocess.run([sys.executable, str(Path(__file__).with_name("scale.py")), "--make", str(args.rows), str(source)], check=True)
+        profile(source, args.workers)
+
+
+if __name__ == "__main__":
+    main()
