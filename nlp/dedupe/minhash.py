@@ -168,11 +168,7 @@ def _distinct(sig: np.ndarray, step: int = 1 << 16, multipliers: np.ndarray | No
     n = len(sig)
     if multipliers is None:
         multipliers = np.random.default_rng(7).integers(1, 1 << 63, size=sig.shape[1], dtype=np.uint64) | np.uint64(1)
-    keys = np.empty(n, dtype=np.uint64)
-    with np.errstate(over="ignore"):
-        for lo in range(0, n, step):
-            keys[lo : lo + step] = (sig[lo : lo + step].astype(np.uint64) * multipliers).sum(axis=1)
-    _, first, inverse = np.unique(keys, return_index=True, return_inverse=True)
+    _, first, inverse = np.unique(_row_hashes(sig, multipliers, step), return_index=True, return_inverse=True)
     inverse = inverse.reshape(-1)
     if not all(np.array_equal(sig[lo : lo + step], sig[first[inverse[lo : lo + step]]]) for lo in range(0, n, step)):
         # Two different signatures with one hash: group the rows themselves.
@@ -182,6 +178,16 @@ def _distinct(sig: np.ndarray, step: int = 1 << 16, multipliers: np.ndarray | No
     rank = np.empty_like(order)
     rank[order] = np.arange(len(order))
     return first[order], rank[inverse]
+
+
+def _row_hashes(values: np.ndarray, multipliers: np.ndarray, step: int = 1 << 16) -> np.ndarray:
+    """One 64-bit hash per row of ``values``: the sum of its values times ``multipliers``, modulo
+    2**64 (a part of the rows at a time, so no 64-bit copy of them all is made)."""
+    keys = np.empty(len(values), dtype=np.uint64)
+    with np.errstate(over="ignore"):
+        for lo in range(0, len(values), step):
+            keys[lo : lo + step] = (values[lo : lo + step].astype(np.uint64) * multipliers).sum(axis=1)
+    return keys
 
 
 def _linked(sig: np.ndarray, bands: int, rows: int, threshold: float) -> np.ndarray:
@@ -197,10 +203,8 @@ def _linked(sig: np.ndarray, bands: int, rows: int, threshold: float) -> np.ndar
 
     rng = np.random.default_rng(0)
     for band in range(bands):
-        part = sig[:, band * rows : (band + 1) * rows].astype(np.uint64)
         multipliers = rng.integers(1, 1 << 63, size=rows, dtype=np.uint64) | np.uint64(1)
-        with np.errstate(over="ignore"):
-            keys = (part * multipliers).sum(axis=1)
+        keys = _row_hashes(sig[:, band * rows : (band + 1) * rows], multipliers)
         order = np.argsort(keys, kind="stable")
         sorted_keys = keys[order]
         starts = np.flatnonzero(np.r_[True, sorted_keys[1:] != sorted_keys[:-1]])
