@@ -69,6 +69,10 @@ def _faiss_neighbours(vectors: np.ndarray, k: int, probe: int = 32, seed: int = 
     index = faiss.IndexIVFScalarQuantizer(quantizer, d, lists, faiss.ScalarQuantizer.QT_fp16, faiss.METRIC_INNER_PRODUCT)
     # Train on a fixed, seeded sample so the partition (and so the neighbours) is reproducible.
     step = 8 * chunk  # rows given to faiss at once
+
+    def single(lo: int) -> np.ndarray:  # rows lo … lo + step, in single precision as faiss takes them
+        return np.ascontiguousarray(vectors[lo : lo + step], dtype=np.float32)
+
     chosen = np.random.default_rng(seed).choice(n, size=min(n, lists * 64), replace=False)
     sample = np.empty((len(chosen), d), dtype=np.float32)
     for lo in range(0, len(chosen), step):  # filled a part at a time: no half-precision copy of it all
@@ -82,10 +86,10 @@ def _faiss_neighbours(vectors: np.ndarray, k: int, probe: int = 32, seed: int = 
     index.train(sample[:256])
     del sample
     for lo in range(0, n, step):
-        index.add(np.ascontiguousarray(vectors[lo : lo + step], dtype=np.float32))
+        index.add(single(lo))
     index.nprobe = probe
     # Searched a part at a time: faiss's working arrays grow with the rows searched at once.
-    found = np.concatenate([index.search(np.ascontiguousarray(vectors[lo : lo + step], dtype=np.float32), k + 1)[1] for lo in range(0, n, step)])
+    found = np.concatenate([index.search(single(lo), k + 1)[1] for lo in range(0, n, step)])
     del index, quantizer
     sims = np.full(found.shape, -np.inf, dtype=np.float32)
     for lo in range(0, n, chunk):
