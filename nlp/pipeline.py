@@ -270,7 +270,7 @@ class Pipeline:
         pii: Counter = Counter()
         tokens = RowWords()
         classes = RowClasses()
-        encoded: np.ndarray | None = None  # every input row's vector (a repeat has its first's), one matrix
+        encoded: np.ndarray | None = None  # every distinct row's vector, one matrix
         began = time.perf_counter()
         # Rows that repeat an earlier row's text and title exactly (the same message sent through
         # two channels, re-exported rows) go through the per-row stages once.
@@ -278,10 +278,7 @@ class Pipeline:
         # jobs, so that no list of every text is held while the blocks are made.)
         distinct, source, repeats = _distinct_rows(_column(frame, columns.text, n), titles_raw, table.row_errors)
         spans = list(_chunks(len(distinct), cfg.block_size))
-        # The input rows of each block: rows grouped by their distinct row, and where each block's begin.
         source_of = np.asarray(source, dtype=np.int64)
-        by_distinct = np.argsort(source_of, kind="stable")
-        block_rows = np.searchsorted(source_of[by_distinct], [lo for lo, _ in spans] + [len(distinct)])
         # Saved blocks are loaded one at a time as the loop reaches them (all at once would hold
         # a whole resumed run in memory).
         saved = {k for k in range(len(spans)) if checkpoint is not None and checkpoint.has(k)}
@@ -328,12 +325,9 @@ class Pipeline:
                 if encoded is None:
                     # Half precision: the encoders' own precision is lower (the default one is
                     # quantised to 8 bits), and a million rows of 512 floats are 1 GB, not 2.
-                    encoded = np.zeros((n, found.shape[1]), dtype=np.float16)
-                local = np.zeros((hi - lo, found.shape[1]), dtype=np.float32)
-                local[list(block.vectors)] = found
-                rows = by_distinct[block_rows[number] : block_rows[number + 1]]
-                encoded[rows] = local[source_of[rows] - lo]
-                del found, local
+                    encoded = np.zeros((len(distinct), found.shape[1]), dtype=np.float16)
+                encoded[lo + np.fromiter(block.vectors, dtype=np.int64, count=len(found))] = found
+                del found
             del block
             for stage in ("normalise", "mask", "segment", "classify"):
                 report(stage, distinct[hi - 1] + 1, n)
@@ -374,11 +368,14 @@ class Pipeline:
                     for i in ok
                 ]
                 period = _period(parsed_times)
-                ids, centred, earlier = self._cluster(take_rows(encoded, ok), text_keys, where, groups, period, [given_place[i].strip() for i in ok])
+                # Rows that repeat another's text and title share its vector: the scored distinct
+                # rows are the clusters' points, each standing for its repeats.
+                points, point_of = np.unique(source_of[ok], return_inverse=True)
+                ids, centred, earlier = self._cluster(take_rows(encoded, points), point_of, text_keys, where, groups, period, [given_place[i].strip() for i in ok])
                 del encoded, where, groups
                 for k, i in enumerate(ok):
                     cluster[i] = ids[k]
-                vectors = RowVectors(centred, ok)
+                vectors = RowVectors(centred, ok, point_of)
             report("cluster", n, n)
             timings["cluster"] = time.perf_counter() - start
 
@@ -621,22 +618,28 @@ class Pipeline:
                     _save_quietly(path, self._reference)
         return self._reference
 
-    def _cluster(self, raw_vectors, keys, where, groups, period, anchors) -> tuple[list[str], np.ndarray, set[str]]:
+    def _cluster(self, raw_vectors, point_of, keys, where, groups, period, anchors) -> tuple[list[str], np.ndarray, set[str]]:
         """Cluster ids for the scored rows, carried over from the state store where there is one;
-        also the stored clusters that the rows joined. ``raw_vectors`` is centred in place (and
-        returned as the centred vectors); ``keys`` are the rows' keys in the store (unused without one)."""
+        also the stored clusters that the rows joined. Row ``k``'s vector is
+        ``raw_vectors[point_of[k]]`` (rows with the same text share one); ``raw_vectors`` is
+        centred in place (and returned as the centred vectors); ``keys`` are the rows' keys in
+        the store (unused without one)."""
         cfg, store = self.config, self.store
         # Opinions share a common direction ("a complaint to the government"); removing it keeps
         # big clusters from looking like everything. A state fixes it at its first run.
         # A small batch says little about that direction, so its mean is blended with the mean of
         # the project's own fragments, weighted as REFERENCE_WEIGHT rows.
-        n = len(raw_vectors)
-        mean = (raw_vectors.sum(axis=0, dtype=np.float64) + REFERENCE_WEIGHT * self._reference_mean()) / (n + REFERENCE_WEIGHT)
+        n = len(point_of)
+        weight = np.bincount(point_of, minlength=len(raw_vectors))
+        total = np.zeros(raw_vectors.shape[1], dtype=np.float64)
+        for lo in range(0, len(raw_vectors), 4096):  # a slice at a time: no whole double-precision copy
+            total += weight[lo : lo + 4096].astype(np.float64) @ raw_vectors[lo : lo + 4096].astype(np.float64)
+        mean = (total + REFERENCE_WEIGHT * self._reference_mean()) / (n + REFERENCE_WEIGHT)
         if store is not None:
             mean = store.space(self.encoder.name, mean)
         centred = raw_vectors
         mean = mean.astype(np.float32)
-        for lo in range(0, n, 4096):  # a slice at a time, in single precision, back in place
+        for lo in range(0, len(centred), 4096):  # a slice at a time, in single precision, back in place
             part = centred[lo : lo + 4096].astype(np.float32) - mean
             part /= np.maximum(np.linalg.norm(part, axis=1, keepdims=True), 1e-12)
             centred[lo : lo + 4096] = part
@@ -649,7 +652,7 @@ class Pipeline:
             stored = set(stored_ids)
             todo = [k for k, c in enumerate(ids) if c is None]
             if todo and stored_ids:
-                sims = centred[todo] @ centroids.T
+                sims = centred[point_of[todo]].astype(np.float32) @ centroids.T
                 for k, row in zip(todo, sims):
                     for j in np.argsort(-row, kind="stable")[:5]:
                         if row[j] < cfg.cluster_threshold:
@@ -664,16 +667,11 @@ class Pipeline:
         todo = [k for k, c in enumerate(ids) if c is None]
         new = 0
         if todo:
-            remap = {k: pos for pos, k in enumerate(todo)}
-            labels = cluster_vectors(
-                centred if len(todo) == n else centred[todo], cfg.cluster_threshold, cfg.cluster_neighbours,
-                places=[where[k] for k in todo], groups=[remap.get(groups[k]) if groups[k] is not None else None for k in todo],
-                anchors=[anchors[k] for k in todo],
-            )  # fmt: skip
+            labels, point = self._cluster_points(centred, point_of, todo, where, groups, anchors)
             first = store.next_number(period) if store is not None else 1
             names: dict[int, str] = {}  # one id string per cluster, shared by its rows
             for pos, k in enumerate(todo):
-                label = int(labels[pos])
+                label = int(labels[point[pos]])
                 if label not in names:
                     names[label] = f"C{period}-{first + len(names):04d}"
                 ids[k] = names[label]
@@ -683,11 +681,39 @@ class Pipeline:
             fresh: dict[str, tuple] = {}
             for k, key in enumerate(keys):
                 if key not in known and key not in fresh:
-                    fresh[key] = (ids[k], key, centred[k], where[k])
+                    fresh[key] = (ids[k], key, centred[point_of[k]].astype(np.float32), where[k])
             store.add_many(list(fresh.values()))
             store.record_run(self.config.encoder, len(keys), new, self.config.to_dict())
             earlier = {c for c in ids if c in stored}
         return ids, centred, earlier
+
+    def _cluster_points(self, centred, point_of, todo, where, groups, anchors) -> tuple[np.ndarray, np.ndarray]:
+        """Cluster the rows ``todo`` by their points (the distinct texts among them, each standing
+        for its repeats, which share its places, anchors and duplicate group): the points'
+        labels, and each of ``todo``'s point among them."""
+        used, point = np.unique(point_of[todo], return_inverse=True)
+        m = len(used)
+        weights = np.bincount(point, minlength=m)
+        places: list = [_NOTHING] * m
+        given: list = [""] * m  # a point's anchor, or the set of them where its repeats differ
+        linked: list[int | None] = [None] * m
+        point_at = np.full(len(point_of), -1, dtype=np.int64)  # each scored row's point, for the rows in todo
+        point_at[todo] = point
+        for pos, k in enumerate(todo):
+            j = point[pos]
+            if where[k] and where[k] is not places[j]:
+                places[j] = where[k] if not places[j] else places[j] | where[k]
+            a, held = anchors[k], given[j]
+            if a and a != held:
+                given[j] = a if not held else frozenset((held, a)) if isinstance(held, str) else held | {a}
+            g = point_at[groups[k]] if groups[k] is not None else -1
+            if g >= 0 and g != j and linked[j] is None:
+                linked[j] = int(g)
+        labels = cluster_vectors(
+            centred if m == len(centred) else centred[used], self.config.cluster_threshold, self.config.cluster_neighbours,
+            places=places, groups=linked, weights=weights, anchors=given,
+        )  # fmt: skip
+        return labels, point
 
     def _annotate(self, frame, columns, n, status, error, note, text, titles, times, places, classes, source, duplicate_of, near_of, cluster):
         """Write the stages' results onto one DataFrame (the pure stages know nothing of it).

@@ -55,12 +55,19 @@ class RowClasses:
 
 
 class RowVectors(Mapping):
-    """Row number → its vector, read from one matrix whose ``k``-th row belongs to row
-    ``rows[k]`` (``rows`` ascending). A half-precision matrix gives single-precision rows."""
+    """Row number → its vector, read from one matrix whose row ``slots[k]`` belongs to row
+    ``rows[k]`` (``rows`` ascending; ``slots``: ``k`` itself when ``None``, else rows that repeat
+    another's text share its matrix row). A half-precision matrix gives single-precision rows."""
 
-    def __init__(self, matrix: np.ndarray, rows: Sequence[int]):
+    def __init__(self, matrix: np.ndarray, rows: Sequence[int], slots: Sequence[int] | np.ndarray | None = None):
         self.matrix = matrix
         self.rows = np.asarray(rows, dtype=np.int64)
+        self.slots = None if slots is None else np.asarray(slots, dtype=np.int64)
+
+    def part(self, lo: int, hi: int) -> np.ndarray:
+        """The vectors of ``rows[lo:hi]``, in single precision."""
+        chosen = self.matrix[lo:hi] if self.slots is None else self.matrix[self.slots[lo:hi]]
+        return chosen.astype(np.float32, copy=False)
 
     def _position(self, row: int) -> int:
         k = int(np.searchsorted(self.rows, row))
@@ -70,7 +77,7 @@ class RowVectors(Mapping):
         k = self._position(row)
         if k < 0:
             raise KeyError(row)
-        return self.matrix[k].astype(np.float32, copy=False)
+        return self.matrix[k if self.slots is None else self.slots[k]].astype(np.float32, copy=False)
 
     def __contains__(self, row: object) -> bool:
         return isinstance(row, (int, np.integer)) and self._position(int(row)) >= 0
@@ -169,5 +176,5 @@ def centroids(vectors: RowVectors, cluster: Sequence[str]) -> dict[str, np.ndarr
     members = csr_matrix((1 / counts[codes], (codes, np.arange(len(codes)))), shape=(len(names), len(codes)))
     means = np.zeros((len(names), vectors.matrix.shape[1]), dtype=np.float32)
     for lo in range(0, len(codes), 4096):  # rows a slice at a time, in single precision
-        means += members[:, lo : lo + 4096] @ vectors.matrix[lo : lo + 4096].astype(np.float32)
+        means += members[:, lo : lo + 4096] @ vectors.part(lo, lo + 4096)
     return dict(zip(names.tolist(), means))

@@ -114,8 +114,9 @@ def cluster_vectors(
     k: int = 10,
     places: Sequence[set[str]] | None = None,
     groups: Sequence[int | None] | None = None,
-    anchors: Sequence[str] | None = None,
+    anchors: Sequence[str | Set[str]] | None = None,
     shared_bonus: float = 0.1,
+    weights: Sequence[int] | np.ndarray | None = None,
 ) -> np.ndarray:
     """Cluster unit-length vectors; returns a label per row (the smallest row of its cluster).
 
@@ -129,9 +130,12 @@ def cluster_vectors(
         groups: Rows that must share a cluster whatever their vectors (for each row, the first
             row of its duplicate group, or ``None``).
         anchors: The place each row was recorded at by staff (the export's place column), or
-            empty. Two clusters recorded at the same place merge at ``threshold - shared_bonus``:
-            a place someone entered is firmer evidence than one read from the text.
+            empty (or a set of such places, for a row that stands for several). Two clusters
+            recorded at the same place merge at ``threshold - shared_bonus``: a place someone
+            entered is firmer evidence than one read from the text.
         shared_bonus: See ``anchors``.
+        weights: How many opinions each row stands for (a text sent several times is one row):
+            a cluster's centroid weighs its rows by them. 1 each when ``None``.
     """
     vectors = np.asarray(vectors)
     n = len(vectors)
@@ -147,7 +151,8 @@ def cluster_vectors(
         found = anchored.get(a)
         if found is not None:
             return found
-        return frozenset((anchors[a],)) if anchors is not None and anchors[a] else _NONE
+        given = anchors[a] if anchors is not None else ""
+        return given if isinstance(given, frozenset) else frozenset((given,)) if given else _NONE
 
     def root(i: int) -> int:
         while parent[i] != i:
@@ -157,7 +162,9 @@ def cluster_vectors(
 
     def summed(a: int) -> np.ndarray:
         found = total.get(a)
-        return found if found is not None else vectors[a].astype(np.float64)
+        if found is not None:
+            return found
+        return vectors[a].astype(np.float64) * (weights[a] if weights is not None else 1)
 
     def join(a: int, b: int) -> None:
         a, b = min(a, b), max(a, b)

@@ -32,6 +32,15 @@ def test_row_vectors_map_rows_to_matrix_rows():
         vectors[10]
 
 
+def test_row_vectors_rows_that_repeat_share_a_matrix_row():
+    matrix = np.array([[1, 0], [0, 1]], dtype=np.float16)
+    vectors = RowVectors(matrix, [2, 5, 9], slots=[0, 1, 0])  # row 9 repeats row 2
+    assert np.array_equal(vectors[9], [1, 0]) and vectors[9].dtype == np.float32 and np.array_equal(vectors[5], [0, 1])
+    assert np.array_equal(vectors.part(1, 3), [[0, 1], [1, 0]])
+    found = centroids(vectors, {2: "A", 5: "A", 9: "A"})
+    assert np.allclose(found["A"], [2 / 3, 1 / 3])  # each row counts, repeats included
+
+
 def test_take_rows_moves_the_chosen_rows_up_in_place():
     matrix = np.arange(20, dtype=np.float32).reshape(10, 2)
     expected = matrix[[1, 2, 5, 9]].copy()

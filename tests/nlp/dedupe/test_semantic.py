@@ -68,3 +68,17 @@ def test_cluster_vectors_merges_rows_recorded_at_one_place_more_readily():
     assert cluster_vectors(v, 0.65).tolist() == [0, 1]
     assert cluster_vectors(v, 0.65, anchors=["青石村", "青石村"]).tolist() == [0, 0]
     assert cluster_vectors(v, 0.65, anchors=["青石村", "柳湾村"]).tolist() == [0, 1]
+
+
+def test_cluster_vectors_weighs_rows_that_stand_for_several():
+    angles = np.radians([0, 30, 50])  # rows 1 and 2 join first; row 0 is 30 degrees from row 1
+    v = unit(np.stack([np.cos(angles), np.sin(angles)], axis=1))
+    assert cluster_vectors(v, 0.85).tolist() == [0, 1, 1]  # the pair's centre is 40 degrees away
+    # Row 1 sent twenty times: the pair's centre sits near it, within reach of row 0.
+    assert cluster_vectors(v, 0.85, weights=[1, 20, 1]).tolist() == [0, 0, 0]
+
+
+def test_cluster_vectors_takes_a_set_of_anchors_for_a_row():
+    v = unit([[1, 0], [0.6, 0.8]])  # cosine 0.6
+    assert cluster_vectors(v, 0.65, anchors=[frozenset({"青石村", "柳湾村"}), "柳湾村"]).tolist() == [0, 0]
+    assert cluster_vectors(v, 0.65, anchors=[frozenset({"青石村", "东关社区"}), "柳湾村"]).tolist() == [0, 1]
