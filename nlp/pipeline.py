@@ -42,7 +42,7 @@ from .io.writers import atomic_write
 from .normalize import Normalizer, binary_share
 from .pii import PiiMasker
 from .resources import cache_folder, read_fragments
-from .rows import RowClasses, RowVectors, RowWords, centroids, take_rows
+from .rows import RowClasses, RowVectors, RowWords, centroids, release_freed_memory, take_rows
 from .segment import make_tokenizer
 from .summarize import ClusterScorer
 from .summarize.draft import Draft, Drafter, ExtractiveDrafter, select_clusters
@@ -336,6 +336,7 @@ class Pipeline:
             [values[d] for d in source] for values in (status, error, note, text, titles, unmasked, places, orgs)
         )
         tokens.finish(source_of)
+        release_freed_memory()
 
         row_wall = time.perf_counter() - began
         ok = [i for i in range(n) if status[i] == "ok"]
@@ -344,6 +345,7 @@ class Pipeline:
         start = time.perf_counter()
         duplicate_of = exact_duplicates(unmasked)
         near_of = near_duplicates(unmasked, threshold=cfg.near_threshold)
+        release_freed_memory()
         report("dedupe", n, n)
         timings["dedupe"] = time.perf_counter() - start
 
@@ -373,6 +375,7 @@ class Pipeline:
                 points, point_of = np.unique(source_of[ok], return_inverse=True)
                 ids, centred, earlier = self._cluster(take_rows(encoded, points), point_of, text_keys, where, groups, period, [given_place[i].strip() for i in ok])
                 del encoded, where, groups
+                release_freed_memory()
                 for k, i in enumerate(ok):
                     cluster[i] = ids[k]
                 vectors = RowVectors(centred, ok, point_of)
@@ -384,12 +387,14 @@ class Pipeline:
             # From here on the table holds what the rows export; the per-row lists would only
             # keep a second copy of a large input alive.
             del text, titles, times, places, orgs, classes, source, status, error, note
+            release_freed_memory()
             start = time.perf_counter()
             if self.store is not None and ok:
                 keys = self._row_keys(opinions, ok, keys, unmasked, columns)
                 self._apply_reviewed_labels(opinions, ok, keys)
             likes = [_number(v) for v in _column(frame, columns.likes, n)] if columns.likes else None
             clusters = summarize_clusters(opinions, tokens, vectors, self.scorer, likes)
+            release_freed_memory()
             if self.store is not None and ok:
                 self._store_rows(opinions, ok, vectors, tokens, clusters, earlier, keys, text_keys, columns)
                 clusters = self.store.reviewed(clusters)
@@ -766,7 +771,7 @@ class Pipeline:
 
     def _summary(self, table, columns, opinions, timings, pii) -> dict:
         n = len(opinions)
-        ok = opinions[opinions["status"] == "ok"]
+        ok = opinions.loc[opinions["status"] == "ok", ["level1", "level2"]]  # the two columns counted, not a copy of the table
         dup = opinions["duplicate_of"].dropna()
         return {
             "minyi_version": __version__,

@@ -8,8 +8,11 @@ is asked for.
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
 from array import array
 from collections.abc import Iterator, Mapping, Sequence
+from functools import cache
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -18,7 +21,7 @@ import pandas as pd
 if TYPE_CHECKING:
     from .classify import Prediction
 
-__all__ = ["RowClasses", "RowVectors", "RowWords", "centroids", "take_rows"]
+__all__ = ["RowClasses", "RowVectors", "RowWords", "centroids", "release_freed_memory", "take_rows"]
 
 
 class RowClasses:
@@ -178,3 +181,24 @@ def centroids(vectors: RowVectors, cluster: Sequence[str]) -> dict[str, np.ndarr
     for lo in range(0, len(codes), 4096):  # rows a slice at a time, in single precision
         means += members[:, lo : lo + 4096] @ vectors.part(lo, lo + 4096)
     return dict(zip(names.tolist(), means))
+
+
+@cache
+def _trim():
+    try:
+        return ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6").malloc_trim
+    except (OSError, AttributeError):  # not glibc (macOS, Windows, musl): nothing to do
+        return None
+
+
+def release_freed_memory() -> None:
+    """Give the memory that the C allocator holds free back to the system (glibc only).
+
+    glibc keeps freed blocks for reuse, and after a large stage (faiss's index, the near-duplicate
+    signatures, the table's columns) hundreds of MB of them sit free between live ones; the next
+    stages, made of small Python objects, reuse little of it. At 40k rows this takes the main
+    process's peak from 674 to 615 MiB.
+    """
+    trim = _trim()
+    if trim is not None:
+        trim(0)
