@@ -656,9 +656,10 @@ class Pipeline:
             stored_ids, centroids, stored_places = store.clusters()
             stored = set(stored_ids)
             todo = [k for k, c in enumerate(ids) if c is None]
-            if todo and stored_ids:
-                sims = centred[point_of[todo]].astype(np.float32) @ centroids.T
-                for k, row in zip(todo, sims):
+            for lo in range(0, len(todo) if stored_ids else 0, 4096):  # rows a slice at a time
+                part = todo[lo : lo + 4096]
+                sims = centred[point_of[part]].astype(np.float32) @ centroids.T
+                for k, row in zip(part, sims):
                     for j in np.argsort(-row, kind="stable")[:5]:
                         if row[j] < cfg.cluster_threshold:
                             break
@@ -686,7 +687,7 @@ class Pipeline:
             fresh: dict[str, tuple] = {}
             for k, key in enumerate(keys):
                 if key not in known and key not in fresh:
-                    fresh[key] = (ids[k], key, centred[point_of[k]].astype(np.float32), where[k])
+                    fresh[key] = (ids[k], key, centred[point_of[k]], where[k])
             store.add_many(list(fresh.values()))
             store.record_run(self.config.encoder, len(keys), new, self.config.to_dict())
             earlier = {c for c in ids if c in stored}
