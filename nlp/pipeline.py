@@ -344,7 +344,8 @@ class Pipeline:
         # exact and near duplicates
         start = time.perf_counter()
         duplicate_of = exact_duplicates(unmasked)
-        near_of = near_duplicates(unmasked, threshold=cfg.near_threshold)
+        # A row that repeats an earlier one's text and title is not hashed again.
+        near_of = near_duplicates(unmasked, threshold=cfg.near_threshold, same_as=np.asarray(distinct, dtype=np.int64)[source_of])
         release_freed_memory()
         report("dedupe", n, n)
         timings["dedupe"] = time.perf_counter() - start

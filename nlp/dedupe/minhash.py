@@ -117,6 +117,7 @@ def near_duplicates(
     num_perm: int = 128,
     size: int = 3,
     seed: int = 1,
+    same_as: Sequence[int] | np.ndarray | None = None,
 ) -> list[int | None]:
     """For each text, the position of the first earlier text it nearly duplicates, else ``None``.
 
@@ -129,15 +130,19 @@ def near_duplicates(
         num_perm: MinHash permutations (more: slower, more exact).
         size: Shingle length in characters.
         seed: Seed of the hash permutations, for the same result run after run.
+        same_as: For each text, the position of an earlier one known to be the same text, or its
+            own: a repeat is not hashed again and joins that text's group (the result is the
+            same as without it).
     """
     n = len(texts)
+    own = np.ones(n, dtype=bool) if same_as is None else np.asarray(same_as, dtype=np.int64) == np.arange(n)
     # Stripped one text at a time as the signatures are made (a list of them all would hold a
     # second copy of every text): the texts left with something to compare.
     live_rows: list[int] = []
 
     def stripped() -> Iterator[str]:
         for i, t in enumerate(texts):
-            s = _NOT_WORD.sub("", t) if t else ""
+            s = _NOT_WORD.sub("", t) if t and own[i] else ""
             if s:
                 live_rows.append(i)
                 yield s
@@ -152,6 +157,13 @@ def near_duplicates(
         links = _linked(take_rows(sig, first), *_bands(threshold, num_perm), threshold)
         for k, j in enumerate(inverse):  # every text to the first text of its group
             parent[live[k]] = live[first[links[j]]]
+    if same_as is not None and len(live):
+        # Repeats follow the text they repeat (an earlier row, already pointing at its group's first).
+        repeat = np.flatnonzero(~own)
+        of = np.asarray(same_as, dtype=np.int64)[repeat]
+        compared = np.zeros(n, dtype=bool)
+        compared[live] = True
+        parent[repeat[compared[of]]] = parent[of[compared[of]]]
     out: list[int | None] = []
     for i in range(n):
         r = int(parent[i])

@@ -57,3 +57,10 @@ def test_distinct_signatures_in_order_of_first_appearance_even_when_hashes_colli
         assert np.array_equal(first, expected_first)
         assert np.array_equal(sig[first[inverse]], sig)  # every row maps to a row equal to it
         assert np.array_equal(inverse[first], np.arange(len(first)))
+
+
+def test_near_duplicates_of_known_repeats_are_the_same_without_hashing_them_again():
+    texts = ["村里那条路坑坑洼洼好几年了，下雨天没法走", "暖气不热，屋里才十五度", "村里那条路坑坑洼洼好几年了，下雨天没法走",
+             "村里那条路坑坑洼洼好几年了，下雨天没法走啊", "！！", None, "！！", "暖气不热，屋里才十五度"]  # fmt: skip
+    same_as = [0, 1, 0, 3, 4, 5, 4, 1]
+    assert near_duplicates(texts, same_as=same_as) == near_duplicates(texts) == [None, None, 0, 0, None, None, None, 1]
