@@ -346,6 +346,8 @@ class Pipeline:
         duplicate_of = exact_duplicates(unmasked)
         # A row that repeats an earlier one's text and title is not hashed again.
         near_of = near_duplicates(unmasked, threshold=cfg.near_threshold, same_as=np.asarray(distinct, dtype=np.int64)[source_of])
+        if self.store is None:  # the texts before masking key the stored rows; nothing else reads them now
+            unmasked = []
         release_freed_memory()
         report("dedupe", n, n)
         timings["dedupe"] = time.perf_counter() - start
