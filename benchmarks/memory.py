@@ -2,12 +2,15 @@
 
     python benchmarks/memory.py FILE [--workers 2]
     python benchmarks/memory.py --rows 40000        # a set generated as in scale.py
+    python benchmarks/memory.py FILE --blocks DIR   # per-row blocks saved in DIR, reused when run again
 
 Runs the job on FILE (read, per-row stages in worker processes, duplicates, clusters, the
 opinions table, cluster descriptions, drafts of the top 50, writing CSV and XLSX) and samples the
 main process's resident set every 50 ms. A stage is entered when the pipeline calls the function
 named after it, so the table shows which step held the most. Prints a table of the peak in each
-stage (MiB), the largest worker's peak and the stages' seconds.
+stage (MiB), the largest worker's peak and the stages' seconds. With ``--blocks`` the per-row
+stages' blocks are saved in DIR (as ``minyi score --resume`` saves them), and a second run on the
+same file loads them instead: the later stages' memory can then be measured again in minutes.
 """
 
 from __future__ import annotations
@@ -27,9 +30,10 @@ FUNCTIONS = {"exact_duplicates": "exact duplicates", "near_duplicates": "near du
 METHODS = {"_cluster": "clusters (neighbours)", "_annotate": "opinions table", "draft": "drafts", "_summary": "summary"}
 
 
-def profile(path: Path, workers: int) -> None:
+def profile(path: Path, workers: int, blocks: Path | None = None) -> None:
     import nlp.pipeline as pipeline
     from nlp import Pipeline, PipelineConfig, read_table
+    from nlp.checkpoint import Checkpoint, fingerprint
     from nlp.engines import make_engine
     from nlp.io import write_outputs
 
@@ -69,8 +73,10 @@ def profile(path: Path, workers: int) -> None:
     table = read_table(path)
     stage[0] = "per-row stages (blocks)"
     runner = make_engine("local", workers=workers)
+    config = PipelineConfig(drafts="top 50")
+    checkpoint = Checkpoint(blocks, {"input": fingerprint(path), "config": config.to_dict()}) if blocks else None
     try:
-        result = Pipeline(PipelineConfig(drafts="top 50")).run(table, engine=runner)
+        result = Pipeline(config).run(table, engine=runner, checkpoint=checkpoint)
     finally:
         runner.close()
     stage[0] = "writing outputs"
@@ -78,7 +84,8 @@ def profile(path: Path, workers: int) -> None:
         write_outputs(result, Path(folder) / "out", ["csv", "xlsx"])
     done.set()
     watcher.join()
-    print(f"\n{len(table.frame):,} rows, {result.summary['per_row_stages_rows']:,} distinct, {len(result.clusters):,} clusters, {workers} workers\n")
+    reused = f", {checkpoint.reused} of the blocks loaded from {blocks}" if checkpoint else ""
+    print(f"\n{len(table.frame):,} rows, {result.summary['per_row_stages_rows']:,} distinct, {len(result.clusters):,} clusters, {workers} workers{reused}\n")
     print("| stage | peak RSS of the main process MiB | stage ended at s |")
     print("|---|---:|---:|")
     for name in peaks:
@@ -91,17 +98,18 @@ def main() -> None:
     parser.add_argument("file", nargs="?", type=Path)
     parser.add_argument("--rows", type=int, help="generate a set of this many rows (as benchmarks/scale.py does) and profile it")
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--blocks", type=Path, help="save the per-row blocks here, or load them when a run on the same file saved them")
     args = parser.parse_args()
     if args.file is None and args.rows is None:
         parser.error("give a FILE or --rows N")
     if args.file is not None:
-        profile(args.file, args.workers)
+        profile(args.file, args.workers, args.blocks)
         return
     with tempfile.TemporaryDirectory() as folder:
         source = Path(folder) / f"rows-{args.rows}.csv"
         # Made in a process of its own, so that generating it does not count in the run's memory.
         subprocess.run([sys.executable, str(Path(__file__).with_name("scale.py")), "--make", str(args.rows), str(source)], check=True)
-        profile(source, args.workers)
+        profile(source, args.workers, args.blocks)
 
 
 if __name__ == "__main__":
