@@ -730,8 +730,10 @@ class Pipeline:
         c = classes
         masker = self.masker if self.config.mask_pii else None
         given_place = _column(frame, columns.place, n)
-        # Made and added one column at a time: the table keeps its strings compactly, so only one
-        # column's worth of Python strings is alive at once, not all of them.
+        # Made and added one column at a time. Columns whose strings are shared (a distinct row's
+        # text and classes by its repeats, the input's cells) keep those strings as they are;
+        # strings made here for each row (places, times) go into the table's compact storage, so
+        # that only one column's worth of them is alive at once.
         made = {
             "row": lambda: range(n),
             "id": lambda: _column(frame, columns.id, n) if columns.id else [str(i) for i in range(n)],
@@ -759,18 +761,20 @@ class Pipeline:
         }
         out = pd.DataFrame(index=pd.RangeIndex(n))
         for name, make in made.items():
-            out[name] = make()
+            values = make()
+            out[name] = _strings(values) if isinstance(values, list) and name not in ("confidence", "places", "time") else values
         out["confidence"] = out["confidence"].astype("Float64")
         if masker is None:  # the input's own text is exported only when masking is off
-            out["original"] = _column(frame, columns.text, n)
+            out["original"] = _strings(_column(frame, columns.text, n))
         for col in ("id", "source", "place", "user", "places"):
-            out[col] = _mask_column(out[col], masker)
+            masked = _mask_column(out[col], masker)
+            out[col] = masked if col == "places" else _strings(masked)
         # Other input columns follow ours, masked the same way; a clashing name gets a prefix.
         for name in frame.columns:
             if name in columns.used():
                 continue
             target = f"input_{name}" if name in out.columns else name
-            out[target] = _mask_column(frame[name], masker)
+            out[target] = _strings(_mask_column(frame[name], masker))
         return out
 
     def _summary(self, table, columns, opinions, timings, pii) -> dict:
@@ -911,6 +915,15 @@ def _period(parsed: pd.Series) -> str:
 
 def _merge(first: Sequence[str], second: Sequence[str]) -> list[str]:
     return list(dict.fromkeys([*first, *second]))
+
+
+def _strings(values: list) -> pd.Series:
+    """A column of strings that are already shared, as they are (object dtype), not copied into
+    pandas' own string storage: a repeated text stays one string, a Chinese character takes 2
+    bytes (UTF-8 takes 3), and reading the column back as a list makes no new strings. For the
+    texts of a million rows of about 200 characters that is about 600 MB of table not held, and
+    not made again when clusters are described."""
+    return pd.Series(values, dtype=object)
 
 
 def _mask_column(values, masker: PiiMasker | None) -> list[str]:
