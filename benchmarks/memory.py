@@ -76,7 +76,7 @@ def profile(path: Path, workers: int, blocks: Path | None = None) -> None:
     config = PipelineConfig(drafts="top 50")
     checkpoint = Checkpoint(blocks, {"input": fingerprint(path), "config": config.to_dict()}) if blocks else None
     try:
-        result = Pipeline(config).run(table, engine=runner, checkpoint=checkpoint)
+        result = Pipeline(config).run(table, engine=runner, checkpoint=checkpoint, keep_input=False)  # as minyi score runs it
     finally:
         runner.close()
     stage[0] = "writing outputs"

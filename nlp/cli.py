@@ -423,7 +423,7 @@ def _run(path: Path, out: Path, config, columns: dict, *, formats: list[str], qu
 
                 runner = make_engine(engine["name"], workers=engine["workers"], scheduler=engine["scheduler"])
             try:
-                result = pipeline.run(table, cols, progress=report, checkpoint=checkpoint, engine=runner)
+                result = pipeline.run(table, cols, progress=report, checkpoint=checkpoint, engine=runner, keep_input=False)
             finally:
                 if runner is not None:
                     runner.close()

@@ -118,3 +118,22 @@ def test_row_stages_keep_one_copy_of_a_text_that_needs_no_masking(pipeline):
     block = pipeline.row_stages(["村里那条路坑坑洼洼好几年了", "我叫张伟，电话13900001234，路灯不亮"], ["", ""])
     assert block.text[0] is block.unmasked[0]
     assert block.text[1] != block.unmasked[1] and "13900001234" not in block.text[1]
+
+
+def test_letting_go_of_the_input_text_changes_no_output(pipeline):
+    frame = pd.DataFrame({
+        "内容": ["我是张德顺，电话13900001234，青石村的路坏了", "路灯不亮", "我是张德顺，电话13900001234，青石村的路坏了"],
+        "备注": ["回访", "", "再次反映"],
+    })  # fmt: skip
+    kept = InputTable.from_frame(frame.copy())
+    let_go = InputTable.from_frame(frame.copy())
+    expected = pipeline.run(kept).opinions
+    out = pipeline.run(let_go, keep_input=False).opinions
+    pd.testing.assert_frame_equal(out, expected)
+    assert "内容" in kept.frame.columns and list(let_go.frame.columns) == ["备注"]
+    # A repeated text is one string in the table, not a copy per row.
+    assert out["text"][0] is out["text"][2]
+    # With masking off the input's text is exported, so it is kept.
+    plain = InputTable.from_frame(frame.copy())
+    out = Pipeline(PipelineConfig(mask_pii=False)).run(plain, keep_input=False).opinions
+    assert "内容" in plain.frame.columns and out["original"][0] == frame["内容"][0]
