@@ -88,10 +88,16 @@ def summarize_clusters(
     # Plain lists, one pass: per-cluster pandas selections cost milliseconds each, which adds up
     # to minutes with hundreds of thousands of clusters.
     times = pd.to_datetime(ok["time"].replace("", None), errors="coerce", format="mixed")
+    if isinstance(times.dtype, pd.DatetimeTZDtype):  # times given with a zone: compared as local times
+        times = times.dt.tz_localize(None)
     now = times.max() if times.notna().any() else None
-    stamps = list(times)
-    weeks = times.dt.strftime("%G-W%V").tolist()
-    days = times.dt.strftime("%Y-%m-%d").tolist()
+    # Times as numbers, made into timestamps and week names a cluster at a time: a list of a
+    # million timestamps and two of date strings are about 280 MB.
+    moments = times.to_numpy()
+    dated_rows = ~np.isnat(moments)
+    calendar = times.dt.isocalendar()
+    week_of = np.where(dated_rows, calendar["year"].fillna(0).to_numpy(dtype=np.int64) * 100 + calendar["week"].fillna(0).to_numpy(dtype=np.int64), -1)
+    del calendar
     col = {name: ok[name].tolist() for name in named[:-1]}
     row_ids = [int(r) for r in col["row"]]
     members: dict[str, list[int]] = {}
@@ -122,8 +128,9 @@ def summarize_clusters(
         lead = ranked[0]
         words = keywords.get(cluster, [])
         title = col["title"][lead] or _name(place_counts, words, col["text"][lead])
-        dated = [k for k in ks if days[k] == days[k] and days[k] is not None]  # NaT formats as NaN
-        week_counts = Counter(weeks[k] for k in dated)
+        dated = [k for k in ks if dated_rows[k]]
+        week_counts = Counter(f"{w // 100}-W{w % 100:02d}" for w in week_of[dated].tolist())
+        stamps = {k: pd.Timestamp(moments[k]) for k in ks}  # NaT where a row has no time
         facts = ClusterFacts(
             texts=[col["text"][k] for k in ks],
             times=[stamps[k] for k in ks],

@@ -53,3 +53,17 @@ def test_a_pairs_representative_is_its_earlier_row_whatever_the_last_digits(pipe
     vectors = {0: np.array([1.0, 0.0]), 1: 1.0002 * np.array([0.6, 0.8])}
     clusters = summarize_clusters(opinions, {}, vectors)
     assert clusters.loc[0, "representatives"].split()[0] == str(opinions.loc[0, "id"])
+
+
+def test_cluster_weeks_and_dates_leave_out_rows_without_a_time(pipeline):
+    from nlp.clusters import summarize_clusters
+
+    result = pipeline.run(InputTable.from_texts(["青石村那条路坑坑洼洼好几年了", "青石村的路太烂了，坑坑洼洼没法走", "青石村的路坑坑洼洼", "村里的路坑坑洼洼"]))
+    for times in (["2024-12-30 09:00:00", "", "2025-01-05 18:00:00", "2024-12-01 08:00:00"],
+                  ["2024-12-30T09:00:00+08:00", "", "2025-01-05T18:00:00+08:00", "2024-12-01T08:00:00+08:00"]):  # fmt: skip
+        opinions = result.opinions.assign(cluster="C1", time=times)
+        row = summarize_clusters(opinions, {}, {}).iloc[0]
+        # 2024-12-30 and 2025-01-05 are both in ISO week 2025-W01; the row without a time is counted
+        # in the size but in no week.
+        assert row["weekly_counts"] == "2024-W48:1 2025-W01:2"
+        assert (row["first_seen"], row["last_seen"], row["size"]) == ("2024-12-01", "2025-01-05", 4)
