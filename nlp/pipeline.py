@@ -374,11 +374,17 @@ class Pipeline:
                 del position
                 given_place = _column(frame, columns.place, n)
                 # What an opinion is about, beyond its words: places, organisations, bus or metro
-                # lines (in the title or the text). Rows that name nothing share one empty set.
-                where = [
-                    (specific_places(" ".join([given_place[i], *places[i]])) | set(orgs[i]) | set(_ROUTE.findall(titles[i])) | set(_ROUTE.findall(text[i]))) or _NOTHING
-                    for i in ok
-                ]
+                # lines (in the title or the text). Rows that name nothing share one empty set,
+                # and a repeat recorded at the same place shares its first row's set.
+                made: list[tuple[str, frozenset[str]] | None] = [None] * len(distinct)
+                where = []
+                for i in ok:
+                    first = made[source[i]]
+                    if first is None or first[0] != given_place[i]:
+                        about = frozenset(specific_places(" ".join([given_place[i], *places[i]])) | set(orgs[i]) | set(_ROUTE.findall(titles[i])) | set(_ROUTE.findall(text[i]))) or _NOTHING
+                        first = made[source[i]] = (given_place[i], about)
+                    where.append(first[1])
+                del made
                 period = _period(parsed_times)
                 # Rows that repeat another's text and title share its vector: the scored distinct
                 # rows are the clusters' points, each standing for its repeats.
