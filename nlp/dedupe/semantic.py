@@ -92,17 +92,26 @@ def _faiss_neighbours(vectors: np.ndarray, k: int, probe: int = 32, seed: int = 
         index.add(single(lo))
     index.nprobe = probe
     # Searched a part at a time: faiss's working arrays grow with the rows searched at once.
-    found = np.concatenate([index.search(single(lo), k + 1 + spare)[1] for lo in range(0, n, step)])
+    # Candidates are kept as 32-bit row numbers (half of faiss's 64-bit labels).
+    wide = np.int32 if n < 2**31 else np.int64
+    found = np.empty((n, k + 1 + spare), dtype=wide)
+    for lo in range(0, n, step):
+        found[lo : lo + step] = index.search(single(lo), k + 1 + spare)[1]
     del index, quantizer
-    sims = np.full(found.shape, -np.inf, dtype=np.float32)
+    # The candidates' exact similarities and the best k, a part of the rows at a time.
+    out_index = np.empty((n, k), dtype=np.int64)
+    out_sims = np.empty((n, k), dtype=np.float32)
     for lo in range(0, n, chunk):
         part = found[lo : lo + chunk]
+        own = np.arange(lo, lo + len(part))[:, None]
         exact = np.einsum("id,ikd->ik", vectors[lo : lo + chunk].astype(np.float32), vectors[np.maximum(part, 0)].astype(np.float32))
-        sims[lo : lo + chunk] = np.where(part >= 0, exact, -np.inf)
-    found[found < 0] = np.broadcast_to(np.arange(n)[:, None], found.shape)[found < 0]  # fewer than k + 1 found
-    sims[found == np.arange(n)[:, None]] = -np.inf  # not its own neighbour
-    order = np.lexsort((found, -sims), axis=1)[:, :k]  # best first, ties by index
-    return np.take_along_axis(found, order, axis=1), np.take_along_axis(sims, order, axis=1)
+        sims = np.where(part >= 0, exact, -np.inf).astype(np.float32)
+        part = np.where(part >= 0, part, own)  # fewer than k + 1 found
+        sims[part == own] = -np.inf  # not its own neighbour
+        order = np.lexsort((part, -sims), axis=1)[:, :k]  # best first, ties by index
+        out_index[lo : lo + chunk] = np.take_along_axis(part, order, axis=1)
+        out_sims[lo : lo + chunk] = np.take_along_axis(sims, order, axis=1)
+    return out_index, out_sims
 
 
 def compatible(a: set[str], b: set[str]) -> bool:
