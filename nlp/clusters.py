@@ -130,10 +130,9 @@ def summarize_clusters(
         title = col["title"][lead] or _name(place_counts, words, col["text"][lead])
         dated = [k for k in ks if dated_rows[k]]
         week_counts = Counter(f"{w // 100}-W{w % 100:02d}" for w in week_of[dated].tolist())
-        stamps = {k: pd.Timestamp(moments[k]) for k in ks}  # NaT where a row has no time
         facts = ClusterFacts(
             texts=[col["text"][k] for k in ks],
-            times=[stamps[k] for k in ks],
+            times=[pd.Timestamp(moments[k]) for k in ks],  # NaT where a row has no time
             people=len(set(users)) if users else len(ks),
             places=len(place_counts),
             channels=len(sources),
@@ -141,8 +140,8 @@ def summarize_clusters(
             level2=level2,
             support=float(sum(support[r] for r in ids)) if support else 0.0,
         )
-        first = min((stamps[k] for k in dated), default=None)
-        last = max((stamps[k] for k in dated), default=None)
+        first = pd.Timestamp(moments[dated].min()) if dated else None
+        last = pd.Timestamp(moments[dated].max()) if dated else None
         rows.append({
             "cluster": cluster,
             "size": len(ks),

@@ -71,6 +71,9 @@ OTHER_MATTER_CONFIDENCE = 0.6
 # Bus routes and metro lines (121路, X2路, 4号线): two complaints about different lines are two issues.
 _ROUTE = re.compile(r"(?<![\dA-Za-z])[A-Za-z]?\d{1,4}(?:路|号线)")
 _NOTHING: frozenset[str] = frozenset()
+# Columns of the opinions table whose strings are made anew for each row: kept in pandas' own
+# string storage, not as Python strings (see _strings).
+_MADE_PER_ROW = ("places", "time")
 
 Progress = Callable[[str, int, int], None]
 """Called as ``progress(stage, done, total)`` while a stage runs."""
@@ -775,13 +778,13 @@ class Pipeline:
         out = pd.DataFrame(index=pd.RangeIndex(n))
         for name, make in made.items():
             values = make()
-            out[name] = _strings(values) if isinstance(values, list) and name not in ("confidence", "places", "time") else values
+            out[name] = _strings(values) if isinstance(values, list) and name not in ("confidence", *_MADE_PER_ROW) else values
         out["confidence"] = out["confidence"].astype("Float64")
         if masker is None:  # the input's own text is exported only when masking is off
             out["original"] = _strings(_column(frame, columns.text, n))
         for col in ("id", "source", "place", "user", "places"):
             masked = _mask_column(out[col], masker)
-            out[col] = masked if col == "places" else _strings(masked)
+            out[col] = masked if col in _MADE_PER_ROW else _strings(masked)
         # Other input columns follow ours, masked the same way; a clashing name gets a prefix.
         for name in frame.columns:
             if name in columns.used():
