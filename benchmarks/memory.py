@@ -27,13 +27,15 @@ import psutil
 
 # Stage names, and the functions of nlp.pipeline (or Pipeline's methods) whose calls begin them.
 FUNCTIONS = {"exact_duplicates": "exact duplicates", "near_duplicates": "near duplicates", "summarize_clusters": "describing clusters"}
-METHODS = {"_cluster": "clusters (neighbours)", "_annotate": "opinions table", "draft": "drafts", "_summary": "summary"}
+METHODS = {"_cluster": "clusters", "_annotate": "opinions table", "draft": "drafts", "_summary": "summary"}
+# Steps inside a stage: (label while it runs, label after it returns).
+INSIDE = {"_faiss_neighbours": ("clusters: faiss index and search", "clusters: after the search")}
 
 
 def profile(path: Path, workers: int, blocks: Path | None = None) -> None:
-    import nlp.pipeline as pipeline
-    from nlp import Pipeline, PipelineConfig, read_table
+    from nlp import Pipeline, PipelineConfig, pipeline, read_table
     from nlp.checkpoint import Checkpoint, fingerprint
+    from nlp.dedupe import semantic
     from nlp.engines import make_engine
     from nlp.io import write_outputs
 
@@ -55,12 +57,16 @@ def profile(path: Path, workers: int, blocks: Path | None = None) -> None:
             except psutil.Error:
                 pass
 
-    def entering(owner, name: str, label: str) -> None:
+    def entering(owner, name: str, label: str, after: str | None = None) -> None:
         original = getattr(owner, name)
 
         def wrapped(*args, **kwargs):
             stage[0] = label
-            return original(*args, **kwargs)
+            try:
+                return original(*args, **kwargs)
+            finally:
+                if after:
+                    stage[0] = after
 
         setattr(owner, name, wrapped)
 
@@ -68,6 +74,8 @@ def profile(path: Path, workers: int, blocks: Path | None = None) -> None:
         entering(pipeline, name, label)
     for name, label in METHODS.items():
         entering(pipeline.Pipeline, name, label)
+    for name, (label, after) in INSIDE.items():
+        entering(semantic, name, label, after)
     watcher = threading.Thread(target=sample, daemon=True)
     watcher.start()
     table = read_table(path)

@@ -88,8 +88,7 @@ def _faiss_neighbours(vectors: np.ndarray, k: int, probe: int = 32, seed: int = 
     # sample (more rows found no more neighbours).
     index.train(sample[:4096])
     del sample
-    for lo in range(0, n, step):
-        index.add(single(lo))
+    _fill_lists(index, quantizer, n, single, step)
     index.nprobe = probe
     # Searched a part at a time: faiss's working arrays grow with the rows searched at once.
     # Candidates are kept as 32-bit row numbers (half of faiss's 64-bit labels).
@@ -112,6 +111,35 @@ def _faiss_neighbours(vectors: np.ndarray, k: int, probe: int = 32, seed: int = 
         out_index[lo : lo + chunk] = np.take_along_axis(part, order, axis=1)
         out_sims[lo : lo + chunk] = np.take_along_axis(sims, order, axis=1)
     return out_index, out_sims
+
+
+def _fill_lists(index, quantizer, n: int, single, step: int) -> None:
+    """Add rows 0 … n - 1 (``single(lo)`` gives rows lo … lo + step) to the inverted lists of
+    ``index``, each list sized once for the rows it gets. ``index.add`` grows a list as rows
+    come, by doubling, so the lists held about a quarter more than their codes. The lists, codes
+    and order within each list are those ``index.add`` makes, so searches find the same rows."""
+    import faiss
+
+    where = np.empty(n, dtype=np.int32)  # each row's list, as index.add assigns it
+    for lo in range(0, n, step):
+        where[lo : lo + step] = quantizer.search(single(lo), 1)[1][:, 0]
+    counts = np.bincount(where, minlength=index.nlist)
+    lists = index.invlists
+    for number in np.flatnonzero(counts):
+        lists.resize(int(number), int(counts[number]))
+    filled = np.zeros(index.nlist, dtype=np.int64)
+    for lo in range(0, n, step):
+        rows = single(lo)
+        order = np.argsort(where[lo : lo + len(rows)], kind="stable")  # a list's rows in row order
+        members = where[lo : lo + len(rows)][order]
+        ids = (lo + order).astype(np.int64)
+        codes = np.ascontiguousarray(index.sq.compute_codes(rows)[order])
+        starts = np.flatnonzero(np.r_[True, members[1:] != members[:-1]])
+        for a, b in zip(starts, np.r_[starts[1:], len(members)]):
+            number = int(members[a])
+            lists.update_entries(number, int(filled[number]), int(b - a), faiss.swig_ptr(ids[a:b]), faiss.swig_ptr(codes[a:b]))
+            filled[number] += b - a
+    index.ntotal = n
 
 
 def compatible(a: set[str], b: set[str]) -> bool:

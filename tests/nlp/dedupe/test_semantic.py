@@ -63,6 +63,42 @@ def test_half_precision_vectors_find_the_same_neighbours():
         assert np.mean([len(set(single[i]) & set(half[i])) / 5 for i in range(len(v))]) > 0.97
 
 
+def test_inverted_lists_sized_once_hold_what_faiss_adds():
+    # The approximate search sizes each list once instead of letting index.add grow it; the
+    # lists must hold the same rows, in the same order, with the same codes.
+    import faiss
+
+    from nlp.dedupe.semantic import _fill_lists
+
+    rng = np.random.default_rng(2)
+    v = unit(rng.standard_normal((40, 32))[rng.integers(0, 40, 5000)] + 0.3 * rng.standard_normal((5000, 32)))
+    v[100:110] = v[0]  # ties
+
+    def index():
+        quantizer = faiss.IndexFlatIP(32)
+        made = faiss.IndexIVFScalarQuantizer(quantizer, 32, 30, faiss.ScalarQuantizer.QT_8bit, faiss.METRIC_INNER_PRODUCT)
+        made.by_residual = False
+        faiss.Clustering(32, 30).train(v, quantizer)
+        made.train(v)
+        return made, quantizer
+
+    added, _ = index()
+    for lo in range(0, len(v), 700):
+        added.add(v[lo : lo + 700])
+    filled, quantizer = index()
+    _fill_lists(filled, quantizer, len(v), lambda lo: v[lo : lo + 700], 700)
+    assert filled.ntotal == added.ntotal == len(v)
+    for number in range(30):
+        size = added.invlists.list_size(number)
+        assert filled.invlists.list_size(number) == size
+        ids = faiss.rev_swig_ptr(filled.invlists.get_ids(number), size)
+        assert np.array_equal(ids, faiss.rev_swig_ptr(added.invlists.get_ids(number), size))
+        codes = faiss.rev_swig_ptr(filled.invlists.get_codes(number), size * added.code_size)
+        assert np.array_equal(codes, faiss.rev_swig_ptr(added.invlists.get_codes(number), size * added.code_size))
+    added.nprobe = filled.nprobe = 8
+    assert np.array_equal(added.search(v[:500], 6)[1], filled.search(v[:500], 6)[1])
+
+
 def test_cluster_vectors_merges_rows_recorded_at_one_place_more_readily():
     v = unit([[1, 0], [0.6, 0.8]])  # cosine 0.6
     assert cluster_vectors(v, 0.65).tolist() == [0, 1]
