@@ -20,6 +20,12 @@ _NONE: frozenset[str] = frozenset()
 EXACT_LIMIT = 20_000
 """Above this many rows neighbours are approximate (faiss IVF), so cost grows about linearly."""
 
+TRAIN_PER_LIST = 40
+"""Rows of the k-means sample per inverted list of the approximate search (faiss wants 39). On
+the 560,685 distinct opinions of a million generated rows, checked on 2,000 of them against an
+exact search, 64 a list found 99.10% of the top 10 and 40 found 98.99%; the sample (in single
+precision: 392 MB at 64 a list) was the largest thing made while the neighbours were found."""
+
 BLOCK_CELLS = 4_000_000
 """Similarities held at once by the exact search (each costs 12 bytes with its sort)."""
 
@@ -76,7 +82,7 @@ def _faiss_neighbours(vectors: np.ndarray, k: int, probe: int = 32, seed: int = 
     def single(lo: int) -> np.ndarray:  # rows lo … lo + step, in single precision as faiss takes them
         return np.ascontiguousarray(vectors[lo : lo + step], dtype=np.float32)
 
-    chosen = np.random.default_rng(seed).choice(n, size=min(n, lists * 64), replace=False)
+    chosen = np.random.default_rng(seed).choice(n, size=min(n, lists * TRAIN_PER_LIST), replace=False)
     sample = np.empty((len(chosen), d), dtype=np.float32)
     for lo in range(0, len(chosen), step):  # filled a part at a time: no half-precision copy of it all
         sample[lo : lo + step] = vectors[chosen[lo : lo + step]]
