@@ -123,8 +123,12 @@ def _fill_lists(index, quantizer, n: int, single, step: int) -> None:
     """Add rows 0 … n - 1 (``single(lo)`` gives rows lo … lo + step) to the inverted lists of
     ``index``, each list sized once for the rows it gets. ``index.add`` grows a list as rows
     come, by doubling, so the lists held about a quarter more than their codes. The lists, codes
-    and order within each list are those ``index.add`` makes, so searches find the same rows."""
+    and order within each list are those ``index.add`` makes, so searches find the same rows.
+    The codes are of the rows themselves: ``index`` must not encode residuals."""
     import faiss
+
+    if index.by_residual:
+        raise ValueError("_fill_lists writes the codes of the rows themselves; the index encodes residuals")
 
     where = np.empty(n, dtype=np.int32)  # each row's list, as index.add assigns it
     for lo in range(0, n, step):
