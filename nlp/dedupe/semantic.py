@@ -67,8 +67,8 @@ def _faiss_neighbours(vectors: np.ndarray, k: int, probe: int = 32, seed: int = 
     the memory of a single-precision copy), finds ``k + spare`` candidates for each row, and
     the candidates' similarities are then computed exactly from ``vectors`` (single or half
     precision; passed to faiss a part at a time in single precision, never copied whole) to keep
-    the best ``k``. On 33,703 encoded opinions 98.4% of the exact top 10 are found, as with a
-    half-precision index without spares."""
+    the best ``k``. On the 560,685 distinct opinions of a million generated rows 98.99% of the
+    exact top 10 are found (2,000 rows checked; see ``TRAIN_PER_LIST``)."""
     import faiss
 
     n, d = vectors.shape
@@ -141,7 +141,7 @@ def _fill_lists(index, quantizer, n: int, single, step: int) -> None:
     for lo in range(0, n, step):
         rows = single(lo)
         order = np.argsort(where[lo : lo + len(rows)], kind="stable")  # a list's rows in row order
-        members = where[lo : lo + len(rows)][order]
+        members = where[lo + order]
         ids = (lo + order).astype(np.int64)
         codes = np.ascontiguousarray(index.sq.compute_codes(rows)[order])
         starts = np.flatnonzero(np.r_[True, members[1:] != members[:-1]])
