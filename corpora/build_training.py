@@ -20,7 +20,7 @@ import yaml
 
 HERE = Path(__file__).parent
 SEED = 20261123
-PER_CLASS = 46  # 73 level-2 classes → about 3,360 opinions
+PER_CLASS = 46  # 74 level-2 classes → about 3,400 opinions
 
 VILLAGES = ["青石村", "柳湾村", "河东村", "马家坪村", "松林村", "白沙村", "双河村", "石门村", "杨家湾村", "龙潭村", "新华村", "太平村"]
 COMMUNITIES = ["东关社区", "幸福里社区", "桥南社区", "向阳小区", "锦绣花园", "纺织厂宿舍", "滨江苑", "建设路小区", "梧桐里", "金桂园"]

@@ -4,7 +4,7 @@ Three views of an opinion are combined (a product of their probabilities, weight
 
 - the taxonomy's weighted keywords (:class:`~nlp.classify.lexicon.LexiconClassifier`);
 - character and word TF-IDF with logistic regression, trained on the project's own labeled corpus
-  (``corpora/training_opinions.csv``, 3,358 opinions written by the project);
+  (``corpora/training_opinions.csv``, 3,404 opinions written by the project);
 - the multilingual sentence encoder shipped in a package (USE), with logistic regression on the
   same corpus: meaning that n-grams miss ("屋里才十五度" is about heating).
 
