@@ -12,7 +12,11 @@ Never trained on for the cold-start rows. Rows:
 - supervised (k-fold CV), each fitted on k-1 folds and scored on the held-out fold: the first
   recipe (char 1-3-gram TF-IDF + logistic regression); char 1-3 + word 1-2 TF-IDF with one plain
   linear SVM; and ``minyi train``'s, the same features with NB-weighted SVMs (one per class, on
-  features scaled by their log-count ratio), C by inner CV, calibrated (isotonic).
+  features scaled by their log-count ratio), C by inner CV, calibrated (isotonic), without and
+  with the project's corpus rows of the same 7 classes (``--corpus``, the default: kept when the
+  inner CV scores better with them).
+- few labels: ``minyi train`` on 50, 100 and 300 labeled messages drawn at random (3 draws,
+  stratified), scored on all the others, without and with the corpus rows.
 
 Columns: accuracy, macro-F1 over the 7 classes, expected calibration error of ``confidence``,
 and short opinions classified per second (corpora/fragments.txt × 20, words included).
@@ -26,10 +30,10 @@ import time
 from pathlib import Path
 
 import numpy as np
-from sklearn.model_selection import StratifiedKFold
+from sklearn.model_selection import StratifiedKFold, StratifiedShuffleSplit
 
 from nlp import Pipeline, PipelineConfig
-from nlp.classify import TrainedClassifier
+from nlp.classify import TrainedClassifier, corpus_examples
 from nlp.classify.evaluation import evaluate
 from nlp.normalize import Normalizer
 from nlp.resources import read_fragments
@@ -99,20 +103,37 @@ def main() -> None:
         old[test], old_conf[test] = m.classes_[proba.argmax(axis=1)], proba.max(axis=1)
     rows.append(("supervised", "char TF-IDF + LR (previous)", (list(old), list(old_conf)), None))
 
-    for nb_weights, name in ((False, "same features, one plain linear SVM"), (True, "minyi train")):
+    found, found_labels = corpus_examples(NAMES)
+    borrowed = (found, found_labels, tokenizer.tokenize_many(found))
+    kept = []
+    for nb_weights, corpus, name in ((False, False, "same features, one plain linear SVM"), (True, False, "minyi train --no-corpus"), (True, True, "minyi train")):
         predicted = np.empty(len(y), dtype=object)
         confidence = np.zeros(len(y))
         fit_seconds = []
         for train, test in split:
             start = time.perf_counter()
-            clf = TrainedClassifier(nb_weights=nb_weights).fit([clean[i] for i in train], list(y[train]), [tokens[i] for i in train])
+            clf = TrainedClassifier(nb_weights=nb_weights).fit([clean[i] for i in train], list(y[train]), [tokens[i] for i in train], borrowed=borrowed if corpus else None)
+            if corpus:
+                kept.append(clf.manifest_["borrowed"]["used"])
             fit_seconds.append(time.perf_counter() - start)
             out = clf.predict([clean[i] for i in test], [tokens[i] for i in test])
             predicted[test] = [p.level1 for p in out]
             confidence[test] = [p.confidence for p in out]
         rows.append(("supervised", f"{name} (fit {np.mean(fit_seconds):.0f} s on {len(split[0][0])} rows)", (list(predicted), list(confidence)), speed(clf, tokenizer)))
 
+    few = []
+    for size in (50, 100, 300):
+        scores = {False: [], True: []}
+        for draw in range(3):
+            train, test = next(StratifiedShuffleSplit(1, train_size=size, random_state=draw).split(clean, y))
+            for corpus in scores:
+                clf = TrainedClassifier().fit([clean[i] for i in train], list(y[train]), [tokens[i] for i in train], borrowed=borrowed if corpus else None)
+                out = clf.predict([clean[i] for i in test], [tokens[i] for i in test])
+                scores[corpus].append(evaluate(list(y[test]), [p.level1 for p in out], [p.confidence for p in out])["macro_f1"])
+        few.append((size, np.mean(scores[False]), np.mean(scores[True])))
+
     print(f"data: {DATA.name}, {len(texts)} messages, {len(NAMES)} classes; supervised rows: {args.folds}-fold CV")
+    print(f"corpus rows of these classes: {len(found)}; kept by the inner CV in {sum(kept)} of {len(kept)} folds")
     print()
     print("| setting | model | accuracy | macro-F1 | target | ECE | short opinions/s |")
     print("|---|---|---|---|---|---|---|")
@@ -121,6 +142,13 @@ def main() -> None:
         report = evaluate(labels, predicted, confidence)
         rate = f"{per_second:,.0f}" if per_second else "–"
         print(f"| {setting} | {name} | {report['accuracy']:.3f} | {report['macro_f1']:.3f} | {TARGETS[setting]:.2f} | {report['ece']:.3f} | {rate} |")
+    print()
+    print("few labels (`minyi train` on a random stratified draw, scored on the other messages; mean of 3 draws)")
+    print()
+    print("| labeled messages | macro-F1, --no-corpus | macro-F1, with the corpus |")
+    print("|---|---|---|")
+    for size, alone, with_corpus in few:
+        print(f"| {size} | {alone:.3f} | {with_corpus:.3f} |")
 
 
 if __name__ == "__main__":

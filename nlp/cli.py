@@ -134,6 +134,7 @@ def train(
     from_state: Annotated[Optional[str], typer.Option(help="A state (folder or database URL) whose reviewed labels become training data: alone, the built-in model learns them; with INPUT, they join its rows. Example: --from-state state/", show_default=False)] = None,
     sheet: Annotated[Optional[str], typer.Option(help="Worksheet of an .xlsx file. Example: --sheet 标注", show_default=False)] = None,
     encoding: Annotated[Optional[str], typer.Option(help="Text encoding; detected when left out. Example: --encoding gbk", show_default=False)] = None,
+    corpus: Annotated[bool, typer.Option("--corpus/--no-corpus", help="Where your labels are the default taxonomy's class names, the project's own labeled opinions of those classes join training (each counting half one of yours), kept only if cross-validation on your rows scores better with them.")] = True,
 ) -> None:
     """Train a classifier on your own labels or on review decisions; use it with `minyi score --model DIR`.
 
@@ -165,10 +166,18 @@ def train(
             cols = resolve_columns(list(table.frame.columns), text=text_column if text_column in table.frame.columns else None)
             others = [t for t in _normalize(table.frame[cols.text].tolist()) if t]
             typer.echo(f"{len(others)} unlabeled rows for self-training")
+        borrowed = None
+        if corpus:
+            from .classify.coldstart import corpus_examples
+
+            found, found_labels = corpus_examples(labels)
+            if found:
+                typer.echo(f"{len(found)} opinions of the project's corpus bear {len(set(found_labels))} of your label names; cross-validation says whether they help")
+                borrowed = (found, found_labels, tokenizer.tokenize_many(found))
         typer.echo("choosing the model by cross-validation …")
         clf = TrainedClassifier().fit(
             texts, labels, tokenizer.tokenize_many(texts), level2=extra,
-            unlabeled=others, unlabeled_tokens=tokenizer.tokenize_many(others) if others else None,
+            unlabeled=others, unlabeled_tokens=tokenizer.tokenize_many(others) if others else None, borrowed=borrowed,
         )  # fmt: skip
         clf.save(out)
     except MinyiError as e:
@@ -178,6 +187,10 @@ def train(
     m = clf.manifest_
     typer.echo(f"{len(m['labels'])} labels; cross-validated macro-F1 {max(m['cv_macro_f1'].values(), default=float('nan')):.3f} (C={m['C']})"
                + (f"; {m['self_training_rows']} unlabeled rows added by self-training" if unlabeled else ""))  # fmt: skip
+    if m.get("borrowed"):
+        b = m["borrowed"]
+        typer.echo(f"the corpus opinions were {'kept' if b['used'] else 'left out'} (without them: {b['cv_macro_f1_without']})" if b["cv_macro_f1_without"] is not None
+                   else "the corpus opinions were kept (too few rows of yours to cross-validate)")  # fmt: skip
     typer.echo(f"model written to {out}/ (manifest.json, model.joblib)")
 
 

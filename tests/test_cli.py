@@ -1,5 +1,6 @@
 """The ``minyi`` command as staff and scripts use it: real files in, real files out."""
 
+import json
 import re
 import zipfile
 
@@ -117,6 +118,23 @@ def test_cli_train_then_score_with_model(tmp_path, minyi):
     assert read_out(tmp_path / "o")["level1"].tolist() == ["供暖", "道路"]
     bad = minyi("score", str(tmp_path / "new.txt"), "--model", str(tmp_path), "--out", str(tmp_path / "o2"))
     assert bad.returncode == 2 and "manifest.json" in bad.stderr
+
+
+def test_cli_train_borrows_the_corpus_where_labels_are_taxonomy_names(tmp_path, minyi):
+    # No two rows of a class share a character: alone they cannot be told apart in cross-validation.
+    rows = [("锅炉房停烧", "供暖"), ("暖气片冰凉", "供暖"), ("屋里才十五度", "供暖"),
+            ("工地半夜打桩", "施工噪音"), ("楼下歌厅太吵", "施工噪音"), ("广场舞音响震天", "施工噪音")]  # fmt: skip
+    pd.DataFrame(rows, columns=["text", "label"]).to_csv(tmp_path / "train.csv", index=False)
+    args = ["train", str(tmp_path / "train.csv"), "--text-column", "text", "--label-column", "label"]
+    done = minyi(*args, "--out", str(tmp_path / "model"))
+    assert done.returncode == 0, done.stderr
+    assert re.search(r"\d+ opinions of the project's corpus bear 2 of your label names", done.stdout)
+    borrowed = json.loads((tmp_path / "model" / "manifest.json").read_text(encoding="utf-8"))["borrowed"]
+    assert borrowed["rows"] > 40 and borrowed["used"] and "were kept" in done.stdout
+    alone = minyi(*args, "--no-corpus", "--out", str(tmp_path / "alone"))
+    assert alone.returncode == 0, alone.stderr
+    assert json.loads((tmp_path / "alone" / "manifest.json").read_text(encoding="utf-8"))["borrowed"] is None
+    assert "corpus" not in alone.stdout
 
 
 def test_cli_state_keeps_cluster_ids_across_quarters(tmp_path, minyi):

@@ -35,7 +35,7 @@ from .base import Prediction
 from .lexicon import LexiconClassifier
 from .taxonomy import ABSTAIN, Taxonomy
 
-__all__ = ["ColdStartClassifier"]
+__all__ = ["ColdStartClassifier", "corpus_examples"]
 
 log = logging.getLogger(__name__)
 
@@ -93,7 +93,6 @@ class ColdStartClassifier:
         model is not cached (save it with :meth:`save`)."""
         import joblib
 
-        from ..normalize import Normalizer
         from ..segment import make_tokenizer
 
         lexicon = self._lexicon()
@@ -110,10 +109,7 @@ class ColdStartClassifier:
                 return self
             except Exception as e:  # a damaged cache file is rebuilt
                 log.warning("rebuilding the cold-start model: cache %s unreadable (%s)", path, e)
-        import pandas as pd
-
-        frame = pd.read_csv(corpus, dtype=str, keep_default_na=False)
-        texts = Normalizer().normalize_many([f"{t}。{x}" if t else x for t, x in zip(frame["title"], frame["text"])])
+        frame, texts = _corpus(corpus)
         level1, level2 = frame["level1"].tolist(), frame["level2"].tolist()
         # Rows written from the same seed problem are held out together when the temperature is fitted.
         groups = frame["problem"].tolist() if "problem" in frame else [str(k) for k in range(len(texts))]
@@ -261,6 +257,30 @@ class ColdStartClassifier:
         parents = self.models_["level2_parent"]
         best = max((p, n) for p, n in zip(level2_proba, names) if parents[n] == level1) if any(parents[n] == level1 for n in names) else (0, "")
         return best[1]
+
+
+def corpus_examples(labels) -> tuple[list[str], list[str]]:
+    """The project's labeled corpus (``corpora/training_opinions.csv``) as training rows for a
+    model of the user's own: the rows whose class bears one of ``labels``' names, at level 1, or
+    at level 2 where more of the names are found there. Texts are normalised as the corpus model's
+    are. Nothing when fewer than two of the names are found."""
+    frame, texts = _corpus(corpus_path("training_opinions.csv"))
+    names = set(labels)
+    column = max(("level1", "level2"), key=lambda c: len(names & set(frame[c])))
+    if len(names & set(frame[column])) < 2:
+        return [], []
+    keep = [i for i, label in enumerate(frame[column]) if label in names]
+    return [texts[i] for i in keep], [frame[column].iat[i] for i in keep]
+
+
+def _corpus(path: Path):
+    """The corpus table and its texts (title and text), normalised."""
+    import pandas as pd
+
+    from ..normalize import Normalizer
+
+    frame = pd.read_csv(path, dtype=str, keep_default_na=False)
+    return frame, Normalizer().normalize_many([f"{t}。{x}" if t else x for t, x in zip(frame["title"], frame["text"])])
 
 
 def _lexicon_log_p(lexicon_predictions, classes) -> np.ndarray:

@@ -30,21 +30,23 @@ class NBLinearSVC(ClassifierMixin, BaseEstimator):
         self.C = C
         self.alpha = alpha
 
-    def fit(self, x, y) -> NBLinearSVC:
+    def fit(self, x, y, sample_weight=None) -> NBLinearSVC:
+        """Fit; ``sample_weight`` weighs each row in the counts and in the SVMs' losses."""
         y = np.asarray(y)
         self.classes_ = np.unique(y)
+        weight = np.ones(len(y)) if sample_weight is None else np.asarray(sample_weight, dtype=np.float64)
         present = (x > 0).astype(np.float64)
         targets = self.classes_[1:] if len(self.classes_) == 2 else self.classes_
-        members = (y[:, None] == targets[None, :]).astype(np.float64)
-        within = np.asarray((present.T @ members).T)  # documents holding each feature, per class
-        everywhere = np.asarray(present.sum(axis=0)).ravel()
+        members = (y[:, None] == targets[None, :]).astype(np.float64) * weight[:, None]
+        within = np.asarray((present.T @ members).T)  # (weighted) documents holding each feature, per class
+        everywhere = np.asarray(present.T @ weight).ravel()
         coefs, intercepts = [], []
         for k, label in enumerate(targets):
             inside = y == label
             p = self.alpha + within[k]
             q = self.alpha + everywhere - within[k]
             r = np.log((p / p.sum()) / (q / q.sum()))
-            svm = LinearSVC(C=self.C).fit(x.multiply(r).tocsr(), inside.astype(int))
+            svm = LinearSVC(C=self.C).fit(x.multiply(r).tocsr(), inside.astype(int), sample_weight=sample_weight)
             coefs.append(svm.coef_[0] * r)
             intercepts.append(svm.intercept_[0])
         self.coef_, self.intercept_ = np.array(coefs), np.array(intercepts)

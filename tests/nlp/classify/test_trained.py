@@ -124,3 +124,59 @@ def test_enough_examples_of_every_label_switch_calibration_to_isotonic():
     preds = clf.predict(["暖气片不热", "村道坑洼"])
     assert [p.level1 for p in preds] == ["供暖", "道路"]
     assert all(0.5 <= p.confidence <= 1 and abs(sum(q for _, q in p.alternatives) - 1) < 1e-6 for p in preds)
+
+
+def test_a_weighted_row_counts_as_that_many_copies_in_the_nb_svms():
+    import numpy as np
+    from scipy.sparse import csr_matrix, vstack
+
+    from nlp.classify.nbsvm import NBLinearSVC
+
+    rng = np.random.default_rng(0)
+    x = csr_matrix((rng.random((30, 12)) < 0.3).astype(float))
+    y = np.array(["a", "b", "c"] * 10)
+    twice = np.arange(30) % 4 == 0
+    weighted = NBLinearSVC().fit(x, y, sample_weight=np.where(twice, 2.0, 1.0))
+    copied = NBLinearSVC().fit(vstack([x, x[twice]]).tocsr(), np.concatenate([y, y[twice]]))
+    np.testing.assert_allclose(weighted.coef_, copied.coef_, atol=2e-3)
+    unweighted = NBLinearSVC().fit(x, y)
+    assert np.abs(weighted.coef_ - unweighted.coef_).max() > 0.05  # the weights changed the model
+
+
+def _borrowed(mislabelled: bool = False):
+    heat = ["暖气片冰凉屋里才十度", "供暖公司不来修暖气", "取暖费交了暖气不热", "集中供暖温度不达标", "暖气管漏水没人管", "屋里暖气一点不热"] * 3
+    road = ["村道坑坑洼洼没法走", "公路塌陷好几个月", "通村公路没硬化", "修路修一半停工了", "马路上全是大坑", "路面破损下雨积水"] * 3
+    texts = heat + road
+    labels = ["供暖"] * len(heat) + ["道路"] * len(road)
+    if mislabelled:
+        labels = labels[::-1]
+    return texts, labels, None
+
+
+def test_borrowed_rows_join_training_when_cross_validation_scores_better_with_them():
+    # Each of the user's rows shares no word with the others of its class: on their own they
+    # cannot be told apart in cross-validation; the borrowed rows hold those words.
+    few = ["集中供暖不达标", "暖气片冰凉", "取暖费太贵", "公路塌陷", "村道破损", "马路全是坑"]
+    labels = ["供暖"] * 3 + ["道路"] * 3
+    helped = TrainedClassifier().fit(few, labels, borrowed=_borrowed())
+    assert helped.manifest_["borrowed"]["used"] and helped.manifest_["borrowed"]["rows"] == 36
+    assert max(helped.manifest_["cv_macro_f1"].values()) > helped.manifest_["borrowed"]["cv_macro_f1_without"]
+    # 温度 and 积水 occur only in the borrowed rows.
+    assert [p.level1 for p in helped.predict(["温度不达标", "下雨积水"])] == ["供暖", "道路"]
+    hurt = TrainedClassifier().fit(few, labels, borrowed=_borrowed(mislabelled=True))
+    assert not hurt.manifest_["borrowed"]["used"]
+    assert hurt.manifest_["cv_macro_f1"] == TrainedClassifier().fit(few, labels).manifest_["cv_macro_f1"]
+    assert TrainedClassifier().fit(few, labels).manifest_["borrowed"] is None
+    with pytest.raises(ConfigError, match="not among the training labels"):
+        TrainedClassifier().fit(few, labels, borrowed=(["教室漏雨"], ["教育"], None))
+
+
+def test_corpus_examples_follow_the_label_names_at_level_1_or_2():
+    from nlp.classify import corpus_examples
+
+    texts, labels = corpus_examples(["城乡建设", "环境保护", "天气"])
+    assert set(labels) == {"城乡建设", "环境保护"} and len(texts) == len(labels) > 200
+    assert all(isinstance(t, str) and t for t in texts)
+    texts, labels = corpus_examples(["供暖", "施工噪音"])
+    assert set(labels) == {"供暖", "施工噪音"} and len(texts) > 40
+    assert corpus_examples(["供暖", "道路"]) == ([], [])  # one name found: nothing to learn apart
