@@ -173,9 +173,15 @@ class TrainedClassifier:
         if extra is None:
             return self._estimator(c, calibrated, len(labels)).fit(x, labels)
         import pandas as pd
+        from sklearn.model_selection import StratifiedKFold
 
         model = self._estimator(c, calibrated, len(labels))
-        weight = np.concatenate([np.ones(len(labels)), np.full(len(extra[1]), BORROWED_WEIGHT)])
+        n, weight = len(labels), np.concatenate([np.ones(len(labels)), np.full(len(extra[1]), BORROWED_WEIGHT)])
+        if calibrated:
+            # Probabilities are calibrated on the user's rows only (the borrowed rows are another
+            # voice), each calibration fold's SVMs fitted on the other rows and all borrowed ones.
+            folds = StratifiedKFold(3, shuffle=True, random_state=self.seed).split(np.zeros(n), labels)
+            model.set_params(calibratedclassifiercv__cv=[(np.concatenate([fit, np.arange(n, len(weight))]), held) for fit, held in folds])
         return model.fit(pd.concat([x, extra[0]], ignore_index=True), [*labels, *extra[1]], **{f"{model.steps[-1][0]}__sample_weight": weight})
 
     def _cross_validate(self, x, labels: np.ndarray, split: list[tuple[np.ndarray, np.ndarray]], extra: tuple | None = None) -> dict[float, float]:

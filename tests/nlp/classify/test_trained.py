@@ -161,6 +161,9 @@ def test_borrowed_rows_join_training_when_cross_validation_scores_better_with_th
     helped = TrainedClassifier().fit(few, labels, borrowed=_borrowed())
     assert helped.manifest_["borrowed"]["used"] and helped.manifest_["borrowed"]["rows"] == 36
     assert max(helped.manifest_["cv_macro_f1"].values()) > helped.manifest_["borrowed"]["cv_macro_f1_without"]
+    # Probabilities are calibrated on the user's rows only.
+    folds = helped.model_[-1].cv
+    assert len(folds) == 3 and all(held.max() < len(few) <= fit.max() for fit, held in folds)
     # 温度 and 积水 occur only in the borrowed rows.
     assert [p.level1 for p in helped.predict(["温度不达标", "下雨积水"])] == ["供暖", "道路"]
     hurt = TrainedClassifier().fit(few, labels, borrowed=_borrowed(mislabelled=True))
