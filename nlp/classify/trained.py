@@ -115,7 +115,8 @@ class TrainedClassifier:
         if borrowed is not None and len(borrowed[0]):
             if set(borrowed[1]) - set(counts):
                 raise ConfigError(f"borrowed rows have labels not among the training labels: {sorted(set(borrowed[1]) - set(counts))}")
-            extra = (_frame(borrowed[0], borrowed[2] if borrowed[2] is not None else _tokenize(borrowed[0])), np.asarray(borrowed[1]))
+            frame = _frame(borrowed[0], borrowed[2] if borrowed[2] is not None else _tokenize(borrowed[0]))
+            extra = (frame, np.asarray(borrowed[1]), np.full(len(frame), BORROWED_WEIGHT))
         folds = max(2, min(self.folds, min(counts.values())))
         scores, without = {}, {}
         if min(counts.values()) >= 2:
@@ -169,14 +170,15 @@ class TrainedClassifier:
         return self
 
     def _fit_rows(self, c: float, calibrated: str | None, x, labels: list[str], extra: tuple | None):
-        """The final model on ``x`` and, when given, the borrowed rows ``extra`` (weighted)."""
+        """The final model on ``x`` and, when given, the borrowed rows ``extra`` (their frame,
+        labels and weights)."""
         if extra is None:
             return self._estimator(c, calibrated, len(labels)).fit(x, labels)
         import pandas as pd
         from sklearn.model_selection import StratifiedKFold
 
         model = self._estimator(c, calibrated, len(labels))
-        n, weight = len(labels), np.concatenate([np.ones(len(labels)), np.full(len(extra[1]), BORROWED_WEIGHT)])
+        n, weight = len(labels), np.concatenate([np.ones(len(labels)), extra[2]])
         if calibrated:
             # Probabilities are calibrated on the user's rows only (the borrowed rows are another
             # voice), each calibration fold's SVMs fitted on the other rows and all borrowed ones.
@@ -186,7 +188,7 @@ class TrainedClassifier:
 
     def _cross_validate(self, x, labels: np.ndarray, split: list[tuple[np.ndarray, np.ndarray]], extra: tuple | None = None) -> dict[float, float]:
         """Mean macro-F1 of each ``C`` over the folds of ``split``; ``extra`` (borrowed rows'
-        frame and labels) joins every fold's training rows, weighted ``BORROWED_WEIGHT``.
+        frame, labels and weights) joins every fold's training rows.
 
         Counting n-grams is most of the cost of a fit and does not depend on ``C`` or the fold, so
         the texts are counted once; each fold then keeps the n-grams its training rows keep
@@ -206,7 +208,7 @@ class TrainedClassifier:
         for train, test in split:
             if extra is not None:
                 train = np.concatenate([train, np.arange(n, len(labels))])
-                weight = np.where(train < n, 1.0, BORROWED_WEIGHT)
+                weight = np.concatenate([np.ones(len(train) - len(extra[2])), extra[2]])
             parts = [_fold_tfidf(counts, train, test, vectorizer) for counts, vectorizer in counted]
             x_train = sparse.hstack([a for a, _ in parts]).tocsr()
             x_test = sparse.hstack([b for _, b in parts]).tocsr()

@@ -70,3 +70,28 @@ def test_score_with_the_builtin_model(tmp_path, minyi, builtin):
     assert done.returncode == 0, done.stderr
     out = pd.read_csv(tmp_path / "o" / "opinions.csv")
     assert out["level2"].tolist() == ["供暖", "旅游管理"] and out["alternatives"].str.count(";").tolist() == [2, 2]
+
+
+def test_the_last_round_of_self_training_learns_the_batchs_own_labels(builtin):
+    import numpy as np
+
+    clf, tokenizer, _ = builtin
+    texts = ["暖气不热，屋里才十五度", "暖气片冰凉，屋里冷", "村里那条路坑坑洼洼好几年了", "公路塌陷没人修"] * 30
+    joined = [" ".join(w) for w in tokenizer.tokenize_many(texts)]
+    classes = list(clf.models_["classes"])
+    # The earlier rounds (here made up) put the heating rows under education, surely: the last
+    # round trusts them over the corpus, whose heating rows weigh half as much.
+    proba = np.full((len(texts), len(classes)), 0.01)
+    proba[0::4, classes.index("教育文体")] = proba[1::4, classes.index("教育文体")] = 0.9
+    proba[2::4, classes.index("交通运输")] = proba[3::4, classes.index("交通运输")] = 0.9
+    proba /= proba.sum(axis=1, keepdims=True)
+    out = clf._batch_text_model(proba, texts, joined)
+    assert out.shape == proba.shape and np.allclose(out.sum(axis=1), 1)
+    assert [classes[k] for k in out[:4].argmax(axis=1)] == ["教育文体", "教育文体", "交通运输", "交通运输"]
+    plain = clf.predict(texts[:2], tokenizer.tokenize_many(texts[:2]))  # too few rows to self-train
+    assert [p.level1 for p in plain] == ["城乡建设", "城乡建设"]
+    saved = clf.models_.pop("corpus_texts")  # a model saved before corpus texts were kept
+    try:
+        assert clf._batch_text_model(proba, texts, joined) is proba
+    finally:
+        clf.models_["corpus_texts"] = saved
