@@ -225,7 +225,7 @@ class ColdStartClassifier:
 
         m = self.models_
         classes = np.array(m["classes"])
-        rows = np.linspace(0, len(log_p) - 1, min(len(log_p), ADAPT_MAX_ROWS)).astype(int)
+        rows = _adapt_rows(len(log_p))
         tfidf, enc = m["tfidf"], m["encoder"]
         for _ in range(2):
             proba = _softmax(log_p)
@@ -260,7 +260,7 @@ class ColdStartClassifier:
         if "corpus_texts" not in m:
             return proba
         classes = np.array(m["classes"])
-        rows = np.linspace(0, len(proba) - 1, min(len(proba), ADAPT_MAX_ROWS)).astype(int)
+        rows = _adapt_rows(len(proba))
         chosen = rows[_most_confident(proba[rows])]
         labels = [str(c) for c in classes[proba[chosen].argmax(axis=1)]]
         if len(set(labels)) < 2:
@@ -282,6 +282,11 @@ class ColdStartClassifier:
         parents = self.models_["level2_parent"]
         best = max((p, n) for p, n in zip(level2_proba, names) if parents[n] == level1) if any(parents[n] == level1 for n in names) else (0, "")
         return best[1]
+
+
+def _adapt_rows(n: int) -> np.ndarray:
+    """The rows of a batch of ``n`` that self-training learns from (at most ``ADAPT_MAX_ROWS``, evenly spread)."""
+    return np.linspace(0, n - 1, min(n, ADAPT_MAX_ROWS)).astype(int)
 
 
 def _most_confident(proba: np.ndarray) -> np.ndarray:
