@@ -68,24 +68,33 @@ def _key(text: str) -> str:
     return _NOT_WORD.sub("", text)
 
 
-def _similar(a: str, b: str, threshold: float = 0.6) -> bool:
-    ga = {a[i : i + 2] for i in range(len(a) - 1)}
-    gb = {b[i : i + 2] for i in range(len(b) - 1)}
+def _bigrams(text: str) -> frozenset[str]:
+    """The character pairs of a sentence, punctuation and spaces left out."""
+    key = _key(text)
+    return frozenset(key[i : i + 2] for i in range(len(key) - 1))
+
+
+def _similar(ga: frozenset[str], gb: frozenset[str], threshold: float = 0.6) -> bool:
+    """Whether two sentences' character pairs (:func:`_bigrams`) overlap by ``threshold`` (Jaccard)."""
     return bool(ga and gb) and len(ga & gb) / len(ga | gb) >= threshold
 
 
 def _merge(sentences: list[tuple[str, str, int]]) -> list[tuple[Cited, int]]:
-    """Merge near-identical sentences; keep the first wording, all sources, the best position."""
+    """Merge near-identical sentences; keep the first wording, all sources, the best position.
+    Each sentence's character pairs are made once (a cluster's sentences are compared pairwise)."""
     merged: list[tuple[Cited, int]] = []
+    pairs: list[frozenset[str]] = []  # each merged sentence's character pairs
     for text, source, position in sentences:
-        for cited, best in merged:
-            if _similar(_key(cited.text), _key(text)):
+        grams = _bigrams(text)
+        for (cited, best), kept in zip(merged, pairs):
+            if _similar(kept, grams):
                 if source not in cited.sources:
                     cited.sources.append(source)
                     cited.count += 1
                 break
         else:
             merged.append((Cited(text, [source]), position))
+            pairs.append(grams)
     return merged
 
 
