@@ -8,7 +8,9 @@ is invented: numbers, places and dates come from the opinions or the cluster tab
 
 from __future__ import annotations
 
+import math
 import re
+from collections import Counter
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -26,6 +28,7 @@ __all__ = ["Cited", "Draft", "Drafter", "ExtractiveDrafter", "select_clusters", 
 SECTIONS = ("基本情况", "存在问题", "群众诉求", "建议", "承办单位", "紧迫性、广泛性、重要性", "附")
 _DEMAND = re.compile(r"希望|建议|要求|能不能|能否|可否|请求|恳请|呼吁|盼|请[^问]|尽快|早日")
 _NOT_WORD = re.compile(r"[\W_]+")
+SAME_SENTENCE = 0.6  # Jaccard similarity of character pairs from which two sentences are merged
 
 
 @dataclass
@@ -74,27 +77,38 @@ def _bigrams(text: str) -> frozenset[str]:
     return frozenset(key[i : i + 2] for i in range(len(key) - 1))
 
 
-def _similar(ga: frozenset[str], gb: frozenset[str], threshold: float = 0.6) -> bool:
+def _similar(ga: frozenset[str], gb: frozenset[str], threshold: float = SAME_SENTENCE) -> bool:
     """Whether two sentences' character pairs (:func:`_bigrams`) overlap by ``threshold`` (Jaccard)."""
     return bool(ga and gb) and len(ga & gb) / len(ga | gb) >= threshold
 
 
 def _merge(sentences: list[tuple[str, str, int]]) -> list[tuple[Cited, int]]:
     """Merge near-identical sentences; keep the first wording, all sources, the best position.
-    Each sentence's character pairs are made once (a cluster's sentences are compared pairwise)."""
+
+    A sentence joins the first kept sentence it is similar to (:func:`_similar`). Only kept
+    sentences that share one of its rarest character pairs are compared (prefix filtering: two
+    sets whose Jaccard similarity reaches t share a member among the first ``|x| - ⌊t·|x|⌋ + 1``
+    of each, in one order of rarity), so a cluster of thousands of opinions is not compared pair
+    by pair; the result is the same as comparing every pair."""
+    pairs = [_bigrams(text) for text, _, _ in sentences]
+    frequency = Counter(pair for grams in pairs for pair in grams)
     merged: list[tuple[Cited, int]] = []
-    pairs: list[frozenset[str]] = []  # each merged sentence's character pairs
-    for text, source, position in sentences:
-        grams = _bigrams(text)
-        for (cited, best), kept in zip(merged, pairs):
-            if _similar(kept, grams):
+    kept: list[frozenset[str]] = []  # each merged sentence's character pairs
+    holding: dict[str, list[int]] = {}  # a pair of the rarest few of a merged sentence -> those sentences
+    for (text, source, position), grams in zip(sentences, pairs):
+        rarest = sorted(grams, key=lambda pair: (frequency[pair], pair))[: len(grams) - math.floor(SAME_SENTENCE * len(grams)) + 1]
+        for k in sorted({k for pair in rarest for k in holding.get(pair, ())}):
+            if _similar(kept[k], grams):
+                cited = merged[k][0]
                 if source not in cited.sources:
                     cited.sources.append(source)
                     cited.count += 1
                 break
         else:
+            for pair in rarest:
+                holding.setdefault(pair, []).append(len(merged))
             merged.append((Cited(text, [source]), position))
-            pairs.append(grams)
+            kept.append(grams)
     return merged
 
 

@@ -123,3 +123,39 @@ def test_llm_failure_keeps_the_extractive_draft(result):
     cluster, members = road(result)
     draft = LLMRewriter("http://127.0.0.1:9/v1", "m", timeout=2).draft(cluster, members)
     assert "model call failed" in draft.notes[-1] and draft.title.startswith("关于")
+
+
+def test_merging_near_identical_sentences_matches_comparing_every_pair():
+    # Only kept sentences that share one of a sentence's rarest character pairs are compared; the
+    # result must be the one comparing every pair in order gives.
+    import random
+
+    from nlp.summarize.draft import _bigrams, _merge
+
+    def every_pair(sentences):
+        merged, kept = [], []
+        for text, source, position in sentences:
+            grams = _bigrams(text)
+            for k, other in enumerate(kept):
+                if grams and other and len(grams & other) / len(grams | other) >= 0.6:
+                    if source not in merged[k][1]:
+                        merged[k][1].append(source)
+                    break
+            else:
+                merged.append((text, [source], position))
+                kept.append(grams)
+        return merged
+
+    rng = random.Random(0)
+    alphabet = list("暖气不热屋里才十五度路坑洼村道破损修了停")
+    merges = 0
+    for _ in range(500):
+        base = ["".join(rng.choice(alphabet) for _ in range(rng.randint(0, 12))) for _ in range(rng.randint(1, 6))]
+        sentences = []
+        for _ in range(rng.randint(0, 40)):
+            text = "".join(c for c in rng.choice(base) if rng.random() > 0.15) + "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 3)))
+            sentences.append((text, str(rng.randint(0, 10)), rng.randint(0, 5)))
+        expected = every_pair(sentences)
+        assert [(c.text, c.sources, c.count, p) for c, p in _merge(sentences)] == [(t, s, len(s), p) for t, s, p in expected]
+        merges += len(sentences) - len(expected)
+    assert merges > 1000  # the sentences were near enough to merge often
