@@ -105,10 +105,11 @@ def key_sentences(
     position = np.asarray(positions if positions is not None else [0] * n, dtype=float)
     length = np.array([len(s) for s in sentences], dtype=float)
     score = central + 0.1 / (1.0 + position) - 0.1 * np.maximum(length - max_chars, 0) / max_chars
-    pairwise = (matrix @ matrix.T).toarray()
+    # A candidate is compared with the few sentences chosen so far only (the cosines of every pair
+    # of a cluster's thousands of sentences would be a dense matrix of gigabytes).
     chosen: list[int] = []
     for i in np.argsort(-score, kind="stable"):
-        if all(pairwise[i, j] <= redundancy for j in chosen):
+        if not chosen or (matrix[i] @ matrix[chosen].T).toarray().max() <= redundancy:
             chosen.append(int(i))
         if len(chosen) == k:
             break
