@@ -142,7 +142,7 @@ def train(
 
     Example: minyi train --from-state state/ --out models/reviewed
     """
-    from .classify import TrainedClassifier
+    from .classify import TrainedClassifier, corpus_examples
 
     if input is None and from_state is None:
         _fail("give a labeled export (with --label-column), --from-state DIR, or both")
@@ -168,8 +168,6 @@ def train(
             typer.echo(f"{len(others)} unlabeled rows for self-training")
         borrowed = None
         if corpus:
-            from .classify.coldstart import corpus_examples
-
             found, found_labels = corpus_examples(labels)
             if found:
                 typer.echo(f"{len(found)} opinions of the project's corpus bear {len(set(found_labels))} of your label names; cross-validation says whether they help")

@@ -172,12 +172,12 @@ class TrainedClassifier:
     def _fit_rows(self, c: float, calibrated: str | None, x, labels: list[str], extra: tuple | None):
         """The final model on ``x`` and, when given, the borrowed rows ``extra`` (their frame,
         labels and weights)."""
+        model = self._estimator(c, calibrated, len(labels))
         if extra is None:
-            return self._estimator(c, calibrated, len(labels)).fit(x, labels)
+            return model.fit(x, labels)
         import pandas as pd
         from sklearn.model_selection import StratifiedKFold
 
-        model = self._estimator(c, calibrated, len(labels))
         n, weight = len(labels), np.concatenate([np.ones(len(labels)), extra[2]])
         if calibrated:
             # Probabilities are calibrated on the user's rows only (the borrowed rows are another
@@ -207,8 +207,8 @@ class TrainedClassifier:
         totals: dict[float, list[float]] = {c: [] for c in self.c_grid}
         for train, test in split:
             if extra is not None:
+                weight = np.concatenate([np.ones(len(train)), extra[2]])
                 train = np.concatenate([train, np.arange(n, len(labels))])
-                weight = np.concatenate([np.ones(len(train) - len(extra[2])), extra[2]])
             parts = [_fold_tfidf(counts, train, test, vectorizer) for counts, vectorizer in counted]
             x_train = sparse.hstack([a for a, _ in parts]).tocsr()
             x_test = sparse.hstack([b for _, b in parts]).tocsr()
