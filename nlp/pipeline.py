@@ -7,6 +7,7 @@ the service and notebooks are thin shells over it.
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import re
 import time
@@ -42,19 +43,27 @@ from .io.writers import atomic_write
 from .normalize import Normalizer, binary_share
 from .pii import PiiMasker
 from .resources import cache_folder, read_fragments
-from .rows import RowClasses, RowVectors, RowWords, centroids, release_freed_memory, take_rows
+from .rows import (
+    RowClasses,
+    RowVectors,
+    RowWords,
+    Spill,
+    centroids,
+    release_freed_memory,
+    take_rows,
+)
 from .segment import make_tokenizer
 from .summarize import ClusterScorer
 from .summarize.draft import Draft, Drafter, ExtractiveDrafter, select_clusters
 from .summarize.sentences import core_text, sentence_spans
 
 if TYPE_CHECKING:
+    from .checkpoint import Checkpoint
     from .classify import Classifier
     from .dedupe.encoders import Encoder
+    from .engines import Engine
     from .io.readers import InputTable
     from .segment import Tokenizer
-    from .checkpoint import Checkpoint
-    from .engines import Engine
     from .store import ClusterStore
 
 __all__ = ["Pipeline", "RunResult", "OUTPUT_COLUMNS", "STAGES"]
@@ -270,14 +279,17 @@ class Pipeline:
         status: list[str] = []
         error: list[str] = []
         note: list[str] = []
-        text: list[str] = []
-        titles: list[str] = []
         unmasked: list[str | None] = []
         places: list[tuple[str, ...]] = []
         orgs: list[tuple[str, ...]] = []
+        routes: list[frozenset[str]] = []  # bus and metro lines named in the title or the text
         pii: Counter = Counter()
-        tokens = RowWords()
-        classes = RowClasses()
+        # The masked texts and titles, classes and words are read again only once the clusters
+        # are found (the words once the opinions table is made); until then they wait on disk,
+        # not beside the clusters' index (at a million generated rows about 550 MB).
+        folder = checkpoint.folder if checkpoint is not None else None
+        spill = Spill(folder)
+        tokens = RowWords(Spill(folder))
         encoded: np.ndarray | None = None  # every distinct row's vector, one matrix
         began = time.perf_counter()
         # Rows that repeat an earlier row's text and title exactly (the same message sent through
@@ -318,16 +330,15 @@ class Pipeline:
             status += block.status
             error += block.error
             note += block.note
-            text += block.text
-            titles += block.titles
             unmasked += block.unmasked
+            routes += [frozenset(_ROUTE.findall(t) + _ROUTE.findall(x)) or _NOTHING for t, x in zip(block.titles, block.text)]
             # As tuples, every row that names none sharing one empty tuple (a list per row costs 56
             # bytes before it holds anything).
             places += [tuple(p) if p else () for p in block.places]
             orgs += [tuple(o) if o else () for o in block.orgs]
             pii.update(block.pii)
+            spill.add((block.text, block.titles, hi - lo, block.predictions, block.matters))
             tokens.extend([block.tokens.get(i) for i in range(hi - lo)])
-            classes.extend(hi - lo, block.predictions, block.matters)
             if block.vectors:
                 found = np.stack(list(block.vectors.values()))
                 if encoded is None:
@@ -340,10 +351,7 @@ class Pipeline:
             for stage in ("normalise", "mask", "segment", "classify"):
                 report(stage, distinct[hi - 1] + 1, n)
         # Back from distinct rows to every row (repeats share their first row's results).
-        status, error, note, text, titles, unmasked, places, orgs = (
-            [values[d] for d in source] for values in (status, error, note, text, titles, unmasked, places, orgs)
-        )
-        tokens.finish(source_of)
+        status, error, note, unmasked, places, orgs = ([values[d] for d in source] for values in (status, error, note, unmasked, places, orgs))
         if not keep_input and cfg.mask_pii and columns.text in frame.columns:
             table.frame = frame = frame.drop(columns=[columns.text])
         release_freed_memory()
@@ -384,7 +392,7 @@ class Pipeline:
                 for i in ok:
                     first = made[source[i]]
                     if first is None or first[0] != given_place[i]:
-                        about = frozenset(specific_places(" ".join([given_place[i], *places[i]])) | set(orgs[i]) | set(_ROUTE.findall(titles[i])) | set(_ROUTE.findall(text[i]))) or _NOTHING
+                        about = frozenset(specific_places(" ".join([given_place[i], *places[i]])) | set(orgs[i]) | routes[source[i]]) or _NOTHING
                         first = made[source[i]] = (given_place[i], about)
                     where.append(first[1])
                 del made
@@ -398,8 +406,10 @@ class Pipeline:
                 for k, i in enumerate(ok):
                     cluster[i] = ids[k]
                 vectors = RowVectors(centred, ok, point_of)
+            del routes
+            text, titles, classes = _unspill(spill, source)
             report("cluster", n, n)
-            timings["cluster"] = time.perf_counter() - start
+            timings["cluster"] = time.perf_counter() - start  # reading the spilled rows back included
 
             times = [v if pd.isna(p) else p.strftime("%Y-%m-%d %H:%M:%S") for v, p in zip(times_raw, parsed_times)]
             opinions = self._annotate(frame, columns, n, status, error, note, text, titles, times, places, classes, source, duplicate_of, near_of, cluster)
@@ -412,6 +422,7 @@ class Pipeline:
                 keys = self._row_keys(opinions, ok, keys, unmasked, columns)
                 self._apply_reviewed_labels(opinions, ok, keys)
             likes = [_number(v) for v in _column(frame, columns.likes, n)] if columns.likes else None
+            tokens.finish(source_of)
             clusters = summarize_clusters(opinions, tokens, vectors, self.scorer, likes)
             release_freed_memory()
             if self.store is not None and ok:
@@ -904,6 +915,26 @@ def _words_by_span(joined: str, words: list[str], spans: list[tuple[int, int]]) 
         if at >= spans[k][0]:
             out[k].append(word)
     return out
+
+
+def _unspill(spill: Spill, source: list[int]) -> tuple[list[str], list[str], RowClasses]:
+    """Every row's masked text and title, and the distinct rows' classes, read back from the
+    blocks' spilled parts (``source[i]``: row ``i``'s distinct row)."""
+    text: list[str] = []
+    titles: list[str] = []
+    classes = RowClasses()
+    # Millions of objects are made here and none is garbage: a collection would only walk them.
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        for part_text, part_titles, count, predictions, matters in spill.drain():
+            text += part_text
+            titles += part_titles
+            classes.extend(count, predictions, matters)
+    finally:
+        if collecting:
+            gc.enable()
+    return [text[d] for d in source], [titles[d] for d in source], classes
 
 
 def _row_key(row_id: str, when: str, text: str) -> str:

@@ -10,10 +10,13 @@ from __future__ import annotations
 
 import ctypes
 import ctypes.util
+import pickle
+import tempfile
 from array import array
 from collections.abc import Iterator, Mapping, Sequence
 from functools import cache
-from typing import TYPE_CHECKING
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -21,7 +24,7 @@ import pandas as pd
 if TYPE_CHECKING:
     from .classify import Prediction
 
-__all__ = ["RowClasses", "RowVectors", "RowWords", "centroids", "release_freed_memory", "take_rows"]
+__all__ = ["RowClasses", "RowVectors", "RowWords", "Spill", "centroids", "release_freed_memory", "take_rows"]
 
 
 class RowClasses:
@@ -98,10 +101,12 @@ class RowWords(Mapping):
 
     Built slot by slot with :meth:`extend`, then :meth:`finish` says which slot each row reads
     (rows that repeat another row's text share its slot). A row without words (not scored) is
-    not in the mapping. A row's list is built anew each time it is read.
+    not in the mapping. A row's list is built anew each time it is read. With a ``spill`` the
+    ids wait in it from :meth:`extend` to :meth:`finish` (the vocabulary stays in memory).
     """
 
-    def __init__(self) -> None:
+    def __init__(self, spill: Spill | None = None) -> None:
+        self._spill = spill
         self.vocabulary: list[str] = []
         self._index: dict[str, int] = {}
         self._parts: list[np.ndarray] = []
@@ -115,12 +120,17 @@ class RowWords(Mapping):
     def extend(self, slots: Sequence[Sequence[str] | None]) -> None:
         """Append the next slots' words (``None``: a slot without words)."""
         index = self._index
-        ids = [index.setdefault(w, len(index)) for words in slots if words is not None for w in words]
-        self._parts.append(np.asarray(ids, dtype=np.int32))
+        ids = np.asarray([index.setdefault(w, len(index)) for words in slots if words is not None for w in words], dtype=np.int32)
+        if self._spill is not None:
+            self._spill.add(ids)
+        else:
+            self._parts.append(ids)
         self._lengths.extend(-1 if words is None else len(words) for words in slots)
 
     def finish(self, slot_of_row: Sequence[int] | np.ndarray) -> RowWords:
         """Fix the slots added so far; row ``r`` reads slot ``slot_of_row[r]``."""
+        if self._spill is not None:
+            self._parts, self._spill = list(self._spill.drain()), None
         self.vocabulary = list(self._index)  # ids were given in insertion order
         self._ids = np.concatenate(self._parts) if self._parts else np.zeros(0, dtype=np.int32)
         lengths = np.asarray(self._lengths, dtype=np.int64)
@@ -152,6 +162,39 @@ class RowWords(Mapping):
 
     def __len__(self) -> int:
         return len(self._rows)
+
+
+class Spill:
+    """Values written to an unnamed temporary file as they come and read back once, in order:
+    what a run holds of every row but reads only after its clusters are found (texts, words,
+    classes) waits on disk while the clusters' index and search take memory.
+
+    The file has no name on disk, so it is gone when closed or when the process dies.
+    """
+
+    def __init__(self, folder: str | Path | None = None):
+        self._file = tempfile.TemporaryFile(prefix="minyi-spill-", dir=folder)
+        self._count = 0
+
+    def add(self, value: Any) -> None:
+        pickle.dump(value, self._file, protocol=pickle.HIGHEST_PROTOCOL)
+        self._count += 1
+
+    def __len__(self) -> int:
+        return self._count
+
+    def drain(self) -> Iterator[Any]:
+        """Every value added, in order; the file is closed when the last one has been read."""
+        self._file.flush()
+        self._file.seek(0)
+        try:
+            for _ in range(self._count):
+                yield pickle.load(self._file)
+        finally:
+            self.close()
+
+    def close(self) -> None:
+        self._file.close()
 
 
 def take_rows(matrix: np.ndarray, rows: Sequence[int], step: int = 4096) -> np.ndarray:

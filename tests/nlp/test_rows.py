@@ -1,7 +1,10 @@
+import os
+
 import numpy as np
 import pytest
 
-from nlp.rows import RowClasses, RowVectors, RowWords, centroids, take_rows
+from nlp.classify import Prediction
+from nlp.rows import RowClasses, RowVectors, RowWords, Spill, centroids, take_rows
 
 
 def test_row_words_reads_back_each_rows_words_and_shares_repeats():
@@ -79,3 +82,27 @@ def test_row_classes_hold_each_rows_cells_and_share_class_names():
     assert classes.alternatives == ["城乡建设 0.91; 民政 0.05", "", "", "民政 0.30"]
     assert classes.labels == ["城乡建设;民政", "", "城乡建设", "待人工"]  # the main class first, once
     assert list(classes.confidence) == [0.91, 0.0, 0.7, 0.3]
+
+
+def test_spill_gives_back_every_value_in_order_and_leaves_no_file(tmp_path):
+    spill = Spill(tmp_path)
+    parts = [(["暖气不热", "路灯不亮"], [["暖气", "不", "热"], None], {0: Prediction("城乡建设", "供暖", 0.9)}), ([], [], {}), (["噪音扰民"] * 3, [[]] * 3, {})]
+    for part in parts:
+        spill.add(part)
+    assert len(spill) == 3
+    if os.name == "posix":  # elsewhere a temporary file keeps its name until closed
+        assert list(tmp_path.iterdir()) == []
+    assert list(spill.drain()) == parts
+    assert spill._file.closed
+
+
+def test_row_words_with_a_spill_read_back_as_without_one(tmp_path):
+    slots = [[["暖气", "不", "热"], None], [["医保", "报销", "暖气"], []]]
+    held, spilled = RowWords(), RowWords(Spill(tmp_path))
+    for part in slots:
+        held.extend(part)
+        spilled.extend(part)
+    assert spilled._parts == []  # the ids wait in the spill, not in memory
+    held.finish([0, 1, 2, 3, 0])
+    spilled.finish([0, 1, 2, 3, 0])
+    assert {r: spilled[r] for r in spilled} == {r: held[r] for r in held} and list(spilled) == [0, 2, 3, 4]
