@@ -3,9 +3,11 @@
     python benchmarks/memory.py FILE [--workers 2]
     python benchmarks/memory.py --rows 40000        # a set generated as in scale.py
     python benchmarks/memory.py FILE --blocks DIR   # per-row blocks saved in DIR, reused when run again
+    python benchmarks/memory.py FILE --drafts auto  # draft every cluster minyi score drafts (default: the top 50)
 
 Runs the job on FILE (read, per-row stages in worker processes, duplicates, clusters, the
-opinions table, cluster descriptions, drafts of the top 50, writing CSV and XLSX) and samples the
+opinions table, cluster descriptions, drafts (of the top 50 clusters unless ``--drafts`` says
+otherwise), writing CSV and XLSX) and samples the
 main process's resident set every 50 ms. A stage is entered when the pipeline calls the function
 named after it, so the table shows which step held the most. Prints a table of the peak in each
 stage (MiB), the largest worker's peak and the stages' seconds. With ``--blocks`` the per-row
@@ -32,7 +34,7 @@ METHODS = {"_cluster": "clusters", "_annotate": "opinions table", "draft": "draf
 INSIDE = {"_faiss_neighbours": ("clusters: faiss index and search", "clusters: after the search")}
 
 
-def profile(path: Path, workers: int, blocks: Path | None = None) -> None:
+def profile(path: Path, workers: int, blocks: Path | None = None, drafts: str = "top 50") -> None:
     from nlp import Pipeline, PipelineConfig, pipeline, read_table
     from nlp.checkpoint import Checkpoint, fingerprint
     from nlp.dedupe import semantic
@@ -81,8 +83,10 @@ def profile(path: Path, workers: int, blocks: Path | None = None) -> None:
     table = read_table(path)
     stage[0] = "per-row stages (blocks)"
     runner = make_engine("local", workers=workers)
-    config = PipelineConfig(drafts="top 50")
-    checkpoint = Checkpoint(blocks, {"input": fingerprint(path), "config": config.to_dict()}) if blocks else None
+    config = PipelineConfig(drafts=drafts)
+    # Which clusters get drafts does not change the per-row blocks: saved blocks serve any --drafts.
+    identity = {"input": fingerprint(path), "config": {**config.to_dict(), "drafts": "top 50"}}
+    checkpoint = Checkpoint(blocks, identity) if blocks else None
     try:
         result = Pipeline(config).run(table, engine=runner, checkpoint=checkpoint, keep_input=False)  # as minyi score runs it
     finally:
@@ -93,7 +97,7 @@ def profile(path: Path, workers: int, blocks: Path | None = None) -> None:
     done.set()
     watcher.join()
     reused = f", {checkpoint.reused} of the blocks loaded from {blocks}" if checkpoint else ""
-    print(f"\n{len(table.frame):,} rows, {result.summary['per_row_stages_rows']:,} distinct, {len(result.clusters):,} clusters, {workers} workers{reused}\n")
+    print(f"\n{len(table.frame):,} rows, {result.summary['per_row_stages_rows']:,} distinct, {len(result.clusters):,} clusters, {len(result.drafts):,} drafts ({drafts}), {workers} workers{reused}\n")
     print("| stage | peak RSS of the main process MiB | stage ended at s |")
     print("|---|---:|---:|")
     for name in peaks:
@@ -107,17 +111,18 @@ def main() -> None:
     parser.add_argument("--rows", type=int, help="generate a set of this many rows (as benchmarks/scale.py does) and profile it")
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--blocks", type=Path, help="save the per-row blocks here, or load them when a run on the same file saved them")
+    parser.add_argument("--drafts", default="top 50", help="which clusters get drafts, as minyi score --drafts takes it (its default: auto)")
     args = parser.parse_args()
     if args.file is None and args.rows is None:
         parser.error("give a FILE or --rows N")
     if args.file is not None:
-        profile(args.file, args.workers, args.blocks)
+        profile(args.file, args.workers, args.blocks, args.drafts)
         return
     with tempfile.TemporaryDirectory() as folder:
         source = Path(folder) / f"rows-{args.rows}.csv"
         # Made in a process of its own, so that generating it does not count in the run's memory.
         subprocess.run([sys.executable, str(Path(__file__).with_name("scale.py")), "--make", str(args.rows), str(source)], check=True)
-        profile(source, args.workers, args.blocks)
+        profile(source, args.workers, args.blocks, args.drafts)
 
 
 if __name__ == "__main__":
