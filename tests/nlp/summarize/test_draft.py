@@ -74,6 +74,34 @@ def test_write_drafts_writes_markdown_docx_and_jsonl(result, tmp_path):
     assert set(line) >= {"cluster", "title", "sections", "sources", "scores"} and line["cluster"] == cid
 
 
+def test_many_drafts_are_written_by_worker_processes_as_by_one(result, tmp_path, monkeypatch):
+    from dataclasses import replace
+
+    from docx import Document
+
+    import nlp.io.drafts as drafts_module
+
+    monkeypatch.setattr(drafts_module, "PARALLEL_FROM", 2)
+    monkeypatch.setattr(drafts_module, "_PER_TASK", 2)
+    pools = []
+
+    class Pool(drafts_module.ProcessPoolExecutor):  # a real pool, counted
+        def __init__(self, workers, **kwargs):
+            pools.append(workers)
+            super().__init__(workers, **kwargs)
+
+    monkeypatch.setattr(drafts_module, "ProcessPoolExecutor", Pool)
+    drafts = [replace(d, cluster=f"{d.cluster}-{k}") for k in range(3) for d in result.drafts]  # more than one task
+    write_drafts(drafts, tmp_path / "one", workers=1)
+    write_drafts(drafts, tmp_path / "two", workers=2)
+    assert pools == [2]  # only the second run used processes
+    for d in drafts:
+        one, two = (Document(str(tmp_path / run / "drafts" / f"{d.cluster}.docx")) for run in ("one", "two"))
+        assert [p.text for p in two.paragraphs] == [p.text for p in one.paragraphs] and len(one.paragraphs) > 8
+        cells = [[c.text for row in doc.tables[0].rows for c in row.cells] for doc in (one, two)]
+        assert cells[0] == cells[1] and d.cluster in cells[0]
+
+
 class _Model(BaseHTTPRequestHandler):
     reply: str = ""
     status = 200
