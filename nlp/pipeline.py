@@ -631,8 +631,14 @@ class Pipeline:
             return []
         drafter = self.drafter or ExtractiveDrafter()
         table = clusters.set_index("cluster", drop=False)
-        members = opinions[opinions["status"] == "ok"].groupby("cluster")
-        return [drafter.draft(table.loc[c], members.get_group(c)) for c in chosen]
+        # Grouped as it is: the scored rows alone would be a copy of the whole table first.
+        members = opinions.groupby("cluster", sort=False)
+
+        def scored(c: str) -> pd.DataFrame:
+            group = members.get_group(c)
+            return group[group["status"] == "ok"]
+
+        return [drafter.draft(table.loc[c], scored(c)) for c in chosen]
 
     def _reference_mean(self) -> np.ndarray:
         """The mean vector of the project's own fragments. For the encoders that ship in packages
