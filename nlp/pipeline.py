@@ -83,6 +83,7 @@ _NOTHING: frozenset[str] = frozenset()
 # Columns of the opinions table whose strings are made anew for each row: kept in pandas' own
 # string storage, not as Python strings (see _strings).
 _MADE_PER_ROW = ("places", "time")
+DRAFTS_PER_COLLECTION = 100  # drafts between two collections of their garbage (see Pipeline.draft)
 
 Progress = Callable[[str, int, int], None]
 """Called as ``progress(stage, done, total)`` while a stage runs."""
@@ -638,7 +639,22 @@ class Pipeline:
             group = members.get_group(c)
             return group[group["status"] == "ok"]
 
-        return [drafter.draft(table.loc[c], scored(c)) for c in chosen]
+        # Each draft leaves garbage that only the collector frees: the vocabulary of its
+        # sentences' TF-IDF, a dict that refers to itself (scikit-learn's CountVectorizer). Beside
+        # a whole run's millions of objects a full collection is rare and slow. The run's objects
+        # are set aside (frozen) while drafting, and the drafts' garbage is collected as it goes.
+        drafts: list[Draft] = []
+        gc.freeze()
+        try:
+            for k, c in enumerate(chosen, 1):
+                drafts.append(drafter.draft(table.loc[c], scored(c)))
+                if k % DRAFTS_PER_COLLECTION == 0:
+                    gc.collect()
+        finally:
+            gc.unfreeze()
+        gc.collect()
+        release_freed_memory()
+        return drafts
 
     def _reference_mean(self) -> np.ndarray:
         """The mean vector of the project's own fragments. For the encoders that ship in packages
