@@ -650,9 +650,9 @@ class Pipeline:
                 drafts.append(drafter.draft(table.loc[c], scored(c)))
                 if k % DRAFTS_PER_COLLECTION == 0:
                     gc.collect()
+            gc.collect()  # the last drafts' garbage, while the run's objects are still set aside
         finally:
             gc.unfreeze()
-        gc.collect()
         release_freed_memory()
         return drafts
 
