@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+import io
 import json
 import logging
 import multiprocessing
@@ -54,18 +56,44 @@ def render_markdown(draft: Draft) -> str:
     return "\n".join(parts)
 
 
-def write_docx(draft: Draft, path: str | Path) -> None:
-    """The draft as a Word document laid out like a suggestion form."""
+# The styles a draft uses, those they are based on or linked to, the defaults, and the list
+# styles the blank document's numbering names.
+_STYLES = {
+    "Normal", "Title", "Title Char", "Heading 1", "Heading 1 Char", "Table Grid", "Default Paragraph Font", "Normal Table", "No List",
+    "List Bullet", "List Bullet 2", "List Bullet 3", "List Number", "List Number 2", "List Number 3",
+}  # fmt: skip
+
+
+@functools.cache
+def _template() -> bytes:
+    """python-docx's blank document with only the styles a draft uses, and the draft's font.
+
+    Setting a paragraph's style scans every style in the document, and the blank document
+    holds 164: with only these, a draft is written in about two thirds of the time.
+    """
     from docx import Document
-    from docx.enum.text import WD_ALIGN_PARAGRAPH
     from docx.oxml.ns import qn
     from docx.shared import Pt
 
     doc = Document()
-    style = doc.styles["Normal"]
-    style.font.name = "FangSong"
-    style.font.size = Pt(14)
-    style.element.rPr.rFonts.set(qn("w:eastAsia"), "仿宋")
+    for style in list(doc.styles):
+        if style.name not in _STYLES:
+            style.delete()
+    normal = doc.styles["Normal"]
+    normal.font.name = "FangSong"
+    normal.font.size = Pt(14)
+    normal.element.rPr.rFonts.set(qn("w:eastAsia"), "仿宋")
+    buffer = io.BytesIO()
+    doc.save(buffer)
+    return buffer.getvalue()
+
+
+def write_docx(draft: Draft, path: str | Path) -> None:
+    """The draft as a Word document laid out like a suggestion form."""
+    from docx import Document
+    from docx.enum.text import WD_ALIGN_PARAGRAPH
+
+    doc = Document(io.BytesIO(_template()))
     heading = doc.add_heading(draft.title, level=0)
     heading.alignment = WD_ALIGN_PARAGRAPH.CENTER
     table = doc.add_table(rows=3, cols=2)

@@ -101,6 +101,22 @@ def test_write_drafts_writes_markdown_docx_and_jsonl(result, tmp_path):
     assert set(line) >= {"cluster", "title", "sections", "sources", "scores"} and line["cluster"] == cid
 
 
+def test_a_word_draft_defines_every_style_it_names_and_few_others(result, tmp_path):
+    import re
+    import zipfile
+
+    write_drafts(result.drafts[:1], tmp_path)
+    with zipfile.ZipFile(tmp_path / "drafts" / f"{result.drafts[0].cluster}.docx") as package:
+        # stylesWithEffects.xml, Word 2010's own copy of the styles, is left as it was.
+        parts = {name: package.read(name).decode("utf-8") for name in package.namelist() if name.endswith(".xml") and "WithEffects" not in name}
+    defined = set(re.findall(r'w:styleId="([^"]+)"', parts["word/styles.xml"]))
+    named = {m for text in parts.values() for m in re.findall(r'<w:(?:pStyle|rStyle|tblStyle|basedOn|link|next) w:val="([^"]+)"', text)}
+    assert {"Title", "Heading1", "TableGrid"} <= named and named <= defined
+    assert len(defined) < 20  # python-docx's blank document defines 164
+    normal = re.search(r'w:styleId="Normal".*?</w:style>', parts["word/styles.xml"], re.S).group()
+    assert 'w:eastAsia="仿宋"' in normal and '<w:sz w:val="28"/>' in normal  # 14 pt
+
+
 def test_many_drafts_are_written_by_worker_processes_as_by_one(result, tmp_path, monkeypatch):
     from dataclasses import replace
 
