@@ -29,6 +29,8 @@ FORMATS = ("csv", "xlsx", "parquet")
 HOT_ISSUES = 50  # rows of hot_issues.xlsx
 _XLSX_CELL = 32767  # Excel's limit on characters in one cell
 _XLSX_ROWS = 1_048_576  # Excel's limit on rows in one sheet (header included)
+_TRUNCATED = "…(truncated for Excel)"
+_XLSX_PART = 10_000  # rows turned into cells at a time
 _ILLEGAL_XML = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 
 
@@ -47,7 +49,7 @@ def _for_excel(value):
     if isinstance(value, str):
         value = _ILLEGAL_XML.sub("", value)
         if len(value) > _XLSX_CELL:
-            value = value[: _XLSX_CELL - 20] + "…(truncated for Excel)"
+            value = value[: _XLSX_CELL - len(_TRUNCATED)] + _TRUNCATED
     return value
 
 
@@ -62,6 +64,37 @@ def _cell(value):
     if isinstance(value, (bool, int, float)):
         return value
     return _for_excel(str(value))
+
+
+def _column(values: pd.Series) -> list:
+    """A column's cells as :func:`_cell` makes them, text checked by pandas a column at a time."""
+    cells = values.tolist()
+    if isinstance(values.dtype, pd.StringDtype):
+        # Most texts need nothing done: only those with characters XML forbids or too long for a
+        # cell go through _cell, and blanks become None.
+        text = values.fillna("")
+        odd = text.str.contains(_ILLEGAL_XML.pattern, regex=True) | (text.str.len() > _XLSX_CELL)
+        for i in np.flatnonzero(odd.to_numpy() | values.isna().to_numpy()):
+            cells[i] = _cell(cells[i])
+        return cells
+    return [_cell(v) for v in cells]
+
+
+def _write_row(sheet, row: int, cells: Iterable) -> None:
+    """Cells as ``sheet.write_row`` writes them (blanks and empty text left out), each by its
+    type's own method: write_row asks every cell its type through two calls."""
+    for col, value in enumerate(cells):
+        kind = value.__class__
+        if value is None or (kind is str and not value):
+            continue
+        if kind is str:
+            sheet.write_string(row, col, value)
+        elif kind is bool:
+            sheet.write_boolean(row, col, value)
+        elif kind is int or kind is float:
+            sheet.write_number(row, col, value)
+        else:
+            sheet.write(row, col, value)
 
 
 def _write_xlsx(path: Path, sheets: dict, wide: dict[str, str]) -> None:
@@ -81,8 +114,12 @@ def _write_xlsx(path: Path, sheets: dict, wide: dict[str, str]) -> None:
                 if name in wide:
                     sheet.set_column(wide[name], 60)
                 sheet.write_row(0, 0, [str(c) for c in frame.columns], bold)
-                for r, row in enumerate(frame.iloc[lo : lo + per_sheet].itertuples(index=False, name=None), 1):
-                    sheet.write_row(r, 0, [_cell(v) for v in row])
+                # A part of the rows at a time: a column's cells are new Python objects.
+                for start in range(lo, min(lo + per_sheet, len(frame)), _XLSX_PART):
+                    part_rows = frame.iloc[start : min(start + _XLSX_PART, lo + per_sheet)]
+                    columns = [_column(part_rows.iloc[:, j]) for j in range(part_rows.shape[1])]
+                    for r, cells in enumerate(zip(*columns), start - lo + 1):
+                        _write_row(sheet, r, cells)
 
 
 def hot_issues(result: RunResult, top: int = HOT_ISSUES):

@@ -31,6 +31,27 @@ def test_write_outputs_writes_files_staff_can_open(tmp_path, pipeline):
     assert list(hot["热点问题"].columns[:6]) == ["热度排名", "问题ID", "热度指数", "时间范围", "地点/人群", "问题描述"]
 
 
+def test_workbook_cells_keep_their_types_and_a_long_text_keeps_its_row(tmp_path):
+    from nlp.io.writers import _write_xlsx
+
+    frame = pd.DataFrame({
+        "text": pd.array(["路" * 40000, "a\x01b", None, "", "=1+1", "普通"], dtype="string"),
+        "mixed": ["x\x02", None, float("nan"), "", 3, True],
+        "score": [1.5, float("nan"), 0.0, -2.0, 3.0, 4.0],
+        "count": pd.array([1, None, 3, 4, 5, 6], dtype="Int64"),
+        "flag": [False, True, False, True, False, True],
+    })  # fmt: skip
+    _write_xlsx(tmp_path / "t.xlsx", {"t": frame}, wide={})
+    back = pd.read_excel(tmp_path / "t.xlsx", engine="calamine")
+    # Cut to the cell's limit with a note; the cells after it in its row are still written.
+    assert len(back["text"][0]) == 32767 and back["text"][0].endswith("…(truncated for Excel)")
+    assert back.loc[0, ["mixed", "score", "count", "flag"]].tolist() == ["x", 1.5, 1, False]
+    assert back["text"][1:].fillna("").tolist() == ["ab", "", "", "=1+1", "普通"]  # XML's forbidden characters dropped
+    assert back["mixed"].isna().tolist() == [False, True, True, True, False, False] and back["mixed"][4:].tolist() == [3, True]
+    assert back["score"].isna().tolist() == [False, True, False, False, False, False]
+    assert back["count"].isna().tolist() == [False, True, False, False, False, False] and back["flag"].tolist() == frame["flag"].tolist()
+
+
 def test_rows_past_one_sheet_go_on_to_further_sheets(tmp_path, pipeline, monkeypatch):
     from nlp.io import writers
 
