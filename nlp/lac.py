@@ -166,9 +166,9 @@ def _viterbi(emissions: np.ndarray, lengths: np.ndarray, transitions: np.ndarray
     """Best tag paths (B, T) of a batch of pieces, longest first: ``emissions`` (B, T, K), zero
     past each piece's ``lengths``; a path is meaningful up to its piece's length.
 
-    Exact, and cheaper than trying every pair of tags: the transitions span less than a unit,
-    so a tag whose running score trails the row's best by more than that span cannot be the best
-    way into any tag, and only the few within reach (almost always one) are tried.
+    Exact, and cheaper than trying every pair of tags: a tag whose running score trails the row's
+    best by more than the transitions' span cannot be the best way into any tag, so only the tags
+    within reach are tried. LAC's transitions span 0.41, and 94% of the time one tag is.
     """
     batch, steps, tags = emissions.shape
     into = np.ascontiguousarray(transitions.T)  # [to, from]
