@@ -664,7 +664,7 @@ class Pipeline:
             texts = [text for _, text in read_fragments()]
             path = None
             if not self._encoder_given and self.config.encoder in ("use", "e5"):
-                path = cache_folder() / f"reference-{_reference_key(self.config.encoder, texts)}.npy"
+                path = cache_folder() / f"reference-{_reference_key(self.config.encoder, getattr(self.encoder, 'settings', ''), texts)}.npy"
                 try:
                     self._reference = np.load(path)
                 except (OSError, ValueError):  # absent or damaged: computed again
@@ -858,8 +858,9 @@ class Pipeline:
         }
 
 
-def _reference_key(encoder: str, texts: list[str]) -> str:
-    """What the cached reference mean depends on: the texts, the encoder and the libraries that run it."""
+def _reference_key(encoder: str, settings: str, texts: list[str]) -> str:
+    """What the cached reference mean depends on: the texts, the encoder, its settings and the
+    libraries that run it."""
     from importlib.metadata import PackageNotFoundError, version
 
     digest = hashlib.sha256("\n".join(texts).encode())
@@ -868,7 +869,7 @@ def _reference_key(encoder: str, texts: list[str]) -> str:
             digest.update(f"|{package}={version(package)}".encode())
         except PackageNotFoundError:
             digest.update(f"|{package}=none".encode())
-    digest.update(f"|{encoder}|{__version__}".encode())
+    digest.update(f"|{encoder}|{settings}|{__version__}".encode())
     return digest.hexdigest()[:16]
 
 

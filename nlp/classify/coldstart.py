@@ -100,7 +100,7 @@ class ColdStartClassifier:
         self.tokenizer_ = tokenizer or make_tokenizer("jieba", extra_words=lexicon.vocabulary)
         corpus = corpus_path("training_opinions.csv")
         encoder = self._encoder()
-        key = _cache_key(corpus, self.taxonomy_.version, getattr(encoder, "name", "none"))
+        key = _cache_key(corpus, self.taxonomy_.version, f"{getattr(encoder, 'name', 'none')}|{getattr(encoder, 'settings', '')}")
         folder = Path(self.cache) if self.cache else _cache_folder()
         path = folder / f"coldstart-{key}.joblib"
         if path.is_file() and not reviewed:
