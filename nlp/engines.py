@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import TYPE_CHECKING
 
 from .errors import ConfigError, NotInstalledError
@@ -56,7 +56,7 @@ def _exit_with_parent() -> None:
     threading.Thread(target=watch, daemon=True, name="minyi-parent-watch").start()
 
 
-def _in_order(submit, jobs: Iterable[Job], window: int) -> Iterator[RowBlock]:
+def _in_order(submit, jobs: Iterable, window: int) -> Iterator:
     """Submit jobs with at most ``window`` waiting (memory stays bounded however long the input)
     and yield their results in the order of the jobs."""
     pending = []
@@ -74,6 +74,12 @@ class Engine:
     name = "engine"
 
     def map(self, config: PipelineConfig, jobs: Iterable[Job]) -> Iterator[RowBlock]:
+        settings = config.to_dict()
+        return self.starmap(run_block, ((settings, *job) for job in jobs))
+
+    def starmap(self, function: Callable, jobs: Iterable[tuple]) -> Iterator:
+        """``function(*job)`` for each job on the workers (a module-level function, so that a
+        worker can import it), the results in the order of the jobs."""
         raise NotImplementedError
 
     def close(self) -> None:
@@ -89,14 +95,13 @@ class ProcessEngine(Engine):
         self.workers = workers or min(os.cpu_count() or 1, 2)
         self._pool = None
 
-    def map(self, config, jobs):
+    def starmap(self, function, jobs):
         import multiprocessing
         from concurrent.futures import ProcessPoolExecutor
 
         if self._pool is None:
             self._pool = ProcessPoolExecutor(self.workers, mp_context=multiprocessing.get_context("spawn"), initializer=_exit_with_parent)
-        settings = config.to_dict()
-        return _in_order(lambda job: self._pool.submit(run_block, settings, *job), jobs, 2 * self.workers)
+        return _in_order(lambda job: self._pool.submit(function, *job), jobs, 2 * self.workers)
 
     def close(self) -> None:
         if self._pool is not None:
@@ -122,10 +127,9 @@ class DaskEngine(Engine):
             self._cluster = LocalCluster(n_workers=workers or min(os.cpu_count() or 1, 2), threads_per_worker=1, processes=True, dashboard_address=None)
             self.client = Client(self._cluster)
 
-    def map(self, config, jobs):
-        settings = config.to_dict()
+    def starmap(self, function, jobs):
         window = 2 * max(len(self.client.scheduler_info().get("workers", {})), 1)
-        return _in_order(lambda job: self.client.submit(run_block, settings, *job, pure=False), jobs, window)
+        return _in_order(lambda job: self.client.submit(function, *job, pure=False), jobs, window)
 
     def close(self) -> None:
         self.client.close()
