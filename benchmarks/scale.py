@@ -1,7 +1,7 @@
 """The whole batch job as rows grow: seconds per stage, rows/s, peak memory, and the ratio to
 plain jieba segmentation of the same texts.
 
-    python benchmarks/scale.py [--sizes 10000 100000 1000000] [--engine local|inline|dask] [--workers 2]
+    python benchmarks/scale.py [--sizes 10000 100000 1000000] [--engine local|inline|dask] [--workers 2] [--drafts auto]
 
 Test sets are made by resampling the public message sets beside the project
 (../shared/data/tipdm2020c/*.xlsx) and the project's own opinions (corpora/), each row lightly
@@ -16,7 +16,8 @@ wall time), duplicates, clusters, drafts and writing the outputs; the whole job;
 of the main process and of the largest worker; seconds of plain ``jieba.lcut`` over the same texts
 in a fresh process (the median of ``--jieba-runs`` runs, each in its own process: on a shared
 machine one run of the same texts has taken anywhere from 1× to 2× the fastest, so a single run
-makes the ratio swing as much); whole job / jieba.
+makes the ratio swing as much); whole job / jieba. ``--drafts`` picks the drafted clusters as
+``minyi score --drafts`` does (``auto`` by default, as there).
 """
 
 from __future__ import annotations
@@ -97,7 +98,7 @@ def jieba_seconds(path: Path) -> float:
     return time.perf_counter() - start
 
 
-def one(source: Path, engine: str, workers: int, jieba_runs: int = 3) -> dict:
+def one(source: Path, engine: str, workers: int, jieba_runs: int = 3, drafts: str = "auto") -> dict:
     """Run the job once on a generated set (in this process) and report."""
     from nlp import Pipeline, PipelineConfig, read_table
     from nlp.engines import make_engine
@@ -110,7 +111,7 @@ def one(source: Path, engine: str, workers: int, jieba_runs: int = 3) -> dict:
         read = time.perf_counter() - start
         runner = make_engine(engine, workers=workers)
         try:
-            result = Pipeline(PipelineConfig(drafts="top 50")).run(table, engine=runner)
+            result = Pipeline(PipelineConfig(drafts=drafts)).run(table, engine=runner)
         finally:
             if runner is not None:
                 runner.close()
@@ -143,12 +144,13 @@ def main() -> None:
     parser.add_argument("--engine", default="local")
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--jieba-runs", type=int, default=3, help="plain jieba runs per size (the median is used)")
+    parser.add_argument("--drafts", default="auto", help="which clusters get a draft, as minyi score --drafts")
     parser.add_argument("--one", help=argparse.SUPPRESS)
     parser.add_argument("--make", nargs=2, help=argparse.SUPPRESS)
     parser.add_argument("--jieba", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.one:
-        print(json.dumps(one(Path(args.one), args.engine, args.workers, args.jieba_runs)))
+        print(json.dumps(one(Path(args.one), args.engine, args.workers, args.jieba_runs, args.drafts)))
         return
     if args.make:
         make_set(int(args.make[0]), Path(args.make[1]))
@@ -164,12 +166,12 @@ def main() -> None:
             # Made in a process of its own: generating the rows must not count in the job's memory.
             source = Path(folder) / f"rows-{n}.csv"
             subprocess.run([sys.executable, __file__, "--make", str(n), str(source)], check=True)
-            done = subprocess.run([sys.executable, __file__, "--one", str(source), "--engine", args.engine, "--workers", str(args.workers), "--jieba-runs", str(args.jieba_runs)], capture_output=True, text=True)
+            done = subprocess.run([sys.executable, __file__, "--one", str(source), "--engine", args.engine, "--workers", str(args.workers), "--jieba-runs", str(args.jieba_runs), "--drafts", args.drafts], capture_output=True, text=True)
         if done.returncode != 0:
             sys.exit(f"size {n} failed:\n{done.stderr[-3000:]}")
         rows.append(json.loads(done.stdout.strip().splitlines()[-1]))
         print(f"[{n} rows done in {rows[-1]['total']:.0f} s]", file=sys.stderr)
-    print(f"\nengine {args.engine}, {args.workers} workers\n")
+    print(f"\nengine {args.engine}, {args.workers} workers, drafts {args.drafts}\n")
     print("| rows | distinct (text, title) | read s | per-row stages s | dedupe s | cluster s | draft s | write s | total s | rows/s | peak RSS main / worker MiB | jieba s (median; min–max) | total / jieba | clusters |")
     print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for r in rows:
