@@ -680,7 +680,9 @@ class Pipeline:
             texts = [text for _, text in read_fragments()]
             path = None
             if not self._encoder_given and self.config.encoder in ("use", "e5"):
-                path = cache_folder() / f"reference-{_reference_key(self.config.encoder, getattr(self.encoder, 'settings', ''), texts)}.npy"
+                # A fresh encoder object names its settings without loading its model.
+                settings = getattr(make_encoder(self.config.encoder), "settings", "")
+                path = cache_folder() / f"reference-{_reference_key(self.config.encoder, settings, texts)}.npy"
                 try:
                     self._reference = np.load(path)
                 except (OSError, ValueError):  # absent or damaged: computed again
