@@ -184,8 +184,32 @@ def write_outputs(result: RunResult, out_dir: str | Path, formats: Iterable[str]
     unknown = set(formats) - set(FORMATS)
     if unknown:
         raise InputError(f"unknown output format(s) {', '.join(sorted(unknown))}; use {', '.join(FORMATS)}")
-    frame, clusters = result.opinions, result.clusters
     written: dict[str, Path] = {}
+    drafts = None
+    if result.drafts:
+        from .drafts import DraftWriting
+
+        # Worker processes begin the drafts' Word files while this process writes the tables.
+        drafts = DraftWriting(result.drafts, out, docx="xlsx" in formats)
+    try:
+        _write_tables(written, out, formats, result)
+        if drafts is not None:
+            written.update(drafts.finish())
+    finally:
+        if drafts is not None:
+            drafts.cancel()
+    written["summary"] = out / "summary.json"
+    text = json.dumps(result.summary, ensure_ascii=False, indent=2, default=str)
+    atomic_write(written["summary"], lambda p: p.write_text(text, encoding="utf-8"))
+    written["report"] = out / "report.html"
+    html = render_report(result)
+    atomic_write(written["report"], lambda p: p.write_text(html, encoding="utf-8"))
+    return written
+
+
+def _write_tables(written: dict[str, Path], out: Path, formats: list[str], result: RunResult) -> None:
+    """opinions.csv/.xlsx/.parquet, clusters.csv and hot_issues.xlsx, as ``formats`` ask."""
+    frame, clusters = result.opinions, result.clusters
     if "csv" in formats:
         written["csv"] = out / "opinions.csv"
         atomic_write(written["csv"], lambda p: frame.to_csv(p, index=False, encoding="utf-8-sig"))
@@ -200,14 +224,3 @@ def write_outputs(result: RunResult, out_dir: str | Path, formats: Iterable[str]
     if "parquet" in formats:
         written["parquet"] = out / "opinions.parquet"
         atomic_write(written["parquet"], lambda p: frame.to_parquet(p, index=False))
-    if result.drafts:
-        from .drafts import write_drafts
-
-        written.update(write_drafts(result.drafts, out, docx="xlsx" in formats))
-    written["summary"] = out / "summary.json"
-    text = json.dumps(result.summary, ensure_ascii=False, indent=2, default=str)
-    atomic_write(written["summary"], lambda p: p.write_text(text, encoding="utf-8"))
-    written["report"] = out / "report.html"
-    html = render_report(result)
-    atomic_write(written["report"], lambda p: p.write_text(html, encoding="utf-8"))
-    return written

@@ -145,6 +145,39 @@ def test_many_drafts_are_written_by_worker_processes_as_by_one(result, tmp_path,
         assert cells[0] == cells[1] and d.cluster in cells[0]
 
 
+def test_word_drafts_are_written_while_the_tables_are_and_stop_if_the_tables_fail(result, tmp_path, monkeypatch):
+    import multiprocessing
+    from dataclasses import replace
+
+    import nlp.io.drafts as drafts_module
+    import nlp.io.writers as writers_module
+
+    monkeypatch.setattr(drafts_module, "PARALLEL_FROM", 2)
+    monkeypatch.setattr(drafts_module, "_PER_TASK", 2)
+    many = replace(result, drafts=[replace(d, cluster=f"{d.cluster}-{k}") for k in range(6) for d in result.drafts])
+    tables = writers_module._write_tables
+    busy = []
+
+    def write_tables(*args):
+        busy.append(len(multiprocessing.active_children()))
+        tables(*args)
+
+    monkeypatch.setattr(writers_module, "_write_tables", write_tables)
+    written = writers_module.write_outputs(many, tmp_path / "ok")
+    assert busy[0] >= 2  # the Word files' workers were running while the tables were written
+    assert {"csv", "xlsx", "drafts", "drafts_jsonl"} <= set(written)
+    assert sorted(p.stem for p in (tmp_path / "ok" / "drafts").glob("*.docx")) == sorted(d.cluster for d in many.drafts)
+
+    def fail(*args):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(writers_module, "_write_tables", fail)
+    with pytest.raises(OSError, match="disk full"):
+        writers_module.write_outputs(many, tmp_path / "failed")
+    assert multiprocessing.active_children() == []  # the workers were stopped
+    assert not (tmp_path / "failed" / "drafts.jsonl").exists()
+
+
 class _Model(BaseHTTPRequestHandler):
     reply: str = ""
     status = 200
