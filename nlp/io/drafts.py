@@ -9,6 +9,7 @@ import logging
 import multiprocessing
 import os
 import sys
+import threading
 from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -69,7 +70,11 @@ def _template() -> bytes:
     """python-docx's blank document with only the styles a draft uses, and the draft's font.
 
     Setting a paragraph's style scans every style in the document, and the blank document
-    holds 164: with only these, a draft takes about 40% of the time (14 ms against 35).
+    holds 164: with only these, a draft takes about 40% of the time (14 ms against 35). Two
+    parts of the blank document that a draft does not need are left out: the styles again as
+    Word 2010 read them (``stylesWithEffects.xml``, 438 KB, compressed anew in every file; later
+    Word reads ``styles.xml``) and a thumbnail of an empty page. A draft's file is then about
+    13 KB, not 28, and takes about 7 ms, not 10.
     """
     from docx import Document
     from docx.oxml.ns import qn
@@ -83,17 +88,40 @@ def _template() -> bytes:
     normal.font.name = "FangSong"
     normal.font.size = Pt(14)
     normal.element.rPr.rFonts.set(qn("w:eastAsia"), "仿宋")
+    for rId, rel in list(doc.part.rels.items()):
+        if rel.reltype.endswith("/stylesWithEffects"):
+            doc.part.drop_rel(rId)
+    for rId, rel in list(doc.part.package.rels.items()):
+        if rel.reltype.endswith("/thumbnail"):
+            doc.part.package.rels.pop(rId)
     buffer = io.BytesIO()
     doc.save(buffer)
     return buffer.getvalue()
 
 
+_blank = threading.local()  # each thread's blank document, emptied for every draft
+
+
+def _document():
+    """The template opened once a thread (opening it took a sixth of a draft's time) and
+    emptied: every element of the body but the section's properties removed."""
+    from docx import Document
+
+    if not hasattr(_blank, "doc"):
+        _blank.doc = Document(io.BytesIO(_template()))
+        _blank.kept = list(_blank.doc.element.body)
+    body = _blank.doc.element.body
+    for child in list(body):
+        if not any(child is kept for kept in _blank.kept):
+            body.remove(child)
+    return _blank.doc
+
+
 def write_docx(draft: Draft, path: str | Path) -> None:
     """The draft as a Word document laid out like a suggestion form."""
-    from docx import Document
     from docx.enum.text import WD_ALIGN_PARAGRAPH
 
-    doc = Document(io.BytesIO(_template()))
+    doc = _document()
     heading = doc.add_heading(draft.title, level=0)
     heading.alignment = WD_ALIGN_PARAGRAPH.CENTER
     table = doc.add_table(rows=3, cols=2)

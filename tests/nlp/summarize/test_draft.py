@@ -107,14 +107,39 @@ def test_a_word_draft_defines_every_style_it_names_and_few_others(result, tmp_pa
 
     write_drafts(result.drafts[:1], tmp_path)
     with zipfile.ZipFile(tmp_path / "drafts" / f"{result.drafts[0].cluster}.docx") as package:
-        # stylesWithEffects.xml, Word 2010's own copy of the styles, is left as it was.
-        parts = {name: package.read(name).decode("utf-8") for name in package.namelist() if name.endswith(".xml") and "WithEffects" not in name}
+        # Word 2010's own copy of the styles (438 KB) and the blank page's thumbnail are left out.
+        assert not [name for name in package.namelist() if "WithEffects" in name or "thumbnail" in name]
+        assert "WithEffects" not in package.read("word/_rels/document.xml.rels").decode() + package.read("[Content_Types].xml").decode()
+        parts = {name: package.read(name).decode("utf-8") for name in package.namelist() if name.endswith(".xml")}
     defined = set(re.findall(r'w:styleId="([^"]+)"', parts["word/styles.xml"]))
     named = {m for text in parts.values() for m in re.findall(r'<w:(?:pStyle|rStyle|tblStyle|basedOn|link|next) w:val="([^"]+)"', text)}
     assert {"Title", "Heading1", "TableGrid"} <= named and named <= defined
     assert len(defined) < 20  # python-docx's blank document defines 164
     normal = re.search(r'w:styleId="Normal".*?</w:style>', parts["word/styles.xml"], re.S).group()
     assert 'w:eastAsia="仿宋"' in normal and '<w:sz w:val="28"/>' in normal  # 14 pt
+
+
+def test_word_drafts_written_one_after_another_hold_only_their_own_content(result, tmp_path):
+    import threading
+    import zipfile
+    from dataclasses import replace
+
+    from nlp.io.drafts import write_docx
+
+    first, second = result.drafts[0], replace(result.drafts[-1], title="第二份建议", cluster="C-2")
+    write_docx(first, tmp_path / "first.docx")
+    write_docx(second, tmp_path / "second.docx")  # this thread's document, emptied
+    alone = threading.Thread(target=write_docx, args=(second, tmp_path / "alone.docx"))  # a fresh one
+    alone.start()
+    alone.join()
+
+    def body(name):
+        with zipfile.ZipFile(tmp_path / name) as package:
+            return package.read("word/document.xml").decode("utf-8")
+
+    assert body("second.docx") == body("alone.docx")
+    assert first.title in body("first.docx") and first.title not in body("second.docx")
+    assert body("second.docx").count("<w:sectPr") == 1
 
 
 def test_many_drafts_are_written_by_worker_processes_as_by_one(result, tmp_path, monkeypatch):
