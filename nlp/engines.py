@@ -4,7 +4,8 @@ The unit of work is a block of ``config.block_size`` rows (:meth:`nlp.Pipeline.r
 engine cuts the input into the same blocks and each worker builds its pipeline from the same
 config, so the results do not depend on the engine or on the number of workers (the sentence
 encoder pads each batch, so they do depend on the block size, which is part of the config).
-The stages that need all rows at once (duplicates, clusters, drafts) run in the calling process.
+The stages that need all rows at once (duplicates, clusters) run in the calling process; an
+engine's workers also make the drafts (``Engine.starmap``, see :meth:`nlp.Pipeline.draft`).
 """
 
 from __future__ import annotations
