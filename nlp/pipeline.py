@@ -11,7 +11,7 @@ import gc
 import hashlib
 import re
 import time
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Callable, Sequence
 from contextlib import nullcontext
 from dataclasses import dataclass, field
@@ -654,12 +654,24 @@ class Pipeline:
         try:
             if engine is not None and type(drafter) is ExtractiveDrafter and len(chosen) >= PARALLEL_DRAFTS:
                 # A worker gets what the drafter reads: the cluster's row, its scored rows' ids and texts.
+                sent: deque[list[list[str]]] = deque()  # the ids of each task on its way
+
                 def task(part: Sequence[str]) -> tuple:
                     rows = [scored(c) for c in part]
-                    return drafter, [(table.loc[c], r["id"].tolist(), r["text"].tolist()) for c, r in zip(part, rows)]
+                    jobs = [(table.loc[c], r["id"].tolist(), r["text"].tolist()) for c, r in zip(part, rows)]
+                    sent.append([[str(i) for i in ids] for _, ids, _ in jobs])
+                    return drafter, jobs
 
                 parts = (chosen[lo : lo + DRAFTS_PER_TASK] for lo in range(0, len(chosen), DRAFTS_PER_TASK))
                 for done in engine.starmap(draft_many, (task(part) for part in parts)):
+                    for draft, ids in zip(done, sent.popleft()):
+                        # A worker's draft lists copies of its cluster's ids; the table's own
+                        # strings are kept instead, as a draft made here does (at a million
+                        # rows the drafts list most of them).
+                        if draft.sources == ids:
+                            draft.sources = ids
+                        if draft.sections.get("附") == ids:
+                            draft.sections["附"] = ids
                     drafts += done
             else:
                 for k, c in enumerate(chosen, 1):

@@ -41,6 +41,11 @@ def test_engines_give_identical_results(inline, name, monkeypatch):
     assert result.summary["status"] == inline.summary["status"]
     assert len(inline.drafts) > 2 * 5
     assert [d.to_dict() for d in result.drafts] == [d.to_dict() for d in inline.drafts]
+    # The drafts list the table's own id strings, not the copies the workers sent back.
+    table = result.opinions
+    for d in result.drafts:
+        ids = table.loc[(table["cluster"] == d.cluster) & (table["status"] == "ok"), "id"].tolist()
+        assert d.sources == ids and all(a is b for a, b in zip(d.sources, ids)) and d.sections["附"] is d.sources
 
 
 def test_unknown_engine_is_refused():
