@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import logging
 import re
+import sys
+from collections import OrderedDict
 from collections.abc import Iterable
 from functools import cached_property
 from pathlib import Path
@@ -50,6 +52,9 @@ class JiebaTokenizer:
         stopwords: Words to drop; the project's ``corpora/stopwords.txt`` when ``None``.
         extra_words: More words that must stay whole (for example taxonomy keywords).
         hmm: Let jieba guess unknown words with its HMM.
+        remember: Blocks (jieba cuts a text at punctuation and spaces and segments each piece on
+            its own) whose words are kept for when they come again, the most recently met; a
+            greeting, a form's heading or a clause of a message sent again is segmented once.
     """
 
     def __init__(
@@ -58,11 +63,14 @@ class JiebaTokenizer:
         stopwords: Iterable[str] | None = None,
         extra_words: Iterable[str] = (),
         hmm: bool = True,
+        remember: int = 100_000,
     ):
         self.user_dict = user_dict
         self.stopwords = stopwords
         self.extra_words = tuple(extra_words)
         self.hmm = hmm
+        self.remember = remember
+        self._known: OrderedDict[str, tuple[str, ...]] = OrderedDict()
 
     @cached_property
     def _jieba(self):
@@ -81,15 +89,37 @@ class JiebaTokenizer:
         return tokenizer
 
     @cached_property
+    def _split(self):
+        import jieba
+
+        # jieba's own cut of a text into blocks (runs of Han characters, letters and digits, and
+        # what lies between them), each segmented on its own: a text's words are its blocks'.
+        return jieba.re_han_default.split
+
+    @cached_property
     def _stopwords(self) -> frozenset[str]:
         return frozenset(self.stopwords) if self.stopwords is not None else load_stopwords()
 
     def tokenize(self, text: str) -> list[str]:
         """Words of ``text`` without stop words, spaces and punctuation."""
-        stop = self._stopwords
-        return [
-            w for w in self._jieba.lcut(text, HMM=self.hmm) if w not in stop and _WORDLIKE.search(w)
-        ]
+        known = self._known
+        words: list[str] = []
+        for block in self._split(text):
+            if not block:
+                continue
+            found = known.get(block)
+            if found is None:
+                stop = self._stopwords
+                # Interned: the words of many blocks share one string each.
+                found = tuple(sys.intern(w) for w in self._jieba.cut(block, HMM=self.hmm) if w not in stop and _WORDLIKE.search(w))
+                if self.remember:
+                    known[block] = found
+                    if len(known) > self.remember:
+                        known.popitem(last=False)
+            else:
+                known.move_to_end(block)
+            words += found
+        return words
 
     def tokenize_many(self, texts: Iterable[str]) -> list[list[str]]:
         """Tokenise each text."""

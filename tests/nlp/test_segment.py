@@ -28,3 +28,29 @@ def test_make_tokenizer_rejects_unknown_backend_and_hanlp_without_model():
         make_tokenizer("spacy")
     with pytest.raises(ConfigError, match="local model"):
         make_tokenizer("hanlp")
+
+
+def test_blocks_met_again_give_jiebas_words_without_segmenting_them_again():
+    texts = [
+        "您好！我是幸福小区的住户，暖气不热，屋里才15度。",
+        "您好！我是向阳小区的住户，暖气不热，屋里才12度。麻烦尽快处理, thanks 2024-1-5",
+        "医保报销要跑好几趟",
+    ]
+    plain = JiebaTokenizer(remember=0)
+    stop = plain._stopwords
+    # What the tokenizer promises: jieba's words of the whole text, filtered.
+    expected = [[w for w in plain._jieba.lcut(t) if w not in stop and any(c.isalnum() for c in w)] for t in texts]
+    tokenizer = JiebaTokenizer()
+    cut = []
+    jieba = tokenizer._jieba
+    real = jieba.cut
+    jieba.cut = lambda block, HMM=True: cut.append(block) or real(block, HMM=HMM)
+    assert tokenizer.tokenize_many(texts) == expected
+    assert cut.count("暖气不热") == 1 and cut.count("您好") == 1  # the second text's were known
+    assert "我是向阳小区的住户" in cut
+
+
+def test_remembered_blocks_are_bounded():
+    tokenizer = JiebaTokenizer(remember=3)
+    tokenizer.tokenize("一，二，三，四，五")
+    assert list(tokenizer._known) == ["四", "，", "五"]
