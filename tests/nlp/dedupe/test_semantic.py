@@ -63,40 +63,43 @@ def test_half_precision_vectors_find_the_same_neighbours():
         assert np.mean([len(set(single[i]) & set(half[i])) / 5 for i in range(len(v))]) > 0.97
 
 
-def test_inverted_lists_sized_once_hold_what_faiss_adds():
-    # The approximate search sizes each list once instead of letting index.add grow it; the
-    # lists must hold the same rows, in the same order, with the same codes.
+def test_codes_written_in_place_are_those_faiss_adds():
+    # The approximate search writes the 8-bit codes into storage sized once instead of letting
+    # index.add grow it; the index must hold the same codes and find the same rows.
     import faiss
 
-    from nlp.dedupe.semantic import _fill_lists
+    from nlp.dedupe.semantic import _fill
 
     rng = np.random.default_rng(2)
     v = unit(rng.standard_normal((40, 32))[rng.integers(0, 40, 5000)] + 0.3 * rng.standard_normal((5000, 32)))
     v[100:110] = v[0]  # ties
 
     def index():
-        quantizer = faiss.IndexFlatIP(32)
-        made = faiss.IndexIVFScalarQuantizer(quantizer, 32, 30, faiss.ScalarQuantizer.QT_8bit, faiss.METRIC_INNER_PRODUCT)
-        made.by_residual = False
-        faiss.Clustering(32, 30).train(v, quantizer)
+        made = faiss.IndexScalarQuantizer(32, faiss.ScalarQuantizer.QT_8bit, faiss.METRIC_INNER_PRODUCT)
         made.train(v)
-        return made, quantizer
+        return made
 
-    added, _ = index()
+    added = index()
     for lo in range(0, len(v), 700):
         added.add(v[lo : lo + 700])
-    filled, quantizer = index()
-    _fill_lists(filled, quantizer, len(v), lambda lo: v[lo : lo + 700], 700)
-    assert filled.ntotal == added.ntotal == len(v)
-    for number in range(30):
-        size = added.invlists.list_size(number)
-        assert filled.invlists.list_size(number) == size
-        ids = faiss.rev_swig_ptr(filled.invlists.get_ids(number), size)
-        assert np.array_equal(ids, faiss.rev_swig_ptr(added.invlists.get_ids(number), size))
-        codes = faiss.rev_swig_ptr(filled.invlists.get_codes(number), size * added.code_size)
-        assert np.array_equal(codes, faiss.rev_swig_ptr(added.invlists.get_codes(number), size * added.code_size))
-    added.nprobe = filled.nprobe = 8
+    filled, fast = index(), faiss.IndexFlatIP(32)
+    _fill(fast, filled, len(v), lambda lo: v[lo : lo + 700], 700)
+    assert filled.ntotal == added.ntotal == fast.ntotal == len(v)
+    size = len(v) * added.code_size
+    assert np.array_equal(faiss.rev_swig_ptr(filled.codes.data(), size), faiss.rev_swig_ptr(added.codes.data(), size))
     assert np.array_equal(added.search(v[:500], 6)[1], filled.search(v[:500], 6)[1])
+
+
+def test_approximate_neighbours_take_vectors_of_any_width():
+    # The 4-bit codes cut a vector into parts of 4 dimensions: widths that are not a multiple of
+    # 8 are padded with zeros, which leaves every product as it was.
+    rng = np.random.default_rng(3)
+    centres = rng.standard_normal((30, 21))
+    v = unit(centres[rng.integers(0, 30, 2500)] + 0.2 * rng.standard_normal((2500, 21)))
+    exact, _ = top_neighbours(v, k=5)
+    approx, sims = top_neighbours(v, k=5, exact_limit=1000)
+    assert np.mean([len(set(exact[i]) & set(approx[i])) / 5 for i in range(len(v))]) > 0.9
+    assert np.allclose(sims[:, 0], np.einsum("id,id->i", v, v[approx[:, 0]]), atol=1e-5)
 
 
 def test_cluster_vectors_merges_rows_recorded_at_one_place_more_readily():
