@@ -210,7 +210,10 @@ def _row_hashes(values: np.ndarray, multipliers: np.ndarray, step: int = 1 << 16
 def _linked(sig: np.ndarray, bands: int, rows: int, threshold: float) -> np.ndarray:
     """For each signature, the smallest position in its group: signatures are joined when they
     share a band and their estimated Jaccard similarity reaches ``threshold``."""
+    from scipy.sparse.csgraph import connected_components
+
     parent = np.arange(len(sig))
+    need = threshold * sig.shape[1]
 
     def root(i: int) -> int:
         while parent[i] != i:
@@ -226,11 +229,35 @@ def _linked(sig: np.ndarray, bands: int, rows: int, threshold: float) -> np.ndar
         sorted_keys = keys[order]
         starts = np.flatnonzero(np.r_[True, sorted_keys[1:] != sorted_keys[:-1]])
         ends = np.r_[starts[1:], len(order)]
-        for lo, hi in zip(starts[ends - starts > 1], ends[ends - starts > 1]):
-            members = order[lo:hi]  # ascending: argsort is stable
-            for x, i in enumerate(members[1:], 1):
-                for j in members[:x]:
+        # Every row's group as the band begins (each pointing straight at it); a bucket all of
+        # one group already (an earlier band joined them) has nothing to join.
+        while True:
+            up = parent[parent]
+            if np.array_equal(up, parent):
+                break
+            parent = up
+        of = parent[order]
+        open_ = (ends - starts > 1) & (np.minimum.reduceat(of, starts) != np.maximum.reduceat(of, starts))
+        for lo, hi in zip(starts[open_], ends[open_]):
+            members = order[lo:hi]
+            if hi - lo == 2:
+                i, j = int(members[0]), int(members[1])
+                if np.count_nonzero(sig[i] == sig[j]) >= need:
                     a, b = root(i), root(j)
-                    if a != b and np.count_nonzero(sig[i] == sig[j]) >= threshold * sig.shape[1]:
-                        parent[max(a, b)] = min(a, b)
+                    parent[max(a, b)] = min(a, b)
+                continue
+            # Which pairs of the bucket are alike, all at once; the groups they make are joined.
+            group = sig[members]
+            alike = np.zeros((len(members), len(members)), dtype=bool)
+            step = max(1, (1 << 22) // (len(members) * sig.shape[1]))  # about 4 MB compared at a time
+            for a in range(0, len(members), step):
+                alike[a : a + step] = np.count_nonzero(group[a : a + step, None, :] == group[None, :, :], axis=2) >= need
+            count, labels = connected_components(alike, directed=False)
+            if count == len(members):
+                continue
+            for label in np.unique(labels[np.bincount(labels)[labels] > 1]):
+                tops = {root(int(i)) for i in members[labels == label]}  # afresh: a group just joined may share one
+                top = min(tops)
+                for r in tops:
+                    parent[r] = top
     return np.array([root(i) for i in range(len(sig))])

@@ -64,3 +64,32 @@ def test_near_duplicates_of_known_repeats_are_the_same_without_hashing_them_agai
              "村里那条路坑坑洼洼好几年了，下雨天没法走啊", "！！", None, "！！", "暖气不热，屋里才十五度"]  # fmt: skip
     same_as = [0, 1, 0, 3, 4, 5, 4, 1]
     assert near_duplicates(texts, same_as=same_as) == near_duplicates(texts) == [None, None, 0, 0, None, None, None, 1]
+
+
+def test_groups_are_the_components_of_alike_pairs_that_share_a_band():
+    # Reference: every pair that shares a band and is alike enough, joined one by one.
+    from nlp.dedupe.minhash import _linked
+
+    rng = np.random.default_rng(5)
+    bands, rows, threshold = 8, 4, 0.6
+    base = rng.integers(0, 50, (30, bands * rows), dtype=np.uint32)
+    sig = base[rng.integers(0, 30, 400)]
+    noise = rng.random(sig.shape) < 0.3  # near copies: some share a band, some are alike, some both
+    sig[noise] = rng.integers(0, 50, int(noise.sum()), dtype=np.uint32)
+    parent = list(range(len(sig)))
+
+    def root(i):
+        while parent[i] != i:
+            i = parent[i]
+        return i
+
+    banded = sig.reshape(len(sig), bands, rows)
+    for i in range(len(sig)):
+        for j in range(i):
+            if (banded[i] == banded[j]).all(axis=1).any() and np.count_nonzero(sig[i] == sig[j]) >= threshold * sig.shape[1]:
+                a, b = root(i), root(j)
+                parent[max(a, b)] = min(a, b)
+    expected = [root(i) for i in range(len(sig))]
+    found = _linked(sig, bands, rows, threshold).tolist()
+    assert found == expected
+    assert 30 < len(set(found)) < 400  # groups of several, and some apart
