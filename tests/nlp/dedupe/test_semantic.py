@@ -8,6 +8,18 @@ def unit(rows):
     return rows / np.linalg.norm(rows, axis=1, keepdims=True)
 
 
+def grouped(seed: int, groups: int, rows: int, width: int) -> np.ndarray:
+    """Unit rows scattered around ``groups`` random centres."""
+    rng = np.random.default_rng(seed)
+    centres = rng.standard_normal((groups, width))
+    return unit(centres[rng.integers(0, groups, rows)] + 0.2 * rng.standard_normal((rows, width)))
+
+
+def overlap(found: np.ndarray, expected: np.ndarray) -> float:
+    """Share of the expected neighbours found, over all rows."""
+    return float(np.mean([len(set(f) & set(e)) / len(e) for f, e in zip(found, expected)]))
+
+
 def test_top_neighbours_finds_the_closest_rows_in_order():
     v = unit([[1, 0], [0.9, 0.1], [0, 1], [0.1, 0.9]])
     index, sims = top_neighbours(v, k=2, block=3)
@@ -39,28 +51,23 @@ def test_cluster_vectors_does_not_chain_through_a_string_of_neighbours():
 
 
 def test_approximate_neighbours_agree_with_exact_and_repeat():
-    rng = np.random.default_rng(0)
-    centres = rng.standard_normal((40, 32))
-    v = unit(centres[rng.integers(0, 40, 3000)] + 0.2 * rng.standard_normal((3000, 32)))
+    v = grouped(0, 40, 3000, 32)
     exact, _ = top_neighbours(v, k=5)
     approx, sims = top_neighbours(v, k=5, exact_limit=1000)
     again, _ = top_neighbours(v, k=5, exact_limit=1000)
     assert np.array_equal(approx, again)
-    overlap = np.mean([len(set(exact[i]) & set(approx[i])) / 5 for i in range(len(v))])
-    assert overlap > 0.9
+    assert overlap(approx, exact) > 0.9
     assert np.all(approx != np.arange(len(v))[:, None]) and np.all(np.diff(sims, axis=1) <= 1e-6)
 
 
 def test_half_precision_vectors_find_the_same_neighbours():
     # The pipeline keeps its vectors at half precision; both searches take them as they are.
-    rng = np.random.default_rng(1)
-    centres = rng.standard_normal((40, 32))
-    v = unit(centres[rng.integers(0, 40, 3000)] + 0.2 * rng.standard_normal((3000, 32))).astype(np.float32)
+    v = grouped(1, 40, 3000, 32)
     for limit in (20_000, 1000):  # exact, then approximate
         single, _ = top_neighbours(v, k=5, exact_limit=limit)
         half, sims = top_neighbours(v.astype(np.float16), k=5, exact_limit=limit)
         assert sims.dtype == np.float32
-        assert np.mean([len(set(single[i]) & set(half[i])) / 5 for i in range(len(v))]) > 0.97
+        assert overlap(half, single) > 0.97
 
 
 def test_codes_written_in_place_are_those_faiss_adds():
@@ -93,12 +100,10 @@ def test_codes_written_in_place_are_those_faiss_adds():
 def test_approximate_neighbours_take_vectors_of_any_width():
     # The 4-bit codes cut a vector into parts of 4 dimensions: widths that are not a multiple of
     # 8 are padded with zeros, which leaves every product as it was.
-    rng = np.random.default_rng(3)
-    centres = rng.standard_normal((30, 21))
-    v = unit(centres[rng.integers(0, 30, 2500)] + 0.2 * rng.standard_normal((2500, 21)))
+    v = grouped(3, 30, 2500, 21)
     exact, _ = top_neighbours(v, k=5)
     approx, sims = top_neighbours(v, k=5, exact_limit=1000)
-    assert np.mean([len(set(exact[i]) & set(approx[i])) / 5 for i in range(len(v))]) > 0.9
+    assert overlap(approx, exact) > 0.9
     assert np.allclose(sims[:, 0], np.einsum("id,id->i", v, v[approx[:, 0]]), atol=1e-5)
 
 
