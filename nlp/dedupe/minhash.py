@@ -23,6 +23,7 @@ __all__ = ["near_duplicates", "shingles", "signatures"]
 _NOT_WORD = re.compile(r"[\W_]+")
 _SHINGLES_PER_STEP = 1 << 14  # shingles hashed in one numpy step (x num_perm x 8 bytes: 16 MiB; larger steps are slower, not faster)
 _MIX = np.uint64(0x9E3779B97F4A7C15)
+_DENSE_BUCKET = 2048  # rows of an LSH bucket whose pairs are compared as one table (4 MB of answers)
 
 
 def shingles(text: str, size: int = 3) -> set[str]:
@@ -239,12 +240,14 @@ def _linked(sig: np.ndarray, bands: int, rows: int, threshold: float) -> np.ndar
         of = parent[order]
         open_ = (ends - starts > 1) & (np.minimum.reduceat(of, starts) != np.maximum.reduceat(of, starts))
         for lo, hi in zip(starts[open_], ends[open_]):
-            members = order[lo:hi]
-            if hi - lo == 2:
-                i, j = int(members[0]), int(members[1])
-                if np.count_nonzero(sig[i] == sig[j]) >= need:
-                    a, b = root(i), root(j)
-                    parent[max(a, b)] = min(a, b)
+            members = order[lo:hi]  # ascending: argsort is stable
+            if hi - lo == 2 or hi - lo > _DENSE_BUCKET:
+                # A pair at a time (a pair's two rows, or a bucket too large for a table of its pairs).
+                for x, i in enumerate(members[1:], 1):
+                    for j in members[:x]:
+                        a, b = root(i), root(j)
+                        if a != b and np.count_nonzero(sig[i] == sig[j]) >= need:
+                            parent[max(a, b)] = min(a, b)
                 continue
             # Which pairs of the bucket are alike, all at once; the groups they make are joined.
             group = sig[members]

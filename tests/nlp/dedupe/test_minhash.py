@@ -1,4 +1,5 @@
 import numpy as np
+import pytest
 
 from nlp.dedupe import near_duplicates, shingles
 
@@ -66,9 +67,13 @@ def test_near_duplicates_of_known_repeats_are_the_same_without_hashing_them_agai
     assert near_duplicates(texts, same_as=same_as) == near_duplicates(texts) == [None, None, 0, 0, None, None, None, 1]
 
 
-def test_groups_are_the_components_of_alike_pairs_that_share_a_band():
+@pytest.mark.parametrize("table", [2048, 2])  # buckets' pairs compared as one table, or a pair at a time
+def test_groups_are_the_components_of_alike_pairs_that_share_a_band(table, monkeypatch):
     # Reference: every pair that shares a band and is alike enough, joined one by one.
+    from nlp.dedupe import minhash
     from nlp.dedupe.minhash import _linked
+
+    monkeypatch.setattr(minhash, "_DENSE_BUCKET", table)
 
     rng = np.random.default_rng(5)
     bands, rows, threshold = 8, 4, 0.6
