@@ -34,18 +34,26 @@ def shingles(text: str, size: int = 3) -> set[str]:
     return {text[i : i + size] for i in range(len(text) - size + 1)}
 
 
-def _shingle_hashes(stripped: str, size: int) -> np.ndarray:
-    """One 64-bit value per distinct shingle (as in :func:`shingles`) of a text already stripped
-    of spaces and punctuation."""
-    codes = np.frombuffer(stripped.encode("utf-32-le"), dtype=np.uint32).astype(np.uint64)
-    if len(codes) == 0:
-        return codes
-    width = min(size, len(codes))
-    count = len(codes) - width + 1
-    packed = np.zeros(count, dtype=np.uint64)
-    for k in range(width):  # code points are at most 21 bits: three pack into 63 without loss
-        packed = packed * np.uint64(1 << 21) + codes[k : k + count]
-    return np.unique(packed)
+def _packed_shingles(texts: list[str], size: int) -> tuple[np.ndarray, np.ndarray]:
+    """Every shingle (as in :func:`shingles`) of texts already stripped of spaces and punctuation,
+    none of them empty, as one 64-bit value each, the texts' one after another; and where each
+    text's shingles begin. A shingle met twice in a text is there twice: a minimum is the same."""
+    lengths = np.fromiter(map(len, texts), dtype=np.int64, count=len(texts))
+    codes = np.frombuffer("".join(texts).encode("utf-32-le"), dtype=np.uint32).astype(np.uint64)
+    width = np.minimum(lengths, size)  # a text shorter than a shingle is one shingle
+    counts = lengths - width + 1
+    begins = np.cumsum(lengths) - lengths  # each text's first character
+    starts = np.cumsum(counts) - counts  # each text's first shingle
+    at = np.arange(int(counts.sum())) - np.repeat(starts - begins, counts)  # each shingle's first character
+    wide = np.repeat(width, counts)  # each shingle's width
+    packed = np.zeros(len(at), dtype=np.uint64)
+    for k in range(size):  # code points are at most 21 bits: three pack into 63 without loss
+        inside = wide > k
+        if inside.all():
+            packed = packed * np.uint64(1 << 21) + codes[at + k]
+        else:
+            packed[inside] = packed[inside] * np.uint64(1 << 21) + codes[at[inside] + k]
+    return packed, starts
 
 
 @lru_cache(maxsize=16)
@@ -66,7 +74,7 @@ def _signatures(stripped: Iterable[str], n: int, num_perm: int, size: int, seed:
     """Signatures of ``n`` texts already stripped of spaces and punctuation (read one at a time)."""
     a, b = _permutations(num_perm, seed)
     out = np.full((n, num_perm), np.iinfo(np.uint32).max, dtype=np.uint32)
-    hashes: list[np.ndarray] = []
+    batch: list[str] = []
     rows: list[int] = []
     pending = 0
 
@@ -76,8 +84,8 @@ def _signatures(stripped: Iterable[str], n: int, num_perm: int, size: int, seed:
         nonlocal buffer
         if not rows:
             return
-        values = np.concatenate(hashes) * _MIX  # spread the packed code points over 64 bits
-        starts = np.cumsum([0] + [len(h) for h in hashes[:-1]])
+        packed, starts = _packed_shingles(batch, size)
+        values = packed * _MIX  # spread the packed code points over 64 bits
         if buffer.shape[1] < len(values):
             buffer = np.empty((num_perm, len(values)), dtype=np.uint64)
         # In place: three passes over one buffer, no temporaries. One permutation a row, so that
@@ -88,16 +96,15 @@ def _signatures(stripped: Iterable[str], n: int, num_perm: int, size: int, seed:
         permuted += b[:, None]
         permuted >>= np.uint64(32)
         out[rows] = np.minimum.reduceat(permuted, starts, axis=1).T
-        hashes.clear()
+        batch.clear()
         rows.clear()
 
     for i, text in enumerate(stripped):
-        h = _shingle_hashes(text, size) if text else np.zeros(0, dtype=np.uint64)
-        if not len(h):
+        if not text:
             continue
-        hashes.append(h)
+        batch.append(text)
         rows.append(i)
-        pending += len(h)
+        pending += len(text)
         if pending >= _SHINGLES_PER_STEP:
             flush()
             pending = 0

@@ -98,3 +98,25 @@ def test_groups_are_the_components_of_alike_pairs_that_share_a_band(table, monke
     found = _linked(sig, bands, rows, threshold).tolist()
     assert found == expected
     assert 30 < len(set(found)) < 400  # groups of several, and some apart
+
+
+def test_signatures_are_the_least_hashes_of_each_texts_shingle_set():
+    # Reference: each text's shingle set from shingles(), hashed one shingle at a time.
+    from nlp.dedupe.minhash import _MIX, _permutations, signatures
+
+    texts = ["村里那条路坑坑洼洼好几年了", "a", "ab", "", "好", "路路路路路", "x y!", "暖气不热，屋里才十五度。" * 3, "！？"]
+    a, b = _permutations(16, 1)
+    found = signatures(texts, num_perm=16)
+    for text, row in zip(texts, found):
+        packed = []
+        for shingle in shingles(text):
+            value = 0
+            for ch in shingle:
+                value = value * (1 << 21) + ord(ch)
+            packed.append(value)
+        if not packed:
+            assert (row == np.iinfo(np.uint32).max).all()
+            continue
+        values = np.array(packed, dtype=np.uint64) * _MIX
+        expected = ((values[:, None] * a[None, :] + b[None, :]) >> np.uint64(32)).min(axis=0)
+        assert row.tolist() == expected.tolist(), text
