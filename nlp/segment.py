@@ -9,9 +9,8 @@ from __future__ import annotations
 import logging
 import re
 import sys
-from collections import OrderedDict
 from collections.abc import Iterable
-from functools import cached_property
+from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import Protocol
 
@@ -70,7 +69,6 @@ class JiebaTokenizer:
         self.extra_words = tuple(extra_words)
         self.hmm = hmm
         self.remember = remember
-        self._known: OrderedDict[str, tuple[str, ...]] = OrderedDict()
 
     @cached_property
     def _jieba(self):
@@ -100,25 +98,24 @@ class JiebaTokenizer:
     def _stopwords(self) -> frozenset[str]:
         return frozenset(self.stopwords) if self.stopwords is not None else load_stopwords()
 
+    @cached_property
+    def _block_words(self):
+        """A block's words, the last ``remember`` blocks' kept (functools' least-recently-used cache)."""
+        stop, jieba = self._stopwords, self._jieba
+
+        def words(block: str) -> tuple[str, ...]:
+            # Interned: the words of many blocks share one string each.
+            return tuple(sys.intern(w) for w in jieba.cut(block, HMM=self.hmm) if w not in stop and _WORDLIKE.search(w))
+
+        return lru_cache(maxsize=self.remember)(words)
+
     def tokenize(self, text: str) -> list[str]:
         """Words of ``text`` without stop words, spaces and punctuation."""
-        known = self._known
+        cut = self._block_words
         words: list[str] = []
         for block in self._split(text):
-            if not block:
-                continue
-            found = known.get(block)
-            if found is None:
-                stop = self._stopwords
-                # Interned: the words of many blocks share one string each.
-                found = tuple(sys.intern(w) for w in self._jieba.cut(block, HMM=self.hmm) if w not in stop and _WORDLIKE.search(w))
-                if self.remember:
-                    known[block] = found
-                    if len(known) > self.remember:
-                        known.popitem(last=False)
-            else:
-                known.move_to_end(block)
-            words += found
+            if block:
+                words += cut(block)
         return words
 
     def tokenize_many(self, texts: Iterable[str]) -> list[list[str]]:

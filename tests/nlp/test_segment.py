@@ -53,4 +53,12 @@ def test_blocks_met_again_give_jiebas_words_without_segmenting_them_again():
 def test_remembered_blocks_are_bounded():
     tokenizer = JiebaTokenizer(remember=3)
     tokenizer.tokenize("一，二，三，四，五")
-    assert list(tokenizer._known) == ["四", "，", "五"]
+    assert tokenizer._block_words.cache_info().currsize == 3
+    cut = []
+    jieba = tokenizer._jieba
+    real = jieba.cut
+    jieba.cut = lambda block, HMM=True: cut.append(block) or real(block, HMM=HMM)
+    tokenizer.tokenize("四，五")  # the three most recently met: "四", "，", "五"
+    assert cut == []
+    tokenizer.tokenize("三")
+    assert cut == ["三"]
