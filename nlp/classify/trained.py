@@ -121,9 +121,10 @@ class TrainedClassifier:
         scores, without = {}, {}
         if min(counts.values()) >= 2:
             split = list(StratifiedKFold(n_splits=folds, shuffle=True, random_state=self.seed).split(x, labels))
-            scores = without = self._cross_validate(x, np.asarray(labels), split)
+            counted = self._count(x, extra)
+            scores = without = self._cross_validate(counted, np.asarray(labels), split)
             if extra is not None:
-                scores = self._cross_validate(x, np.asarray(labels), split, extra)
+                scores = self._cross_validate(counted, np.asarray(labels), split, extra)
                 if max(scores.values()) <= max(without.values()):
                     extra, scores = None, without
         best = max(scores, key=scores.get) if scores else self.c_grid[0]
@@ -186,24 +187,34 @@ class TrainedClassifier:
             model.set_params(calibratedclassifiercv__cv=[(np.concatenate([fit, np.arange(n, len(weight))]), held) for fit, held in folds])
         return model.fit(pd.concat([x, extra[0]], ignore_index=True), [*labels, *extra[1]], **{f"{model.steps[-1][0]}__sample_weight": weight})
 
-    def _cross_validate(self, x, labels: np.ndarray, split: list[tuple[np.ndarray, np.ndarray]], extra: tuple | None = None) -> dict[float, float]:
-        """Mean macro-F1 of each ``C`` over the folds of ``split``; ``extra`` (borrowed rows'
-        frame, labels and weights) joins every fold's training rows.
+    def _count(self, x, extra: tuple | None) -> list[tuple]:
+        """Each feature view's n-gram counts of the rows of ``x`` and then, when given, of the
+        borrowed rows ``extra``, with the vectorizer whose vocabulary and weights a fold learns.
 
-        Counting n-grams is most of the cost of a fit and does not depend on ``C`` or the fold, so
-        the texts are counted once; each fold then keeps the n-grams its training rows keep
-        (``min_df``, ``max_features``) and weighs them by its own document frequencies, exactly
-        as the vectorizers of a pipeline fitted on that fold would.
+        Counting n-grams is most of the cost of a fit and does not depend on ``C``, the fold, or
+        whether the borrowed rows join: the texts are counted once for every cross-validation.
+        A vocabulary counted over more rows only adds columns; the user's rows count nothing in
+        them, so a fold of the user's rows alone drops them (``min_df``), and the columns it
+        keeps stay in the same (alphabetical) order.
         """
         import pandas as pd
+
+        rows = x if extra is None else pd.concat([x, extra[0]], ignore_index=True)
+        return [(_counter(vectorizer).fit_transform(rows[column]), vectorizer) for _, vectorizer, column in self._features(len(x)).transformers]
+
+    def _cross_validate(self, counted: list[tuple], labels: np.ndarray, split: list[tuple[np.ndarray, np.ndarray]], extra: tuple | None = None) -> dict[float, float]:
+        """Mean macro-F1 of each ``C`` over the folds of ``split``, from the counts of
+        :meth:`_count`; ``extra`` (borrowed rows' frame, labels and weights) joins every fold's
+        training rows. Each fold keeps the n-grams its training rows keep (``min_df``,
+        ``max_features``) and weighs them by its own document frequencies, exactly as the
+        vectorizers of a pipeline fitted on that fold would.
+        """
         from scipy import sparse
         from sklearn.metrics import f1_score
 
         n, weight = len(labels), None
         if extra is not None:
-            x, labels = pd.concat([x, extra[0]], ignore_index=True), np.concatenate([labels, extra[1]])
-        columns = self._features(n).transformers
-        counted = [(_counter(vectorizer).fit_transform(x[column]), vectorizer) for _, vectorizer, column in columns]
+            labels = np.concatenate([labels, extra[1]])
         totals: dict[float, list[float]] = {c: [] for c in self.c_grid}
         for train, test in split:
             if extra is not None:

@@ -110,6 +110,27 @@ def test_cross_validation_features_match_a_pipeline_fitted_on_the_fold(rows):
             np.testing.assert_allclose((fast @ fast_train.T).toarray(), (slow @ slow_train.T).toarray(), atol=1e-12)
 
 
+
+@pytest.mark.parametrize("rows", [12, 400])
+def test_a_fold_of_the_users_rows_alone_is_the_same_when_borrowed_rows_were_counted_too(rows):
+    # The rows are counted once, borrowed ones included, for both cross-validations (with and
+    # without them): the borrowed rows' n-grams must vanish from a fold of the user's rows.
+    import numpy as np
+    from scipy import sparse
+
+    from nlp.classify.trained import _fold_tfidf, _frame
+
+    rng = np.random.default_rng(1)
+    texts = ["".join(rng.choice(list("暖气不热路面坑洼村道破损修停了"), size=rng.integers(2, 12))) for _ in range(rows)]
+    other = ["".join(rng.choice(list("噪音扰民施工夜里工地暖气"), size=rng.integers(2, 12))) for _ in range(rows // 2)]
+    x, extra = _frame(texts, [list(t) for t in texts]), (_frame(other, [list(t) for t in other]), None, None)
+    train, test = np.arange(0, rows, 3), np.setdiff1d(np.arange(rows), np.arange(0, rows, 3))
+    clf = TrainedClassifier()
+    alone, both = clf._count(x, None), clf._count(x, extra)
+    assert all(b.shape[0] == rows + len(other) and b.shape[1] > a.shape[1] for (a, _), (b, _) in zip(alone, both))
+    for (a, vectorizer), (b, _) in zip(alone, both):
+        for one, two in zip(_fold_tfidf(a, train, test, vectorizer), _fold_tfidf(b, train, test, vectorizer)):
+            assert one.shape == two.shape and (sparse.csr_matrix(one) != sparse.csr_matrix(two)).nnz == 0
 def test_enough_examples_of_every_label_switch_calibration_to_isotonic():
     import numpy as np
 
