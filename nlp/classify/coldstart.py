@@ -269,7 +269,7 @@ class ColdStartClassifier:
         extra = (corpus, m["corpus_y"], BORROWED_WEIGHT * m.get("corpus_w", np.ones(len(corpus))))
         with warnings.catch_warnings():  # a class the batch holds one or two of is calibrated on them
             warnings.simplefilter("ignore", UserWarning)
-            model = TrainedClassifier()._fit_rows(1.0, "sigmoid", pd.DataFrame({0: [texts[i] for i in chosen], 1: [joined[i] for i in chosen]}), labels, extra)
+            model = TrainedClassifier().fit_rows(1.0, "sigmoid", pd.DataFrame({0: [texts[i] for i in chosen], 1: [joined[i] for i in chosen]}), labels, extra)
         return _aligned(model, classes, pd.DataFrame({0: list(texts), 1: list(joined)}))
 
     def _lexicon_log_p(self, lexicon_predictions) -> np.ndarray:

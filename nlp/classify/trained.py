@@ -131,7 +131,7 @@ class TrainedClassifier:
         # Platt's sigmoid needs few examples; isotonic regression follows the scores' real shape
         # (5-fold on 1,842 messages: calibration error 0.097 -> 0.038, same macro-F1).
         calibrated = None if min(counts.values()) < 3 else "isotonic" if min(counts.values()) >= ISOTONIC_MIN else "sigmoid"
-        self.model_ = self._fit_rows(best, calibrated, x, labels, extra)
+        self.model_ = self.fit_rows(best, calibrated, x, labels, extra)
         added = 0
         if unlabeled:
             u = _frame(unlabeled, unlabeled_tokens if unlabeled_tokens is not None else _tokenize(unlabeled))
@@ -141,7 +141,7 @@ class TrainedClassifier:
                 if len(sure):
                     pseudo = [str(self.model_.classes_[i]) for i in proba[sure].argmax(axis=1)]
                     x = _frame([*texts, *(unlabeled[i] for i in sure)], [*tokens, *(u.iloc[i, 1].split() for i in sure)])
-                    self.model_ = self._fit_rows(best, calibrated, x, [*labels, *pseudo], extra)
+                    self.model_ = self.fit_rows(best, calibrated, x, [*labels, *pseudo], extra)
                     added = len(sure)
                     x = x.iloc[: len(texts)]
         self.labels_ = [str(c) for c in self.model_.classes_]
@@ -170,9 +170,18 @@ class TrainedClassifier:
         }
         return self
 
-    def _fit_rows(self, c: float, calibrated: str | None, x, labels: list[str], extra: tuple | None):
-        """The final model on ``x`` and, when given, the borrowed rows ``extra`` (their frame,
-        labels and weights)."""
+    def fit_rows(self, c: float, calibrated: str | None, x, labels: list[str], extra: tuple | None):
+        """A fitted model (not kept on this object) with ``C`` and calibration already chosen:
+        ``minyi train``'s final fit, and the built-in model's last round of self-training.
+
+        Args:
+            c: The SVMs' ``C``.
+            calibrated: ``"isotonic"``, ``"sigmoid"`` or ``None`` (margins, not probabilities).
+            x: The rows' frame (text, words), as ``_frame`` makes it.
+            labels: One label per row of ``x``.
+            extra: Borrowed rows (their frame, labels and weights), or ``None``: they join the
+                fit, and with calibration each fold's SVMs, but are never calibrated on.
+        """
         model = self._estimator(c, calibrated, len(labels))
         if extra is None:
             return model.fit(x, labels)
