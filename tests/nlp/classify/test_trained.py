@@ -110,7 +110,6 @@ def test_cross_validation_features_match_a_pipeline_fitted_on_the_fold(rows):
             np.testing.assert_allclose((fast @ fast_train.T).toarray(), (slow @ slow_train.T).toarray(), atol=1e-12)
 
 
-
 @pytest.mark.parametrize("rows", [12, 400])
 def test_a_fold_of_the_users_rows_alone_is_the_same_when_borrowed_rows_were_counted_too(rows):
     # The rows are counted once, borrowed ones included, for both cross-validations (with and
@@ -131,6 +130,8 @@ def test_a_fold_of_the_users_rows_alone_is_the_same_when_borrowed_rows_were_coun
     for (a, vectorizer), (b, _) in zip(alone, both):
         for one, two in zip(_fold_tfidf(a, train, test, vectorizer), _fold_tfidf(b, train, test, vectorizer)):
             assert one.shape == two.shape and (sparse.csr_matrix(one) != sparse.csr_matrix(two)).nnz == 0
+
+
 def test_enough_examples_of_every_label_switch_calibration_to_isotonic():
     import numpy as np
 
