@@ -35,8 +35,8 @@ from sklearn.model_selection import StratifiedKFold, StratifiedShuffleSplit
 from nlp import Pipeline, PipelineConfig
 from nlp.classify import TrainedClassifier, corpus_examples
 from nlp.classify.evaluation import evaluate
-from nlp.normalize import Normalizer
-from nlp.resources import read_fragments
+from nlp.core.resources import read_fragments
+from nlp.text.normalize import Normalizer
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "tipdm2020c" / "messages_labeled.tsv"
 NAMES = ["城乡建设", "环境保护", "交通运输", "教育文体", "劳动和社会保障", "商贸旅游", "卫生计生"]

@@ -4,7 +4,7 @@
 
 Synthetic unit vectors (512-d, clusters of about 20 rows with noise) stand in for encoded
 opinions, so this measures the clustering math alone; encoding costs are in similarity.py.
-Up to nlp.dedupe.semantic.EXACT_LIMIT rows neighbours are exact, above it approximate (faiss IVF, 4-bit then 8-bit codes).
+Up to nlp.clustering.semantic.EXACT_LIMIT rows neighbours are exact, above it approximate (faiss IVF, 4-bit then 8-bit codes).
 Memory: the most the process's resident set grew over the vectors while clustering (sampled every
 20 ms), and that per row.
 """
@@ -19,7 +19,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from nlp.dedupe.semantic import EXACT_LIMIT, cluster_vectors, top_neighbours
+from nlp.clustering.semantic import EXACT_LIMIT, cluster_vectors, top_neighbours
 
 
 def _rss() -> int:

@@ -36,10 +36,10 @@ INSIDE = {"_faiss_neighbours": ("clusters: faiss index and search", "clusters: a
 
 def profile(path: Path, workers: int, blocks: Path | None = None, drafts: str = "top 50") -> None:
     from nlp import Pipeline, PipelineConfig, pipeline, read_table
-    from nlp.checkpoint import Checkpoint, fingerprint
-    from nlp.dedupe import semantic
-    from nlp.engines import make_engine
-    from nlp.io import write_outputs
+    from nlp.clustering import semantic
+    from nlp.core.engines import make_engine
+    from nlp.outputs import write_outputs
+    from nlp.pipeline.checkpoint import Checkpoint, fingerprint
 
     me = psutil.Process()
     stage = ["reading"]

@@ -17,8 +17,8 @@ import time
 from pathlib import Path
 
 from nlp import InputTable, Pipeline, read_table
+from nlp.core.resources import corpus_path
 from nlp.io import resolve_columns
-from nlp.resources import corpus_path
 
 HOTSPOT = Path(__file__).resolve().parents[2] / "shared" / "data" / "tipdm2020c" / "hotspot_messages_fj3.xlsx"
 

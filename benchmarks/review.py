@@ -7,7 +7,7 @@ Data: ../shared/data/tipdm2020c/messages_labeled.tsv (1,842 messages, 7 level-1 
 
 1. The review half is scored by the pipeline with the built-in model into a fresh state.
 2. A reviewer opens ``--reviewed`` of its stored opinions (chosen at random) through
-   :class:`nlp.review.Review`, relabels the wrong ones to the true class and confirms the right
+   :class:`nlp.clustering.review.Review`, relabels the wrong ones to the true class and confirms the right
    ones (a relabel to the same class). A second reviewer fixes only the wrong ones.
 3. ``minyi train --from-state``'s model (the built-in corpus plus the reviewed opinions) is fitted.
 
@@ -25,16 +25,15 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from classify import load_labeled  # benchmarks/classify.py, beside this file
 from sklearn.model_selection import train_test_split
 
-from classify import load_labeled  # benchmarks/classify.py, beside this file
 from nlp import InputTable, Pipeline, PipelineConfig
 from nlp.classify import ColdStartClassifier
 from nlp.classify.evaluation import evaluate
-from nlp.normalize import Normalizer
-from nlp.review import Review
-from nlp.store import ClusterStore
-
+from nlp.clustering.review import Review
+from nlp.clustering.store import ClusterStore
+from nlp.text.normalize import Normalizer
 
 
 def macro_f1(classifier, texts, words, truth, adapt: bool) -> float:

@@ -46,7 +46,7 @@ def seeds() -> list[str]:
         if path.exists():
             frame = pd.read_excel(path, engine="calamine", dtype=str).fillna("")
             texts += [f"{t}。{x}".strip() for t, x in zip(frame["留言主题"], frame["留言详情"])]
-    from nlp.resources import corpus_path
+    from nlp.core.resources import corpus_path
 
     corpus = pd.read_csv(corpus_path("training_opinions.csv"), dtype=str, keep_default_na=False)
     texts += corpus["text"].tolist()
@@ -101,8 +101,8 @@ def jieba_seconds(path: Path) -> float:
 def one(source: Path, engine: str, workers: int, jieba_runs: int = 3, drafts: str = "auto") -> dict:
     """Run the job once on a generated set (in this process) and report."""
     from nlp import Pipeline, PipelineConfig, read_table
-    from nlp.engines import make_engine
-    from nlp.io import write_outputs
+    from nlp.core.engines import make_engine
+    from nlp.outputs import write_outputs
 
     with tempfile.TemporaryDirectory() as folder:
         start = time.perf_counter()

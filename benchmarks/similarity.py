@@ -21,9 +21,9 @@ import numpy as np
 from scipy.stats import spearmanr
 from sklearn.metrics import roc_auc_score
 
-from nlp.dedupe.encoders import E5Encoder, TfidfEncoder, USEEncoder
+from nlp.core.resources import read_fragments
 from nlp.dedupe.synonyms import Synonyms
-from nlp.resources import read_fragments
+from nlp.encoders import E5Encoder, TfidfEncoder, USEEncoder
 
 PAIRS = Path(__file__).resolve().parents[2] / "shared" / "data" / "zh_sim_pairs"
 

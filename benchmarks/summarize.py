@@ -88,7 +88,7 @@ def draft_speed(clusters: int = 200) -> tuple[int, float, float]:
     import tempfile
 
     from nlp import Pipeline, PipelineConfig, read_table
-    from nlp.io.drafts import write_drafts
+    from nlp.outputs.drafts import write_drafts
 
     pipeline = Pipeline(PipelineConfig(drafts="none"))
     result = pipeline.run(read_table(HOTSPOT))

@@ -1,4 +1,4 @@
 """Data written by the Minyi project: taxonomy, dictionaries and a demo export.
 
-Locate files with :func:`nlp.resources.corpus_path`; nothing is loaded on import.
+Locate files with :func:`nlp.core.resources.corpus_path`; nothing is loaded on import.
 """

@@ -13,9 +13,9 @@ def fitted_temperature() -> float:
     import pandas as pd
 
     from nlp.classify.lexicon import LexiconClassifier, fit_keyword_temperature
-    from nlp.normalize import Normalizer
-    from nlp.resources import corpus_path
-    from nlp.segment import make_tokenizer
+    from nlp.core.resources import corpus_path
+    from nlp.text.normalize import Normalizer
+    from nlp.text.segment import make_tokenizer
 
     frame = pd.read_csv(corpus_path("training_opinions.csv"), dtype=str, keep_default_na=False)
     texts = Normalizer().normalize_many([f"{t}。{x}" if t else x for t, x in zip(frame["title"], frame["text"])])

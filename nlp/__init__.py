@@ -1,12 +1,11 @@
 """Minyi (民意): turn citizens' opinion fragments into classified, clustered issues and drafts."""
 
-__version__ = "0.1.0"
-
-from .config import PipelineConfig
-from .errors import ConfigError, InputError, MinyiError, NotFittedError, NotInstalledError
-from .io.columns import Columns
-from .io.readers import InputTable, read_table
-from .pipeline import OUTPUT_COLUMNS, Pipeline, RunResult
+from nlp.core.config import PipelineConfig
+from nlp.core.errors import ConfigError, InputError, MinyiError, NotFittedError, NotInstalledError
+from nlp.core.version import __version__
+from nlp.io.columns import Columns
+from nlp.io.readers import InputTable, read_table
+from nlp.pipeline import OUTPUT_COLUMNS, Pipeline, RunResult
 
 __all__ = [
     "Columns",

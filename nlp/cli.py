@@ -12,8 +12,8 @@ from typing import Annotated, Optional
 
 import typer
 
-from . import __version__
-from .errors import MinyiError
+from nlp.core.errors import MinyiError
+from nlp.core.version import __version__
 
 app = typer.Typer(
     name="minyi",
@@ -88,7 +88,7 @@ def score(
 
     Example: minyi score 2024Q3.xlsx --out out/2024Q3 --text-column 留言详情 --id-column 留言编号
     """
-    from .config import PipelineConfig
+    from nlp.core.config import PipelineConfig
 
     config = PipelineConfig(
         tokenizer=tokenizer,
@@ -113,7 +113,7 @@ def score(
     if llm_url:
         import os
 
-        from .summarize import LLMRewriter
+        from nlp.summarize import LLMRewriter
 
         drafter = LLMRewriter(llm_url, llm_model, api_key=os.environ.get("MINYI_LLM_API_KEY"))
     if engine not in ("local", "dask", "inline"):
@@ -142,7 +142,7 @@ def train(
 
     Example: minyi train --from-state state/ --out models/reviewed
     """
-    from .classify import TrainedClassifier, corpus_examples
+    from nlp.classify import TrainedClassifier, corpus_examples
 
     if input is None and from_state is None:
         _fail("give a labeled export (with --label-column), --from-state DIR, or both")
@@ -160,7 +160,7 @@ def train(
         tokenizer = _default_tokenizer()
         others = None
         if unlabeled:
-            from .io import read_table, resolve_columns
+            from nlp.io import read_table, resolve_columns
 
             table = read_table(unlabeled)
             cols = resolve_columns(list(table.frame.columns), text=text_column if text_column in table.frame.columns else None)
@@ -194,7 +194,7 @@ def train(
 
 def _reviewed(state: str):
     """The opinions a reviewer relabelled in ``state``, texts normalised like training rows."""
-    from .store import ClusterStore
+    from nlp.clustering.store import ClusterStore
 
     store = ClusterStore(state)
     try:
@@ -208,12 +208,12 @@ def _reviewed(state: str):
 
 def _train_builtin(reviewed, out: Path, state: str) -> None:
     """The built-in model with the reviewed opinions added to its corpus."""
-    from .pipeline import Pipeline
+    from nlp.pipeline import Pipeline
 
     if not len(reviewed):
-        _fail(f"no opinion in {state} has reviewed labels yet (relabel some with nlp.review.Review.relabel)")
+        _fail(f"no opinion in {state} has reviewed labels yet (relabel some with nlp.clustering.review.Review.relabel)")
     pipeline = Pipeline()
-    from .classify import ColdStartClassifier
+    from nlp.classify import ColdStartClassifier
 
     clf = ColdStartClassifier(pipeline.taxonomy, encoder=pipeline.encoder)
     typer.echo("fitting the built-in model with the reviewed opinions …")
@@ -231,7 +231,7 @@ def export_decisions(
 
     Example: minyi export-decisions --state state/ decisions.json
     """
-    from .review import Review
+    from nlp.clustering.review import Review
 
     try:
         with Review(state) as review:
@@ -250,7 +250,7 @@ def import_decisions(
 
     Example: minyi import-decisions --state state/ decisions.json
     """
-    from .review import Review
+    from nlp.clustering.review import Review
 
     try:
         with Review(state) as review:
@@ -278,9 +278,9 @@ def evaluate(
     """
     import json
 
-    from .classify.evaluation import evaluate as measure
-    from .config import PipelineConfig
-    from .pipeline import Pipeline
+    from nlp.classify.evaluation import evaluate as measure
+    from nlp.core.config import PipelineConfig
+    from nlp.pipeline import Pipeline
 
     try:
         texts, labels, _ = _labeled(input, text_column, label_column, None, sheet, encoding, err=True)
@@ -316,21 +316,21 @@ def evaluate(
 
 
 def _normalize(values) -> list[str]:
-    from .normalize import Normalizer
+    from nlp.text.normalize import Normalizer
 
     return Normalizer().normalize_many(["" if v is None else str(v) for v in values])
 
 
 def _default_tokenizer():
     """The tokenizer ``minyi score`` uses by default (so that training and scoring split words alike)."""
-    from .pipeline import Pipeline
+    from nlp.pipeline import Pipeline
 
     return Pipeline().tokenizer
 
 
 def _labeled(path, text_column, label_column, level2_column, sheet, encoding, err: bool = False) -> tuple[list[str], list[str], list[str] | None]:
     """Normalised texts and their labels from a labeled export (rows without either are skipped)."""
-    from .io import read_table, resolve_columns
+    from nlp.io import read_table, resolve_columns
 
     table = read_table(path, sheet=sheet, encoding=encoding)
     cols = resolve_columns(list(table.frame.columns), text=text_column)
@@ -363,7 +363,7 @@ def serve(
 
         import service  # noqa: F401  (fails here, clearly, without the extra)
     except ImportError as e:
-        from .errors import NotInstalledError
+        from nlp.core.errors import NotInstalledError
 
         _fail(str(NotInstalledError("minyi serve", "fastapi/uvicorn", "service")) + f" ({e})")
     uvicorn.run("service.main:create_app", factory=True, host=host, port=port, workers=workers)
@@ -378,8 +378,8 @@ def demo(
 
     Example: minyi demo --out demo-out
     """
-    from .config import PipelineConfig
-    from .resources import corpus_path
+    from nlp.core.config import PipelineConfig
+    from nlp.core.resources import corpus_path
 
     sample = corpus_path("sample_opinions.csv")
     typer.echo(f"Scoring the built-in sample {sample}")
@@ -388,8 +388,9 @@ def demo(
 def _run(path: Path, out: Path, config, columns: dict, *, formats: list[str], quiet: bool, sheet=None, encoding=None, state=None, drafter=None, resume=False, engine=None) -> None:
     from rich.console import Console
 
-    from .io import read_table, resolve_columns, write_outputs
-    from .pipeline import STAGES, Pipeline
+    from nlp.io import read_table, resolve_columns
+    from nlp.outputs import write_outputs
+    from nlp.pipeline import STAGES, Pipeline
 
     console = Console(stderr=True, quiet=quiet)
     try:
@@ -406,13 +407,13 @@ def _run(path: Path, out: Path, config, columns: dict, *, formats: list[str], qu
             console.print(f"[yellow]note:[/] {note}")
         if len(table.frame) == 0:
             console.print("[yellow]note:[/] the file has a header but no data rows")
-        from .store import ClusterStore
+        from nlp.clustering.store import ClusterStore
 
         pipeline = Pipeline(config, store=ClusterStore(state) if state else None, drafter=drafter)
         checkpoint = None
         if resume:
-            from . import __version__
-            from .checkpoint import Checkpoint, fingerprint
+            from nlp.core.version import __version__
+            from nlp.pipeline.checkpoint import Checkpoint, fingerprint
 
             identity = {"input": fingerprint(path), "sheet": table.sheet, "encoding": table.encoding, "columns": cols.as_dict(), "config": config.to_dict(), "minyi": __version__}
             checkpoint = Checkpoint(out / ".minyi-work", identity)
@@ -430,7 +431,7 @@ def _run(path: Path, out: Path, config, columns: dict, *, formats: list[str], qu
             # Local workers pay off only with several blocks each: a worker runs ONNX on one
             # thread, so one big block on one worker is slower than this process on all cores.
             if engine and (blocks >= 2 * (engine["workers"] or 2) if engine["name"] == "local" else blocks > 1):
-                from .engines import make_engine
+                from nlp.core.engines import make_engine
 
                 runner = make_engine(engine["name"], workers=engine["workers"], scheduler=engine["scheduler"])
             try:

@@ -1,5 +1,5 @@
 """HTTP service over :class:`nlp.Pipeline` (FastAPI; install with ``pip install "minyi[service]"``)."""
 
-from .main import create_app
+from service.main import create_app
 
 __all__ = ["create_app"]

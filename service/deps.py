@@ -15,9 +15,8 @@ from typing import Annotated
 from fastapi import Depends, Header, HTTPException
 
 from nlp import Pipeline, PipelineConfig
-from nlp.store import ClusterStore
-
-from .settings import Settings, get_settings
+from nlp.clustering.store import ClusterStore
+from service.settings import Settings, get_settings
 
 __all__ = ["SettingsDep", "PipelineDep", "StoreDep", "StoredPipelineDep", "ApiKey", "get_pipeline", "get_store", "get_stored_pipeline", "require_key"]
 

@@ -22,9 +22,11 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
-from nlp import MinyiError, Pipeline, db
-from nlp.io import read_table, resolve_columns, write_outputs
-from nlp.store import ClusterStore
+from nlp import MinyiError, Pipeline
+from nlp.clustering import db
+from nlp.clustering.store import ClusterStore
+from nlp.io import read_table, resolve_columns
+from nlp.outputs import write_outputs
 
 __all__ = ["create_batch", "get_batch", "BatchWorker", "requeue_orphans"]
 

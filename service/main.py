@@ -12,11 +12,10 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
 from nlp import MinyiError, __version__
-
-from . import jobs
-from .deps import _store, _stored_pipeline
-from .routes import batches, classify, clusters, health, opinions
-from .settings import Settings, get_settings, load_settings
+from service import jobs
+from service.deps import _store, _stored_pipeline
+from service.routes import batches, classify, clusters, health, opinions
+from service.settings import Settings, get_settings, load_settings
 
 __all__ = ["create_app"]
 

@@ -35,7 +35,7 @@ class Settings(BaseSettings):
 
     @property
     def database(self) -> str:
-        from nlp.db import default_database_url
+        from nlp.clustering.db import default_database_url
 
         return self.database_url or default_database_url()
 

@@ -169,7 +169,7 @@ def test_cli_evaluate_prints_scores_and_json(tmp_path, minyi):
 
 @pytest.mark.slow
 def test_cli_review_decisions_travel_and_teach_the_built_in_model(tmp_path, minyi):
-    from nlp.review import Review
+    from nlp.clustering.review import Review
 
     src = tmp_path / "q3.csv"
     heating = ["暖气不热，屋里才十五度", "我家暖气片冰凉，供暖公司不管", "小区暖气一直不热，老人冻得睡不着"]
@@ -209,7 +209,7 @@ def test_cli_review_decisions_travel_and_teach_the_built_in_model(tmp_path, miny
 @pytest.mark.slow
 def test_cli_engine_dask_matches_inline(tmp_path, minyi):
     pytest.importorskip("distributed")
-    from nlp.resources import corpus_path
+    from nlp.core.resources import corpus_path
 
     sample = str(corpus_path("sample_opinions.csv"))
     for engine in ("inline", "dask"):

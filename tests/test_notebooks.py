@@ -9,8 +9,8 @@ import pandas as pd
 import pytest
 from nbclient import NotebookClient
 
-from nlp.resources import corpus_path
-from nlp.review import Review
+from nlp.clustering.review import Review
+from nlp.core.resources import corpus_path
 
 NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
 

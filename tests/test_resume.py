@@ -10,7 +10,7 @@ import time
 import pandas as pd
 import pytest
 
-from nlp.resources import corpus_path
+from nlp.core.resources import corpus_path
 
 pytestmark = pytest.mark.slow
 

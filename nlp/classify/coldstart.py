@@ -29,11 +29,11 @@ from pathlib import Path
 
 import numpy as np
 
-from ..errors import ConfigError, NotFittedError
-from ..resources import cache_folder, corpus_path
-from .base import Prediction
-from .lexicon import LexiconClassifier
-from .taxonomy import ABSTAIN, Taxonomy
+from nlp.classify.base import Prediction
+from nlp.classify.lexicon import LexiconClassifier
+from nlp.classify.taxonomy import ABSTAIN, Taxonomy
+from nlp.core.errors import ConfigError, NotFittedError
+from nlp.core.resources import cache_folder, corpus_path
 
 __all__ = ["ColdStartClassifier", "corpus_examples"]
 
@@ -81,7 +81,7 @@ class ColdStartClassifier:
 
     def _encoder(self):
         if self.encoder is None:
-            from ..dedupe.encoders import make_encoder
+            from nlp.encoders import make_encoder
 
             self.encoder = make_encoder("use")
         return self.encoder or None
@@ -93,7 +93,7 @@ class ColdStartClassifier:
         model is not cached (save it with :meth:`save`)."""
         import joblib
 
-        from ..segment import make_tokenizer
+        from nlp.text.segment import make_tokenizer
 
         lexicon = self._lexicon()
         self.taxonomy_ = lexicon.taxonomy_
@@ -133,7 +133,7 @@ class ColdStartClassifier:
         """Write the fitted model as a folder (``manifest.json``, ``model.joblib``) for ``--model``."""
         import joblib
 
-        from .trained import _versions
+        from nlp.classify.trained import _versions
 
         if not hasattr(self, "models_"):
             raise NotFittedError("nothing to save: the classifier is not fitted")
@@ -254,7 +254,7 @@ class ColdStartClassifier:
 
         import pandas as pd
 
-        from .trained import BORROWED_WEIGHT, TrainedClassifier
+        from nlp.classify.trained import BORROWED_WEIGHT, TrainedClassifier
 
         m = self.models_
         if "corpus_texts" not in m:
@@ -317,7 +317,7 @@ def _corpus(path: Path):
     """The corpus table and its texts (title and text), normalised."""
     import pandas as pd
 
-    from ..normalize import Normalizer
+    from nlp.text.normalize import Normalizer
 
     frame = pd.read_csv(path, dtype=str, keep_default_na=False)
     return frame, Normalizer().normalize_many([f"{t}。{x}" if t else x for t, x in zip(frame["title"], frame["text"])])
@@ -457,7 +457,7 @@ def _softmax(log_p: np.ndarray) -> np.ndarray:
 def _cache_key(corpus: Path, taxonomy_version: str, encoder: str) -> str:
     import sklearn
 
-    from .. import __version__
+    from nlp.core.version import __version__
 
     digest = hashlib.sha256(corpus.read_bytes())
     digest.update(f"{taxonomy_version}|{encoder}|{sklearn.__version__}|{__version__}|{WEIGHTS}|{CLASS_WEIGHT}|v3".encode())

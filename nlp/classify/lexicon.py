@@ -16,9 +16,9 @@ from collections import defaultdict
 
 import numpy as np
 
-from ..errors import NotFittedError
-from .base import Prediction
-from .taxonomy import ABSTAIN, Taxonomy
+from nlp.classify.base import Prediction
+from nlp.classify.taxonomy import ABSTAIN, Taxonomy
+from nlp.core.errors import NotFittedError
 
 __all__ = ["LexiconClassifier", "fit_keyword_temperature"]
 

@@ -18,7 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..errors import InputError
+from nlp.core.errors import InputError
 
 __all__ = ["RoutingTable", "Rule"]
 
@@ -51,7 +51,7 @@ class RoutingTable:
         Raises:
             InputError: The file cannot be read, lacks a column, or has a rule without a department.
         """
-        from ..io import read_table
+        from nlp.io import read_table
 
         frame = read_table(path).frame.rename(columns=lambda c: _ALIASES.get(str(c).strip(), str(c).strip()))
         missing = {"level1", "level2", "place", "department"} - set(frame.columns)

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import yaml
 
-from ..errors import ConfigError
-from ..resources import corpus_path
+from nlp.core.errors import ConfigError
+from nlp.core.resources import corpus_path
 
 __all__ = ["TaxonomyClass", "Taxonomy", "ABSTAIN"]
 

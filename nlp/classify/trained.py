@@ -18,9 +18,9 @@ from pathlib import Path
 
 import numpy as np
 
-from ..errors import ConfigError, NotFittedError
-from .base import Prediction
-from .taxonomy import ABSTAIN
+from nlp.classify.base import Prediction
+from nlp.classify.taxonomy import ABSTAIN
+from nlp.core.errors import ConfigError, NotFittedError
 
 __all__ = ["TrainedClassifier"]
 
@@ -66,7 +66,7 @@ class TrainedClassifier:
     def _svm(self, c: float):
         from sklearn.svm import LinearSVC
 
-        from .nbsvm import NBLinearSVC
+        from nlp.classify.nbsvm import NBLinearSVC
 
         return NBLinearSVC(C=c) if self.nb_weights else LinearSVC(C=c)
 
@@ -332,7 +332,7 @@ class TrainedClassifier:
 
 
 def _tokenize(texts: list[str]) -> list[list[str]]:
-    from ..segment import make_tokenizer
+    from nlp.text.segment import make_tokenizer
 
     return make_tokenizer("jieba").tokenize_many(texts)
 
@@ -380,6 +380,6 @@ def _frame(texts: list[str], tokens: list[list[str]]):
 def _versions() -> dict[str, str]:
     import sklearn
 
-    from .. import __version__
+    from nlp.core.version import __version__
 
     return {"minyi": __version__, "scikit-learn": sklearn.__version__, "python": platform.python_version()}

@@ -1,13 +1,7 @@
-"""Duplicates and same-issue clusters: exact, MinHash near-duplicate, semantic clusters."""
+"""Duplicates: exact and MinHash near-duplicate groups, and the domain's synonyms."""
 
-from .encoders import CachedEncoder, E5Encoder, Encoder, SentenceTransformerEncoder, TfidfEncoder, USEEncoder, make_encoder
-from .exact import dedupe_key, exact_duplicates
-from .minhash import near_duplicates, shingles
-from .semantic import cluster_vectors, top_neighbours
-from .synonyms import Synonyms
+from nlp.dedupe.exact import dedupe_key, exact_duplicates
+from nlp.dedupe.minhash import near_duplicates, shingles
+from nlp.dedupe.synonyms import Synonyms
 
-__all__ = [
-    "CachedEncoder", "E5Encoder", "Encoder", "SentenceTransformerEncoder", "Synonyms", "TfidfEncoder",
-    "USEEncoder", "cluster_vectors", "dedupe_key", "exact_duplicates", "make_encoder", "near_duplicates",
-    "shingles", "top_neighbours",
-]  # fmt: skip
+__all__ = ["Synonyms", "dedupe_key", "exact_duplicates", "near_duplicates", "shingles"]

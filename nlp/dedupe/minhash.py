@@ -16,7 +16,7 @@ from functools import lru_cache
 
 import numpy as np
 
-from ..rows import take_rows
+from nlp.core.memory import take_rows
 
 __all__ = ["near_duplicates", "shingles", "signatures"]
 

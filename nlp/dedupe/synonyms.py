@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from ..resources import corpus_path
+from nlp.core.resources import corpus_path
 
 __all__ = ["Synonyms"]
 

@@ -1,7 +1,6 @@
-"""Files in and out: readers for exports, writers for results."""
+"""Reading exports: file formats, encodings, and which column plays which role."""
 
-from .columns import Columns, resolve_columns
-from .readers import SUPPORTED_SUFFIXES, InputTable, read_table
-from .writers import write_outputs
+from nlp.io.columns import Columns, resolve_columns
+from nlp.io.readers import SUPPORTED_SUFFIXES, InputTable, read_table
 
-__all__ = ["Columns", "InputTable", "SUPPORTED_SUFFIXES", "read_table", "resolve_columns", "write_outputs"]
+__all__ = ["Columns", "InputTable", "SUPPORTED_SUFFIXES", "read_table", "resolve_columns"]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 
-from ..errors import InputError
+from nlp.core.errors import InputError
 
 __all__ = ["Columns", "resolve_columns", "ROLES"]
 

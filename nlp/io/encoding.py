@@ -7,7 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..errors import InputError
+from nlp.core.errors import InputError
 
 __all__ = ["Decoded", "decode_bytes", "stream_codec"]
 

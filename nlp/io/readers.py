@@ -19,8 +19,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from ..errors import InputError
-from .encoding import decode_bytes, stream_codec
+from nlp.core.errors import InputError
+from nlp.io.encoding import decode_bytes, stream_codec
 
 __all__ = ["InputTable", "read_table", "SUPPORTED_SUFFIXES"]
 

@@ -18,10 +18,10 @@ from typing import Protocol
 
 import pandas as pd
 
-from ..errors import ConfigError
-from ..resources import load_yaml
-from ..classify.taxonomy import ABSTAIN
-from .sentences import core_text, key_sentences, split_sentences
+from nlp.classify.taxonomy import ABSTAIN
+from nlp.core.errors import ConfigError
+from nlp.core.resources import load_yaml
+from nlp.summarize.sentences import core_text, key_sentences, split_sentences
 
 __all__ = ["Cited", "Draft", "Drafter", "ExtractiveDrafter", "select_clusters", "SECTIONS"]
 

@@ -17,7 +17,7 @@ from collections.abc import Mapping
 
 import pandas as pd
 
-from .draft import Draft, Drafter, ExtractiveDrafter
+from nlp.summarize.draft import Draft, Drafter, ExtractiveDrafter
 
 __all__ = ["LLMRewriter", "unsupported_facts"]
 
@@ -74,7 +74,7 @@ class LLMRewriter:
     def draft(self, cluster: Mapping, members: pd.DataFrame) -> Draft:
         """The base draft, with title, 基本情况 and 建议 rewritten when the rewrite checks out."""
         draft = self.base.draft(cluster, members)
-        from ..io.drafts import render_markdown
+        from nlp.outputs.drafts import render_markdown
 
         try:
             content = self._complete(_PROMPT.format(draft=render_markdown(draft)))

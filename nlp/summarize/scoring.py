@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from ..resources import load_yaml
+from nlp.core.resources import load_yaml
 
 __all__ = ["ClusterFacts", "ClusterScorer"]
 

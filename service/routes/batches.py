@@ -10,9 +10,9 @@ from typing import Annotated
 from fastapi import APIRouter, File, Form, HTTPException, UploadFile
 from fastapi.responses import FileResponse
 
-from .. import jobs
-from ..deps import ApiKey, SettingsDep, StoreDep
-from ..schemas import Batch, BatchFile, ErrorResponse
+from service import jobs
+from service.deps import ApiKey, SettingsDep, StoreDep
+from service.schemas import Batch, BatchFile, ErrorResponse
 
 router = APIRouter(prefix="/v1", tags=["batches"])
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 from fastapi import APIRouter, HTTPException
 from starlette.concurrency import run_in_threadpool
 
-from ..deps import ApiKey, PipelineDep, SettingsDep
-from ..schemas import ClassifyRequest, ClassifyResponse, ErrorResponse
+from service.deps import ApiKey, PipelineDep, SettingsDep
+from service.schemas import ClassifyRequest, ClassifyResponse, ErrorResponse
 
 router = APIRouter(prefix="/v1", tags=["classify"])
 

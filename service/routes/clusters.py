@@ -10,13 +10,12 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import Response
 
-from nlp.clusters import STATUSES
-from nlp.io.drafts import write_docx
-from nlp.store import ClusterFilter
+from nlp.clustering.describe import STATUSES
+from nlp.clustering.store import ClusterFilter
+from nlp.outputs.drafts import write_docx
 from nlp.summarize.draft import ExtractiveDrafter
-
-from ..deps import ApiKey, StoredPipelineDep
-from ..schemas import (
+from service.deps import ApiKey, StoredPipelineDep
+from service.schemas import (
     ClusterDetail,
     ClusterPage,
     DraftResponse,
@@ -81,7 +80,7 @@ def get_cluster(cluster_id: str, pipeline: StoredPipelineDep, _key: ApiKey) -> C
 )
 def draft_cluster(cluster_id: str, request: Request, pipeline: StoredPipelineDep, _key: ApiKey):
     _found(pipeline, cluster_id)
-    # As it stands now, with a reviewer's title and classes (nlp.review) on top.
+    # As it stands now, with a reviewer's title and classes (nlp.clustering.review) on top.
     described, members = pipeline.store.described(cluster_id, pipeline.scorer)
     if described is None:
         raise HTTPException(409, f"cluster {cluster_id!r} has no stored opinions to draft from")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, PlainTextResponse
 
-from ..deps import PipelineDep
+from service.deps import PipelineDep
 
 router = APIRouter(tags=["health"])
 

@@ -9,9 +9,8 @@ from fastapi import APIRouter, HTTPException
 
 from nlp import InputTable
 from nlp.io.columns import Columns
-
-from ..deps import ApiKey, SettingsDep, StoredPipelineDep
-from ..schemas import (
+from service.deps import ApiKey, SettingsDep, StoredPipelineDep
+from service.schemas import (
     ErrorResponse,
     OpinionIn,
     OpinionResult,

@@ -161,7 +161,7 @@ def test_an_upload_over_the_limit_is_413_and_leaves_nothing_behind(tmp_path):
 
 
 def test_review_decisions_show_in_the_service(server):
-    from nlp.review import Review
+    from nlp.clustering.review import Review
 
     rows = post(server, "/v1/opinions", {"opinions": ROAD}).json()["results"]
     with Review(DATABASES[server], who="指导员") as review:

@@ -1,8 +1,8 @@
 import pytest
 
 from nlp.classify import ABSTAIN, LexiconClassifier
-from nlp.errors import NotFittedError
-from nlp.segment import JiebaTokenizer
+from nlp.core.errors import NotFittedError
+from nlp.text.segment import JiebaTokenizer
 
 CASES = [
     ("暖气不热，屋里才十五度", "城乡建设", "供暖"),

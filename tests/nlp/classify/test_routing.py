@@ -3,7 +3,7 @@ import pytest
 
 from nlp import InputTable, Pipeline, PipelineConfig
 from nlp.classify.routing import RoutingTable
-from nlp.errors import InputError
+from nlp.core.errors import InputError
 
 
 def test_most_specific_rule_wins_and_defaults_stay(tmp_path):

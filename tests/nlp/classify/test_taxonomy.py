@@ -1,7 +1,7 @@
 import pytest
 
 from nlp.classify import Taxonomy
-from nlp.errors import ConfigError
+from nlp.core.errors import ConfigError
 
 LEVEL1 = {"城乡建设", "环境保护", "交通运输", "教育文体", "劳动和社会保障", "商贸旅游", "卫生计生", "农村农业",
           "民政", "政法", "国土资源", "经济管理", "科技与信息产业", "党务政务", "纪检监察"}  # fmt: skip

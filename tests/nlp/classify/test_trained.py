@@ -3,7 +3,7 @@ import json
 import pytest
 
 from nlp.classify import ABSTAIN, TrainedClassifier
-from nlp.errors import ConfigError, NotFittedError
+from nlp.core.errors import ConfigError, NotFittedError
 
 TEXTS = ["暖气不热", "暖气片冰凉", "供暖温度不够", "屋里暖气不热好冷", "取暖费交了不暖和", "暖气漏水",
          "路面坑坑洼洼", "村道破损", "修路修一半停了", "公路裂了大口子", "路上全是坑", "道路没硬化"]  # fmt: skip

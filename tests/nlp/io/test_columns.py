@@ -1,6 +1,6 @@
 import pytest
 
-from nlp.errors import InputError
+from nlp.core.errors import InputError
 from nlp.io import resolve_columns
 
 

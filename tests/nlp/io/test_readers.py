@@ -4,7 +4,7 @@ import zipfile
 import pandas as pd
 import pytest
 
-from nlp.errors import InputError
+from nlp.core.errors import InputError
 from nlp.io import read_table
 
 ROWS = [("1", "暖气不热，屋里才十五度"), ("2", "村里那条路坑坑洼洼好几年了"), ("3", "醫保報銷要跑好幾趟")]

@@ -7,8 +7,8 @@ import pandas as pd
 import pytest
 
 from nlp import InputTable, Pipeline
-from nlp.errors import ConfigError
-from nlp.io.drafts import render_markdown, write_drafts
+from nlp.core.errors import ConfigError
+from nlp.outputs.drafts import render_markdown, write_drafts
 from nlp.summarize import ExtractiveDrafter, LLMRewriter, select_clusters
 
 FRAME = pd.DataFrame({
@@ -61,7 +61,7 @@ def test_pipeline_drafts_clusters_chosen_by_selection(result):
 def test_drafting_collects_its_garbage_as_it_goes(result, monkeypatch):
     import gc
 
-    import nlp.pipeline as pipeline_module
+    import nlp.pipeline.pipeline as pipeline_module
 
     monkeypatch.setattr(pipeline_module, "DRAFTS_PER_COLLECTION", 1)
     collected: list[int] = []
@@ -124,7 +124,7 @@ def test_word_drafts_written_one_after_another_hold_only_their_own_content(resul
     import zipfile
     from dataclasses import replace
 
-    from nlp.io.drafts import write_docx
+    from nlp.outputs.drafts import write_docx
 
     first, second = result.drafts[0], replace(result.drafts[-1], title="第二份建议", cluster="C-2")
     write_docx(first, tmp_path / "first.docx")
@@ -147,7 +147,7 @@ def test_many_drafts_are_written_by_worker_processes_as_by_one(result, tmp_path,
 
     from docx import Document
 
-    import nlp.io.drafts as drafts_module
+    import nlp.outputs.drafts as drafts_module
 
     monkeypatch.setattr(drafts_module, "PARALLEL_FROM", 2)
     monkeypatch.setattr(drafts_module, "_PER_TASK", 2)
@@ -174,8 +174,8 @@ def test_word_drafts_are_written_while_the_tables_are_and_stop_if_the_tables_fai
     import multiprocessing
     from dataclasses import replace
 
-    import nlp.io.drafts as drafts_module
-    import nlp.io.writers as writers_module
+    import nlp.outputs.drafts as drafts_module
+    import nlp.outputs.writers as writers_module
 
     monkeypatch.setattr(drafts_module, "PARALLEL_FROM", 2)
     monkeypatch.setattr(drafts_module, "_PER_TASK", 2)

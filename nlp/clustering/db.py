@@ -1,0 +1,216 @@
+"""The database behind cluster state, stored opinions and batch jobs (SQLAlchemy).
+
+One schema serves the CLI (``--state DIR`` → a SQLite file in that folder), notebooks and the
+HTTP service (``MINYI_DATABASE_URL``: a SQLite file in the user data folder by default, or
+``postgresql+psycopg://…``). The schema is created and upgraded by the Alembic migrations in
+``nlp/clustering/migrations`` whenever a database is opened.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import sqlalchemy as sa
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+
+from nlp.core.errors import ConfigError
+
+__all__ = ["metadata", "meta", "clusters", "members", "runs", "opinions", "batches", "decisions", "connect", "database_url", "default_database_url"]
+
+metadata = sa.MetaData()
+
+meta = sa.Table("meta", metadata, sa.Column("key", sa.String(64), primary_key=True), sa.Column("value", sa.Text, nullable=False))
+
+clusters = sa.Table(
+    "clusters", metadata,
+    sa.Column("id", sa.String(32), primary_key=True),
+    sa.Column("period", sa.String(16), nullable=False),
+    sa.Column("number", sa.Integer, nullable=False),
+    sa.Column("centroid", sa.LargeBinary, nullable=False),  # sum of the members' centred unit vectors, float32
+    sa.Column("size", sa.Integer, nullable=False),
+    sa.Column("places", sa.Text, nullable=False),  # JSON list
+    sa.Column("title", sa.Text, nullable=False, server_default=""),
+    sa.Column("created_at", sa.String(32), nullable=False),
+    sa.Column("updated_at", sa.String(32), nullable=False),
+    # Filled from the latest description of the cluster (migration 0002).
+    sa.Column("level1", sa.String(64), nullable=False, server_default=""),
+    sa.Column("level2", sa.String(64), nullable=False, server_default=""),
+    sa.Column("department", sa.String(128), nullable=False, server_default=""),
+    sa.Column("heat", sa.Float, nullable=False, server_default="0"),
+    sa.Column("first_seen", sa.String(32), nullable=False, server_default=""),
+    sa.Column("last_seen", sa.String(32), nullable=False, server_default=""),
+    sa.Column("summary", sa.Text, nullable=False, server_default="{}"),  # JSON: one row of clusters.csv
+    # Review (migration 0003): status in the closed loop, fields a reviewer set (JSON: title,
+    # level1, level2, department; they win over every later description), and the cluster a
+    # merged cluster now lives in.
+    sa.Column("status", sa.String(16), nullable=False, server_default="待核实"),
+    sa.Column("review", sa.Text, nullable=False, server_default="{}"),
+    sa.Column("merged_into", sa.String(32), nullable=True),
+)  # fmt: skip
+
+members = sa.Table(
+    "members", metadata,
+    sa.Column("text_key", sa.String(64), primary_key=True),
+    sa.Column("cluster_id", sa.String(32), sa.ForeignKey("clusters.id"), nullable=False),
+    sa.Column("added_at", sa.String(32), nullable=False),
+)  # fmt: skip
+
+runs = sa.Table(
+    "runs", metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("started_at", sa.String(32), nullable=False),
+    sa.Column("source", sa.Text, nullable=False),
+    sa.Column("rows", sa.Integer, nullable=False),
+    sa.Column("new_clusters", sa.Integer, nullable=False),
+    sa.Column("config", sa.Text, nullable=False),
+)  # fmt: skip
+
+opinions = sa.Table(
+    "opinions", metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("key", sa.String(200), nullable=False, unique=True),  # "ext:<external id>" or a content hash
+    sa.Column("external_id", sa.String(190), nullable=True),
+    sa.Column("text", sa.Text, nullable=False),  # masked unless masking is off
+    sa.Column("title", sa.Text, nullable=False, server_default=""),
+    sa.Column("time", sa.String(32), nullable=False, server_default=""),
+    sa.Column("source", sa.String(128), nullable=False, server_default=""),
+    sa.Column("place", sa.String(200), nullable=False, server_default=""),
+    sa.Column("places", sa.Text, nullable=False, server_default=""),
+    sa.Column("user", sa.String(200), nullable=False, server_default=""),
+    sa.Column("level1", sa.String(64), nullable=False, server_default=""),
+    sa.Column("level2", sa.String(64), nullable=False, server_default=""),
+    sa.Column("confidence", sa.Float, nullable=True),
+    sa.Column("department", sa.String(128), nullable=False, server_default=""),
+    sa.Column("keywords", sa.Text, nullable=False, server_default=""),
+    sa.Column("cluster_id", sa.String(32), nullable=False),
+    sa.Column("vector", sa.LargeBinary, nullable=True),  # centred unit vector, float32
+    sa.Column("words", sa.Text, nullable=False, server_default=""),  # its words, space-separated (for keywords)
+    sa.Column("created_at", sa.String(32), nullable=False),
+    # Migration 0003: the key of its row in `members` (exact duplicates share one), and labels a
+    # reviewer gave it (empty when not reviewed).
+    sa.Column("text_key", sa.String(64), nullable=True),
+    sa.Column("reviewed_level1", sa.String(64), nullable=False, server_default=""),
+    sa.Column("reviewed_level2", sa.String(64), nullable=False, server_default=""),
+    sa.Column("reviewed_department", sa.String(128), nullable=False, server_default=""),
+)  # fmt: skip
+
+decisions = sa.Table(
+    "decisions", metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("uid", sa.String(36), nullable=False, unique=True),  # survives export and import
+    sa.Column("at", sa.String(32), nullable=False),
+    sa.Column("who", sa.String(128), nullable=False),
+    sa.Column("why", sa.Text, nullable=False, server_default=""),
+    sa.Column("action", sa.String(32), nullable=False),
+    sa.Column("args", sa.Text, nullable=False),  # JSON
+    sa.Column("before", sa.Text, nullable=False),  # JSON: the rows it changed, as they were (for undo)
+    sa.Column("undone_at", sa.String(32), nullable=True),
+    sa.Column("undone_by", sa.String(128), nullable=True),
+)  # fmt: skip
+
+batches = sa.Table(
+    "batches", metadata,
+    sa.Column("id", sa.String(32), primary_key=True),
+    sa.Column("status", sa.String(16), nullable=False),  # queued, running, done, failed
+    sa.Column("filename", sa.Text, nullable=False),
+    sa.Column("folder", sa.Text, nullable=False),
+    sa.Column("options", sa.Text, nullable=False, server_default="{}"),
+    sa.Column("stage", sa.String(32), nullable=False, server_default=""),
+    sa.Column("done", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("total", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("attempts", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("error", sa.Text, nullable=False, server_default=""),
+    sa.Column("summary", sa.Text, nullable=False, server_default="{}"),
+    sa.Column("lease_until", sa.Float, nullable=False, server_default="0"),
+    sa.Column("owner", sa.String(128), nullable=False, server_default=""),  # host:pid of the process running it
+    sa.Column("created_at", sa.String(32), nullable=False),
+    sa.Column("updated_at", sa.String(32), nullable=False),
+)  # fmt: skip
+
+
+def default_database_url() -> str:
+    """A SQLite file in the user's data folder (``~/.local/share/minyi/minyi.sqlite`` on Linux)."""
+    from platformdirs import user_data_dir
+
+    folder = Path(user_data_dir("minyi", appauthor=False))
+    folder.mkdir(parents=True, exist_ok=True)
+    return f"sqlite:///{folder / 'minyi.sqlite'}"
+
+
+def database_url(place: str | Path) -> str:
+    """A database URL from a URL, a ``.sqlite``/``.db`` file or a state folder."""
+    text = str(place)
+    if "://" in text:
+        return text
+    path = Path(place)
+    path = path if path.suffix in (".sqlite", ".db") else path / "minyi.sqlite"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return f"sqlite:///{path}"
+
+
+def connect(place: str | Path, *, migrate: bool = True) -> Engine:
+    """An engine for ``place`` (see :func:`database_url`) with the schema brought up to date.
+
+    Raises:
+        ConfigError: The database cannot be opened, is not a Minyi database, or is newer than
+            this Minyi.
+    """
+    url = database_url(place)
+    try:
+        engine = sa.create_engine(url, future=True)
+    except (sa.exc.ArgumentError, ImportError) as e:
+        raise ConfigError(f"cannot use database {_safe(url)}: {e}") from e
+    if engine.dialect.name == "sqlite":
+        _sqlite_setup(engine)
+    if migrate:
+        upgrade(engine)
+    return engine
+
+
+def upgrade(engine: Engine) -> None:
+    """Run the Alembic migrations up to the newest revision."""
+    from alembic import command
+    from alembic.config import Config
+    from alembic.runtime.migration import MigrationContext
+    from alembic.script import ScriptDirectory
+
+    config = Config()
+    config.set_main_option("script_location", str(Path(__file__).parent / "migrations"))
+    script = ScriptDirectory.from_config(config)
+    try:
+        with engine.begin() as conn:
+            current = MigrationContext.configure(conn).get_current_revision()
+            if current is not None and current not in {s.revision for s in script.walk_revisions()}:
+                raise ConfigError(f"database {_safe(str(engine.url))} has schema revision {current}, newer than this Minyi; upgrade Minyi")
+            if current == script.get_current_head():
+                return
+            config.attributes["connection"] = conn
+            command.upgrade(config, "head")
+    except sa.exc.DatabaseError as e:
+        raise ConfigError(f"database {_safe(str(engine.url))} cannot be opened as a Minyi database ({e.orig})") from e
+
+
+def _safe(url: str) -> str:
+    """The URL without its password, for messages and logs."""
+    try:
+        return sa.engine.make_url(url).render_as_string(hide_password=True)
+    except sa.exc.ArgumentError:
+        return "<invalid URL>"
+
+
+def _sqlite_setup(engine: Engine) -> None:
+    """WAL, a busy timeout, foreign keys, and write transactions that take the lock at BEGIN, so
+    that two processes never both read the same "next cluster number" (SQLAlchemy's recipe)."""
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection, record):
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn):
+        conn.exec_driver_sql("BEGIN IMMEDIATE")

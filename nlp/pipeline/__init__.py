@@ -1,0 +1,5 @@
+"""The batch pipeline: read rows → normalise → mask → segment → classify → dedupe → cluster → draft."""
+
+from nlp.pipeline.pipeline import OUTPUT_COLUMNS, STAGES, Pipeline, RunResult
+
+__all__ = ["OUTPUT_COLUMNS", "Pipeline", "RunResult", "STAGES"]

@@ -1,0 +1,176 @@
+"""Mask personal data and collect the places an opinion names.
+
+Phones, ID-card numbers and e-mail addresses are found with jionlp's extractors, bank cards and
+chat accounts with patterns checked here (Luhn for cards), personal names with LAC's ``PER`` tag.
+Places (LAC ``LOC`` plus the coded district names of anonymised exports such as ``A3区``) and
+organisations (``ORG``) are kept: they are evidence for clusters and drafts.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from nlp.text.lac import LacTagger
+
+__all__ = ["MASKS", "Masked", "PiiMasker"]
+
+MASKS = {
+    "phone": "[电话]",
+    "id_card": "[身份证]",
+    "email": "[邮箱]",
+    "bank_card": "[银行卡]",
+    "account": "[账号]",
+    "name": "[姓名]",
+}
+
+_CARD = re.compile(r"(?<![\d.])(?:\d[ -]?){15,18}\d(?![\d.])")
+_ACCOUNT = re.compile(r"((?:QQ|qq|微信|微信号|vx|VX|wx)[号码]?[:：\s]*)([A-Za-z0-9_-]{5,20})")
+# Long bare digit runs that jionlp's phone pattern leaves (for example 1381234 5678 typed with a
+# space inside): any 11-digit run starting 1[3-9] is treated as a mobile number.
+_LOOSE_MOBILE = re.compile(r"(?<!\d)1[3-9]\d[ -]?\d{4}[ -]?\d{4}(?!\d)")
+# Landlines typed without a dash (073184567890), and bare local numbers right after a word that
+# says "phone" (电话:87654321).
+_LOOSE_LANDLINE = re.compile(r"(?<!\d)0\d{2,3}[ -]?\d{7,8}(?!\d)")
+_CUED_LOCAL = re.compile(r"(?:电话|手机|座机|联系方式|联系电话|号码|tel|TEL|Tel)[号码是为:：\s]{0,3}(\d{7,8})(?!\d)")
+_CODED_PLACE = re.compile(r"[A-Z]\d{0,2}(?:省|市|区|县|镇|乡|村|街道)")
+_PLACE_LABELS = {"LOC"}
+
+
+def _luhn_ok(digits: str) -> bool:
+    total = 0
+    for i, ch in enumerate(reversed(digits)):
+        d = int(ch)
+        if i % 2:
+            d = d * 2 - 9 if d > 4 else d * 2
+        total += d
+    return total % 10 == 0
+
+
+@dataclass
+class Masked:
+    """One text after masking."""
+
+    text: str
+    places: list[str] = field(default_factory=list)
+    counts: Counter = field(default_factory=Counter)
+    orgs: list[str] = field(default_factory=list)
+
+
+class PiiMasker:
+    """Replace personal data with placeholders such as ``[电话]`` and ``[姓名]``.
+
+    Args:
+        names: Mask personal names (needs the LAC model; places are found in the same pass).
+        tagger: A :class:`~nlp.text.lac.LacTagger`; built on first use when ``None``.
+        keep: Domain words never to take for names, even inside a longer ``PER`` word: LAC
+            reads 林权 (forest rights) or 林权办 as a person called 林.
+    """
+
+    def __init__(self, names: bool = True, tagger: LacTagger | None = None, keep: frozenset[str] = frozenset()):
+        self.names = names
+        self.tagger = tagger
+        self.keep = keep
+
+    @cached_property
+    def _jio(self):
+        # jionlp prints a banner on import; keep the terminal and stdout pipes clean.
+        with contextlib.redirect_stdout(io.StringIO()):
+            import jionlp
+        return jionlp
+
+    def _tagger(self) -> LacTagger:
+        if self.tagger is None:
+            from nlp.text.lac import LacTagger
+
+            self.tagger = LacTagger()
+        return self.tagger
+
+    def mask_patterns(self, text: str, counts: Counter | None = None) -> str:
+        """Mask phones, ID cards, e-mail, bank cards and chat accounts (no names)."""
+        if not text or not any(ch.isdigit() or ch == "@" for ch in text):
+            return text
+        counts = Counter() if counts is None else counts
+        jio = self._jio
+        spans: list[tuple[int, int, str]] = []
+        for kind, found in (
+            ("id_card", jio.extract_id_card(text, detail=True)),
+            ("email", jio.extract_email(text, detail=True)),
+            ("phone", jio.extract_phone_number(text, detail=True)),
+        ):
+            spans.extend((s["offset"][0], s["offset"][1], kind) for s in found)
+        for m in _CARD.finditer(text):
+            digits = re.sub(r"\D", "", m.group())
+            if 16 <= len(digits) <= 19 and _luhn_ok(digits):
+                spans.append((m.start(), m.end(), "bank_card"))
+        for pattern in (_LOOSE_MOBILE, _LOOSE_LANDLINE):
+            spans.extend((m.start(), m.end(), "phone") for m in pattern.finditer(text))
+        spans.extend((m.start(1), m.end(1), "phone") for m in _CUED_LOCAL.finditer(text))
+        for m in _ACCOUNT.finditer(text):
+            spans.append((m.start(2), m.end(2), "account"))
+        return _replace_spans(text, spans, counts)
+
+    def mask_many(self, texts: list[str]) -> list[Masked]:
+        """Mask every text; names and places need one LAC pass over all of them."""
+        out = []
+        for text in texts:
+            counts: Counter = Counter()
+            out.append(Masked(self.mask_patterns(text, counts), counts=counts))
+        if not self.names:
+            for item in out:
+                item.places = _coded_places(item.text)
+            return out
+        for item, words in zip(out, self._tagger().tag([m.text for m in out])):
+            item.text, item.places = _mask_names(words, item.counts, self.keep)
+            item.orgs = list(dict.fromkeys(w.strip() for w, label in words if label == "ORG" and len(w.strip()) >= 3))
+            for place in _coded_places(item.text):
+                if place not in item.places:
+                    item.places.append(place)
+        return out
+
+
+def _replace_spans(text: str, spans: list[tuple[int, int, str]], counts: Counter) -> str:
+    if not spans:
+        return text
+    spans.sort(key=lambda s: (s[0], -(s[1] - s[0])))
+    parts, pos = [], 0
+    for start, end, kind in spans:
+        if start < pos:  # overlaps a span already masked (an ID card also looks like a phone)
+            continue
+        parts.append(text[pos:start])
+        parts.append(MASKS[kind])
+        counts[kind] += 1
+        pos = end
+    parts.append(text[pos:])
+    return "".join(parts)
+
+
+def _is_domain_word(word: str, keep: frozenset[str]) -> bool:
+    n = len(word)
+    return any(word[i:j] in keep for i in range(n) for j in range(i + 2, n + 1))
+
+
+def _mask_names(words: list[tuple[str, str]], counts: Counter, keep: frozenset[str]) -> tuple[str, list[str]]:
+    parts, places = [], []
+    for word, label in words:
+        # Placeholders already in the text are tagged by LAC as anything; keep them intact.
+        if label == "PER" and len(word.strip()) >= 2 and not word.startswith("[") and not _is_domain_word(word, keep):
+            parts.append(MASKS["name"])
+            counts["name"] += 1
+            continue
+        parts.append(word)
+        if label in _PLACE_LABELS:
+            place = word.strip(" ，。、,.")
+            if len(place) >= 2 and place not in places:
+                places.append(place)
+    return "".join(parts), places
+
+
+def _coded_places(text: str) -> list[str]:
+    return list(dict.fromkeys(_CODED_PLACE.findall(text)))

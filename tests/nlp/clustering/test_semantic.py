@@ -1,0 +1,128 @@
+import numpy as np
+
+from nlp.clustering.semantic import cluster_vectors, top_neighbours
+
+
+def unit(rows):
+    rows = np.asarray(rows, dtype=np.float32)
+    return rows / np.linalg.norm(rows, axis=1, keepdims=True)
+
+
+def grouped(seed: int, groups: int, rows: int, width: int) -> np.ndarray:
+    """Unit rows scattered around ``groups`` random centres."""
+    rng = np.random.default_rng(seed)
+    centres = rng.standard_normal((groups, width))
+    return unit(centres[rng.integers(0, groups, rows)] + 0.2 * rng.standard_normal((rows, width)))
+
+
+def overlap(found: np.ndarray, expected: np.ndarray) -> float:
+    """Share of the expected neighbours found, over all rows."""
+    return float(np.mean([len(set(f) & set(e)) / len(e) for f, e in zip(found, expected)]))
+
+
+def test_top_neighbours_finds_the_closest_rows_in_order():
+    v = unit([[1, 0], [0.9, 0.1], [0, 1], [0.1, 0.9]])
+    index, sims = top_neighbours(v, k=2, block=3)
+    assert index[:, 0].tolist() == [1, 0, 3, 2]
+    assert np.all(sims[:, 0] >= sims[:, 1])
+
+
+def test_cluster_vectors_groups_close_rows_only():
+    v = unit([[1, 0, 0], [0.95, 0.05, 0], [0, 1, 0], [0.02, 0.98, 0], [0, 0, 1]])
+    assert cluster_vectors(v, threshold=0.9).tolist() == [0, 0, 2, 2, 4]
+
+
+def test_cluster_vectors_keeps_different_places_apart():
+    v = unit([[1, 0], [0.99, 0.01], [0.98, 0.02]])
+    labels = cluster_vectors(v, 0.9, places=[{"青石村"}, {"柳湾村"}, set()])
+    assert labels[0] != labels[1]
+
+
+def test_cluster_vectors_must_link_groups():
+    v = unit([[1, 0], [0, 1]])
+    assert cluster_vectors(v, 0.9, groups=[None, 0]).tolist() == [0, 0]
+
+
+def test_cluster_vectors_does_not_chain_through_a_string_of_neighbours():
+    angles = np.linspace(0, np.pi / 2, 12)  # each row close to the next, the ends far apart
+    v = unit(np.stack([np.cos(angles), np.sin(angles)], axis=1))
+    labels = cluster_vectors(v, threshold=0.95, k=3)
+    assert len(set(labels.tolist())) > 1
+
+
+def test_approximate_neighbours_agree_with_exact_and_repeat():
+    v = grouped(0, 40, 3000, 32)
+    exact, _ = top_neighbours(v, k=5)
+    approx, sims = top_neighbours(v, k=5, exact_limit=1000)
+    again, _ = top_neighbours(v, k=5, exact_limit=1000)
+    assert np.array_equal(approx, again)
+    assert overlap(approx, exact) > 0.9
+    assert np.all(approx != np.arange(len(v))[:, None]) and np.all(np.diff(sims, axis=1) <= 1e-6)
+
+
+def test_half_precision_vectors_find_the_same_neighbours():
+    # The pipeline keeps its vectors at half precision; both searches take them as they are.
+    v = grouped(1, 40, 3000, 32)
+    for limit in (20_000, 1000):  # exact, then approximate
+        single, _ = top_neighbours(v, k=5, exact_limit=limit)
+        half, sims = top_neighbours(v.astype(np.float16), k=5, exact_limit=limit)
+        assert sims.dtype == np.float32
+        assert overlap(half, single) > 0.97
+
+
+def test_codes_written_in_place_are_those_faiss_adds():
+    # The approximate search writes the 8-bit codes into storage sized once instead of letting
+    # index.add grow it; the index must hold the same codes and find the same rows.
+    import faiss
+
+    from nlp.clustering.semantic import _fill
+
+    rng = np.random.default_rng(2)
+    v = unit(rng.standard_normal((40, 32))[rng.integers(0, 40, 5000)] + 0.3 * rng.standard_normal((5000, 32)))
+    v[100:110] = v[0]  # ties
+
+    def index():
+        made = faiss.IndexScalarQuantizer(32, faiss.ScalarQuantizer.QT_8bit, faiss.METRIC_INNER_PRODUCT)
+        made.train(v)
+        return made
+
+    added = index()
+    for lo in range(0, len(v), 700):
+        added.add(v[lo : lo + 700])
+    filled, fast = index(), faiss.IndexFlatIP(32)
+    _fill(fast, filled, len(v), lambda lo: v[lo : lo + 700], 700)
+    assert filled.ntotal == added.ntotal == fast.ntotal == len(v)
+    size = len(v) * added.code_size
+    assert np.array_equal(faiss.rev_swig_ptr(filled.codes.data(), size), faiss.rev_swig_ptr(added.codes.data(), size))
+    assert np.array_equal(added.search(v[:500], 6)[1], filled.search(v[:500], 6)[1])
+
+
+def test_approximate_neighbours_take_vectors_of_any_width():
+    # The 4-bit codes cut a vector into parts of 4 dimensions: widths that are not a multiple of
+    # 8 are padded with zeros, which leaves every product as it was.
+    v = grouped(3, 30, 2500, 21)
+    exact, _ = top_neighbours(v, k=5)
+    approx, sims = top_neighbours(v, k=5, exact_limit=1000)
+    assert overlap(approx, exact) > 0.9
+    assert np.allclose(sims[:, 0], np.einsum("id,id->i", v, v[approx[:, 0]]), atol=1e-5)
+
+
+def test_cluster_vectors_merges_rows_recorded_at_one_place_more_readily():
+    v = unit([[1, 0], [0.6, 0.8]])  # cosine 0.6
+    assert cluster_vectors(v, 0.65).tolist() == [0, 1]
+    assert cluster_vectors(v, 0.65, anchors=["青石村", "青石村"]).tolist() == [0, 0]
+    assert cluster_vectors(v, 0.65, anchors=["青石村", "柳湾村"]).tolist() == [0, 1]
+
+
+def test_cluster_vectors_weighs_rows_that_stand_for_several():
+    angles = np.radians([0, 30, 50])  # rows 1 and 2 join first; row 0 is 30 degrees from row 1
+    v = unit(np.stack([np.cos(angles), np.sin(angles)], axis=1))
+    assert cluster_vectors(v, 0.85).tolist() == [0, 1, 1]  # the pair's centre is 40 degrees away
+    # Row 1 sent twenty times: the pair's centre sits near it, within reach of row 0.
+    assert cluster_vectors(v, 0.85, weights=[1, 20, 1]).tolist() == [0, 0, 0]
+
+
+def test_cluster_vectors_takes_a_set_of_anchors_for_a_row():
+    v = unit([[1, 0], [0.6, 0.8]])  # cosine 0.6
+    assert cluster_vectors(v, 0.65, anchors=[frozenset({"青石村", "柳湾村"}), "柳湾村"]).tolist() == [0, 0]
+    assert cluster_vectors(v, 0.65, anchors=[frozenset({"青石村", "东关社区"}), "柳湾村"]).tolist() == [0, 1]

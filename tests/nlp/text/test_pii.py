@@ -1,0 +1,44 @@
+from nlp.text.pii import PiiMasker
+
+
+def test_mask_patterns_masks_phones_ids_email_cards_accounts():
+    m = PiiMasker(names=False)
+    text = (
+        "电话13912345678，座机0591-87654321，身份证350102199001011234，"
+        "邮箱zhang.san@qq.com，卡号6222021234567890128，微信号abc_12345"
+    )
+    masked = m.mask_patterns(text)
+    for secret in ("13912345678", "87654321", "350102199001011234", "zhang.san@qq.com", "6222021234567890128", "abc_12345"):
+        assert secret not in masked
+    assert masked.count("[电话]") == 2 and "[身份证]" in masked and "[邮箱]" in masked
+    assert "[银行卡]" in masked and "[账号]" in masked
+
+
+def test_mask_patterns_keeps_hotline_amounts_and_dates():
+    text = "打12345反映过，2019年交了3000元，编号2024Q3-0001"
+    assert PiiMasker(names=False).mask_patterns(text) == text
+
+
+def test_mask_patterns_catches_phones_typed_loosely():
+    m = PiiMasker(names=False)
+    assert m.mask_patterns("手机139 1234 5678") == "手机[电话]"
+    assert m.mask_patterns("拨打073184567890没人接") == "拨打[电话]没人接"
+    assert m.mask_patterns("联系电话：87654321") == "联系电话：[电话]"
+    assert m.mask_patterns("工号88888888，房号1321室") == "工号88888888，房号1321室"
+
+
+def test_mask_many_masks_names_and_keeps_places():
+    [out] = PiiMasker().mask_many(["我是张德顺，住在北京市朝阳区，王建国也知道"])
+    assert "张德顺" not in out.text and "王建国" not in out.text
+    assert out.counts["name"] == 2
+    assert any("北京" in p for p in out.places)
+
+
+def test_mask_many_does_not_take_domain_words_for_names():
+    [out] = PiiMasker(keep=frozenset({"林权"})).mask_many(["林权证办不下来"])
+    assert out.text == "林权证办不下来"
+
+
+def test_mask_many_finds_coded_districts_of_anonymised_exports():
+    [out] = PiiMasker(names=False).mask_many(["A市A3区联丰路的噪音"])
+    assert out.places == ["A市", "A3区"]
