@@ -20,7 +20,7 @@ from pathlib import Path
 import pandas as pd
 
 from nlp import InputTable, Pipeline, read_table
-from nlp.store import ClusterStore
+from nlp.clustering.store import ClusterStore
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "tipdm2020c" / "hotspot_messages_fj3.xlsx"
 HAND = Path(__file__).resolve().parent / "data" / "hand_check.csv"
@@ -52,8 +52,9 @@ def versus_bertopic(result, table) -> list[tuple[str, str]]:
     from sklearn.feature_extraction.text import CountVectorizer
     from sklearn.metrics import adjusted_rand_score, normalized_mutual_info_score
 
-    from nlp.dedupe import USEEncoder, cluster_vectors
-    from nlp.segment import JiebaTokenizer
+    from nlp.clustering.semantic import cluster_vectors
+    from nlp.encoders import USEEncoder
+    from nlp.text.segment import JiebaTokenizer
 
     out = result.opinions
     docs = [f"{t}。{x}" if t else x for t, x in zip(out["title"], out["text"])]
