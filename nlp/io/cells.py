@@ -10,15 +10,17 @@ from __future__ import annotations
 
 import re
 
-__all__ = ["FORMULA_START", "formula_safe", "utf8_safe", "xml_safe"]
+__all__ = ["FORMULA_START", "NOT_XML", "formula_safe", "utf8_safe", "xml_safe"]
 
 _SURROGATE = re.compile("[\ud800-\udfff]")
-# Characters XML 1.0 does not allow (tab, newline and carriage return are allowed); surrogates
-# are dealt with first, by utf8_safe.
-_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+#: Characters XML 1.0 does not allow (tab, newline and carriage return are allowed), surrogates
+#: aside. The pattern reads the same to Python's ``re`` and to RE2 (pandas' Arrow strings).
+NOT_XML = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f" + "\ufffe\uffff]")
+_NOT_XML_OR_SURROGATE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
 
 #: First characters that make a spreadsheet read a CSV cell as a formula (OWASP, "CSV Injection").
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_NUMBER = re.compile(r"[-+]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][-+]?[0-9]+)?")
 
 
 def utf8_safe(text: str) -> str:
@@ -33,13 +35,16 @@ def xml_safe(text: str) -> str:
     """``text`` as XML 1.0 can hold it (Word, Excel, SVG): lone surrogates replaced by U+FFFD,
     control characters other than tab, newline and carriage return removed, as are U+FFFE and
     U+FFFF."""
-    return _NOT_XML.sub("", utf8_safe(text))
+    if not _NOT_XML_OR_SURROGATE.search(text):  # one pass for the texts that need nothing
+        return text
+    return NOT_XML.sub("", utf8_safe(text))
 
 
 def formula_safe(value):
-    """A CSV cell that a spreadsheet will show as text: a string starting with ``=``, ``+``,
-    ``-``, ``@``, a tab or a carriage return gets a leading ``'``. Other values (numbers
-    included) are returned as they are."""
-    if isinstance(value, str) and value.startswith(FORMULA_START):
+    """A CSV cell that a spreadsheet will not run as a formula: a string starting with ``=``,
+    ``+``, ``-``, ``@``, a tab or a carriage return gets a leading ``'``, unless it is a plain
+    number (``-3``, ``+1.5``: a spreadsheet reads those as numbers). Other values are returned
+    as they are."""
+    if isinstance(value, str) and value.startswith(FORMULA_START) and not _NUMBER.fullmatch(value):
         return "'" + value
     return value
