@@ -163,7 +163,6 @@ def _text_cell(value) -> str:
 
 
 def _as_strings(frame: pd.DataFrame) -> pd.DataFrame:
-    _check_size(len(frame), len(frame.columns))
     out = pd.DataFrame(index=range(len(frame)))
     for name, col in zip(_unique_names([utf8_safe(str(c)) for c in frame.columns]), frame.columns):
         out[name] = [_text_cell(v) for v in frame[col].tolist()]
