@@ -10,13 +10,15 @@ from __future__ import annotations
 
 import re
 
-__all__ = ["FORMULA_START", "NOT_XML", "formula_safe", "utf8_safe", "xml_safe"]
+__all__ = ["FORMULA_START", "NOT_XML", "formula_safe", "reason", "utf8_safe", "xml_safe"]
 
 _SURROGATE = re.compile("[\ud800-\udfff]")
 #: Characters XML 1.0 does not allow (tab, newline and carriage return are allowed), surrogates
 #: aside. The pattern reads the same to Python's ``re`` and to RE2 (pandas' Arrow strings).
 NOT_XML = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f" + "\ufffe\uffff]")
 _NOT_XML_OR_SURROGATE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
+
+_QUOTED = re.compile(r"`[^`]*`|'[^']*'|\"[^\"]*\"")
 
 #: First characters that make a spreadsheet read a CSV cell as a formula (OWASP, "CSV Injection").
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -48,3 +50,10 @@ def formula_safe(value):
     if isinstance(value, str) and value.startswith(FORMULA_START) and not _NUMBER.fullmatch(value):
         return "'" + value
     return value
+
+
+def reason(error: BaseException) -> str:
+    """A library's error message, to be quoted in ours, without what it quotes: a parser's
+    message may quote the file (calamine's "unrecognized entity `&…;`"), and an export's cells
+    are personal data."""
+    return _QUOTED.sub("…", str(error))[:300]

@@ -24,7 +24,7 @@ from pathlib import Path
 import pandas as pd
 
 from nlp.core.errors import InputError
-from nlp.io.cells import utf8_safe
+from nlp.io.cells import reason, utf8_safe
 from nlp.io.columns import header_looks_like_data
 from nlp.io.encoding import decode_bytes, stream_codec
 from nlp.io.limits import MAX_CELLS, MAX_COLUMNS, MAX_NESTING, MAX_ROWS
@@ -253,7 +253,9 @@ def _read_delimited(lines: Iterable[str], delimiter: str) -> InputTable:
         names, rows, notes = _without_header(header, reader)
         frame, errors = _from_rows(names, rows)
     except csv.Error as e:
-        raise InputError(f"cannot parse the file as delimited text (line {reader.line_num}): {e}") from e
+        raise InputError(
+            f"cannot parse the file as delimited text (line {reader.line_num}): {reason(e)}"
+        ) from e
     if len(frame) == 0 and not any(c.strip() for c in header):
         raise InputError("the file holds no header and no rows")
     return InputTable(frame, row_errors=errors, notes=notes)
@@ -379,7 +381,7 @@ def _read_workbook(path: Path, sheet: str | None) -> InputTable:
             book = python_calamine.CalamineWorkbook.from_path(str(path))
         except (python_calamine.CalamineError, zipfile.BadZipFile, OSError, ValueError) as e:
             raise InputError(
-                f"cannot open {path.name} as a workbook; is it damaged or truncated? ({e})"
+                f"cannot open {path.name} as a workbook; is it damaged or truncated? ({reason(e)})"
             ) from e
         names = book.sheet_names
         if sheet is not None and sheet not in names:
@@ -405,7 +407,7 @@ def _read_workbook(path: Path, sheet: str | None) -> InputTable:
                 )
         except python_calamine.CalamineError as e:
             raise InputError(
-                f"cannot read workbook {path.name}; is it damaged or truncated? ({e})"
+                f"cannot read workbook {path.name}; is it damaged or truncated? ({reason(e)})"
             ) from e
     header, data, notes = _without_header(rows[0], rows[1:])
     frame, errors = _from_rows(header, data)
@@ -424,10 +426,10 @@ def _read_parquet(path: Path) -> InputTable:
         # Rows and columns as the file's footer states them, before any column is read.
         meta = pq.read_metadata(path)
     except Exception as e:  # pyarrow raises many types for a damaged file
-        raise InputError(f"cannot read {path.name} as Parquet; is it damaged? ({e})") from e
+        raise InputError(f"cannot read {path.name} as Parquet; is it damaged? ({reason(e)})") from e
     _check_size(meta.num_rows, meta.num_columns)
     try:
         frame = pd.read_parquet(path)
     except Exception as e:  # pyarrow raises many types for a damaged file
-        raise InputError(f"cannot read {path.name} as Parquet; is it damaged? ({e})") from e
+        raise InputError(f"cannot read {path.name} as Parquet; is it damaged? ({reason(e)})") from e
     return InputTable(_as_strings(frame), source=str(path), format="parquet")

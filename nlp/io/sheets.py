@@ -27,6 +27,7 @@ from xml.etree import ElementTree
 from xml.parsers import expat
 
 from nlp.core.errors import InputError
+from nlp.io.cells import reason
 from nlp.io.limits import MAX_CELLS, MAX_COLUMNS, MAX_ROWS
 
 __all__ = ["Extent", "XlsxPackage", "check_workbook_file", "measure_sheet", "xlsx_sheet_parts"]
@@ -215,14 +216,14 @@ class XlsxPackage:
             self.zip = zipfile.ZipFile(path)
         except (zipfile.BadZipFile, OSError) as e:
             raise InputError(
-                f"cannot open {path.name} as a workbook; is it damaged or truncated? ({e})"
+                f"cannot open {path.name} as a workbook; is it damaged or truncated? ({reason(e)})"
             ) from e
         try:
             self.parts = xlsx_sheet_parts(self.zip)
         except (zipfile.BadZipFile, EOFError, OSError) as e:
             self.zip.close()
             raise InputError(
-                f"cannot open {path.name} as a workbook; is it damaged or truncated? ({e})"
+                f"cannot open {path.name} as a workbook; is it damaged or truncated? ({reason(e)})"
             ) from e
         except InputError as e:
             self.zip.close()
@@ -255,7 +256,7 @@ def _check_part(book: zipfile.ZipFile, part: str, sheet: str, file_name: str) ->
         extent, within = measure_sheet(lambda: book.open(part))
     except (zipfile.BadZipFile, EOFError, OSError) as e:
         raise InputError(
-            f"cannot read {file_name}: the workbook is damaged or truncated ({e})"
+            f"cannot read {file_name}: the workbook is damaged or truncated ({reason(e)})"
         ) from e
     if within:
         return
@@ -364,7 +365,7 @@ def _parse(book: zipfile.ZipFile, member: str) -> ElementTree.Element:
     try:
         return ElementTree.fromstring(book.read(member))
     except ElementTree.ParseError as e:
-        raise InputError(f"the workbook part {member} is damaged ({e})") from e
+        raise InputError(f"the workbook part {member} is damaged ({reason(e)})") from e
 
 
 def _relationships(book: zipfile.ZipFile, member: str, folder: str) -> dict[str, str]:

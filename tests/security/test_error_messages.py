@@ -5,6 +5,7 @@ import json
 
 import pandas as pd
 import pytest
+from hostile_files import xlsx
 
 from nlp.core.errors import InputError
 from nlp.io import read_table, resolve_columns
@@ -73,6 +74,11 @@ def _json_keys(path):
         ),
         ("bad.json", lambda p: p.write_text('[{"text": "张伟 13907551234"}, {"text": 1'), None),
         ("keys.jsonl", _json_keys, None),
+        (
+            "entity.xlsx",
+            lambda p: xlsx(p, {"A1": "意见", "A2": "&张伟13907551234;"}, "A1:A2"),
+            None,
+        ),
         ("wide.csv", lambda p: p.write_text(",".join(["13907551234"] * 300) + "\n"), None),
     ],
 )
