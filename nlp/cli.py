@@ -47,6 +47,10 @@ def _main(
     """民意 Minyi command line."""
 
 Column = Annotated[Optional[str], typer.Option(show_default=False)]
+_RAW_CSV_HELP = (
+    "Write the CSV files' texts as they are. By default a text starting with = + - @ (or a tab or"
+    " carriage return) gets a leading ' so that Excel shows it instead of running it as a formula."
+)
 
 @app.command()
 def score(
@@ -83,6 +87,7 @@ def score(
     workers: Annotated[Optional[int], typer.Option(help="Worker processes for --engine local, or of the local Dask cluster. Default: the CPU count, at most 2. Example: --workers 4", min=1, show_default=False)] = None,
     scheduler: Annotated[Optional[str], typer.Option(help="Address of a running Dask scheduler for --engine dask (its workers need Minyi installed); a local cluster when left out. Example: --scheduler tcp://10.0.0.5:8786", show_default=False)] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bars, only the final lines.")] = False,
+    raw_csv: Annotated[bool, typer.Option("--raw-csv", help=_RAW_CSV_HELP)] = False,
 ) -> None:
     """Score an opinion export: classify, mask, find duplicates, write opinions.csv/.xlsx, summary.json and report.html.
 
@@ -121,6 +126,7 @@ def score(
     if scheduler and engine != "dask":
         _fail("--scheduler needs --engine dask")
     _run(input, out, config, columns, sheet=sheet, encoding=encoding, formats=["csv", "xlsx", *(format or [])], quiet=quiet, state=state, drafter=drafter, resume=resume,
+         raw_csv=raw_csv,
          engine={"name": engine, "workers": workers, "scheduler": scheduler})  # fmt: skip
 
 @app.command()
@@ -373,6 +379,7 @@ def serve(
 def demo(
     out: Annotated[Path, typer.Option("--out", "-o", help="Output folder. Example: --out demo-out")] = Path("minyi-demo"),
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bars.")] = False,
+    raw_csv: Annotated[bool, typer.Option("--raw-csv", help=_RAW_CSV_HELP)] = False,
 ) -> None:
     """Score the built-in sample export (corpora/sample_opinions.csv) and say where the results are.
 
@@ -383,9 +390,12 @@ def demo(
 
     sample = corpus_path("sample_opinions.csv")
     typer.echo(f"Scoring the built-in sample {sample}")
-    _run(sample, out, PipelineConfig(), {}, formats=["csv", "xlsx"], quiet=quiet)
+    _run(sample, out, PipelineConfig(), {}, formats=["csv", "xlsx"], quiet=quiet, raw_csv=raw_csv)
 
-def _run(path: Path, out: Path, config, columns: dict, *, formats: list[str], quiet: bool, sheet=None, encoding=None, state=None, drafter=None, resume=False, engine=None) -> None:
+def _run(
+    path: Path, out: Path, config, columns: dict, *, formats: list[str], quiet: bool, sheet=None,
+    encoding=None, state=None, drafter=None, resume=False, engine=None, raw_csv=False,
+) -> None:
     from rich.console import Console
 
     from nlp.io import read_table, resolve_columns
@@ -439,7 +449,7 @@ def _run(path: Path, out: Path, config, columns: dict, *, formats: list[str], qu
             finally:
                 if runner is not None:
                     runner.close()
-        written = write_outputs(result, out, formats)
+        written = write_outputs(result, out, formats, raw_csv=raw_csv)
         written.pop("drafts", None)
         if checkpoint is not None:
             checkpoint.remove()

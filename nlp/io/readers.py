@@ -2,14 +2,18 @@
 
 Every reader returns an :class:`InputTable`: one row per data row of the file, every cell a string
 (empty when missing), and ``row_errors`` for rows that were read but are broken (a bad JSON line, a
-CSV row with too many fields). A file that cannot be read at all raises :class:`InputError`.
+CSV row with too many fields). A file that cannot be read at all raises :class:`InputError`, and
+so does one larger than the limits of :mod:`nlp.io.limits` (checked before the table is built).
+Cells are text that UTF-8 can hold: a lone surrogate from a JSON escape becomes U+FFFD.
 """
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import datetime as dt
 import io
+import itertools
 import json
 import math
 import zipfile
@@ -20,7 +24,11 @@ from pathlib import Path
 import pandas as pd
 
 from nlp.core.errors import InputError
+from nlp.io.cells import reason, utf8_safe
+from nlp.io.columns import header_looks_like_data
 from nlp.io.encoding import decode_bytes, stream_codec
+from nlp.io.limits import MAX_CELLS, MAX_COLUMNS, MAX_NESTING, MAX_ROWS
+from nlp.io.sheets import XlsxPackage, check_workbook_file
 
 __all__ = ["InputTable", "read_table", "SUPPORTED_SUFFIXES"]
 
@@ -57,7 +65,8 @@ class InputTable:
     @classmethod
     def from_texts(cls, texts: list[str], source: str = "<texts>") -> InputTable:
         """Wrap a list of opinion texts as a one-column table named ``text``."""
-        return cls(pd.DataFrame({"text": [t if isinstance(t, str) else "" for t in texts]}), source=source)
+        texts = [utf8_safe(t) if isinstance(t, str) else "" for t in texts]
+        return cls(pd.DataFrame({"text": texts}), source=source)
 
 
 def read_table(path: str | Path, *, sheet: str | None = None, encoding: str | None = None) -> InputTable:
@@ -148,23 +157,65 @@ def _unique_names(header: list[str]) -> list[str]:
     return names
 
 
+def _text_cell(value) -> str:
+    """:func:`_cell`, and a lone surrogate (from a JSON escape, or a caller's string) replaced."""
+    return utf8_safe(_cell(value))
+
+
 def _as_strings(frame: pd.DataFrame) -> pd.DataFrame:
     out = pd.DataFrame(index=range(len(frame)))
-    for name, col in zip(_unique_names([str(c) for c in frame.columns]), frame.columns):
-        out[name] = [_cell(v) for v in frame[col].tolist()]
+    for name, col in zip(_unique_names([utf8_safe(str(c)) for c in frame.columns]), frame.columns):
+        out[name] = [_text_cell(v) for v in frame[col].tolist()]
     return out
+
+
+def _check_size(rows: int, columns: int) -> None:
+    """Raise an :class:`InputError` for a table past the limits (:mod:`nlp.io.limits`)."""
+    if columns > MAX_COLUMNS:
+        raise InputError(
+            f"the file has {columns:,} columns; Minyi reads at most {MAX_COLUMNS:,}. Delete the"
+            " columns it does not need (empty ones too) and try again"
+        )
+    if rows > MAX_ROWS:
+        raise InputError(
+            f"the file has more than {MAX_ROWS:,} data rows; Minyi reads at most {MAX_ROWS:,}:"
+            " split it into parts and score them one after another with --state"
+        )
+    if rows * columns > MAX_CELLS:
+        raise InputError(
+            f"the file has at least {rows:,} rows of {columns:,} columns"
+            f" ({rows * columns:,} cells); Minyi reads at most {MAX_CELLS:,} cells (rows ×"
+            " columns): delete the columns it does not need, or split the rows into parts"
+        )
+
+
+def _without_header(header: list[str], rows: Iterable[list[str]]) -> tuple[list, Iterable, list]:
+    """The header and rows to read, and notes: a first row that looks like data (a phone
+    number, a date …) is read as the first data row, under numbered columns."""
+    if not header_looks_like_data(header):
+        return header, rows, []
+    note = (
+        "the first row looks like data, not a header: it was read as the first data row, and"
+        f" the {len(header)} columns are numbered column_1 … column_{len(header)} (choose the"
+        " text column by its number: --text-column 3 for the third)"
+    )
+    return [""] * len(header), itertools.chain([header], rows), [note]
 
 
 def _from_rows(header: list[str], rows: Iterable[list[str]]) -> tuple[pd.DataFrame, dict[int, str]]:
     """A table of string cells, made one column at a time as the rows come (no list of rows is
     held: a large export costs its cells and little more). Short rows are padded, long ones cut
     (an error for the row when what is cut holds text), trailing blank rows dropped."""
+    _check_size(0, len(header))
     names = _unique_names(header)
     width = len(names)
     columns: list[list[str]] = [[] for _ in names]
     errors: dict[int, str] = {}
     read = kept = 0  # rows read; rows up to the last one that is not blank
+    most = min(MAX_ROWS, MAX_CELLS // max(width, 1))
     for i, row in enumerate(rows):
+        if i == most:
+            _check_size(i + 1, width)
         if len(row) > width and any(c.strip() for c in row[width:]):
             errors[i] = f"row has {len(row)} fields but the header has {width}; check quoting of the text"
         for k, column in enumerate(columns):
@@ -199,12 +250,15 @@ def _read_delimited(lines: Iterable[str], delimiter: str) -> InputTable:
         header = next(reader, None)
         if header is None:
             raise InputError("the file holds no header and no rows")
-        frame, errors = _from_rows(header, reader)
+        names, rows, notes = _without_header(header, reader)
+        frame, errors = _from_rows(names, rows)
     except csv.Error as e:
-        raise InputError(f"cannot parse the file as delimited text (line {reader.line_num}): {e}") from e
+        raise InputError(
+            f"cannot parse the file as delimited text (line {reader.line_num}): {reason(e)}"
+        ) from e
     if len(frame) == 0 and not any(c.strip() for c in header):
         raise InputError("the file holds no header and no rows")
-    return InputTable(frame, row_errors=errors)
+    return InputTable(frame, row_errors=errors, notes=notes)
 
 
 def _sniff_delimiter(sample: str) -> str:
@@ -218,6 +272,7 @@ def _read_lines(text: str) -> InputTable:
     lines = text.splitlines()
     while lines and not lines[-1].strip():
         lines.pop()
+    _check_size(len(lines), 1)
     return InputTable(pd.DataFrame({"text": lines}, dtype=object), format="txt")
 
 
@@ -225,23 +280,77 @@ def _record(value) -> dict:
     return value if isinstance(value, dict) else {"text": value}
 
 
+def _too_deep(value) -> bool:
+    """Whether arrays and objects nest in ``value`` deeper than ``MAX_NESTING`` levels."""
+    stack = [(value, 1)]
+    while stack:
+        value, depth = stack.pop()
+        if depth > MAX_NESTING:
+            return True
+        inner = value.values() if isinstance(value, dict) else value
+        stack.extend((v, depth + 1) for v in inner if isinstance(v, (dict, list)))
+    return False
+
+
+def _parsed(values: Iterable, errors: dict[int, str], what: str) -> Iterator[dict]:
+    """Each JSON value as a record; ``{}`` for one that nests too deep (an error for its row)."""
+    for i, value in enumerate(values):
+        if isinstance(value, (dict, list)) and _too_deep(value):
+            errors[i] = f"{what} {i + 1} nests arrays or objects deeper than {MAX_NESTING} levels"
+            value = {}
+        yield _record(value)
+
+
+def _records_frame(records: Iterable[dict], what: str) -> pd.DataFrame:
+    """A table of string cells from records, made one column at a time as they come, its
+    columns the keys in the order they first appear (a file of too many keys stops at the
+    first key past the limit, before anything is built for it)."""
+    columns: dict[str, list[str]] = {}
+    rows = 0
+    for record in records:
+        for key in record:
+            if key not in columns:
+                if len(columns) == MAX_COLUMNS:
+                    raise InputError(
+                        f"{what} {rows + 1} brings a key past the first {MAX_COLUMNS:,}; Minyi"
+                        f" reads at most {MAX_COLUMNS:,} columns (distinct keys). Keep the keys"
+                        " it needs (text, id, time …) and try again"
+                    )
+                columns[key] = [""] * rows
+        for key, column in columns.items():
+            value = record.get(key)
+            column.append("" if value is None else _text_cell(value))
+        rows += 1
+        if rows > MAX_ROWS or rows * len(columns) > MAX_CELLS:
+            _check_size(rows, len(columns))
+    names = _unique_names([utf8_safe(str(key)) for key in columns])
+    if not names:
+        return pd.DataFrame(index=range(rows))
+    return pd.DataFrame(dict(zip(names, columns.values())), index=range(rows))
+
+
 def _read_jsonl(text: str) -> InputTable:
-    records, errors = [], {}
+    errors: dict[int, str] = {}
     lines = text.splitlines()
     while lines and not lines[-1].strip():
         lines.pop()
-    for i, line in enumerate(lines):
-        if not line.strip():
-            records.append({})
-            continue
-        try:
-            records.append(_record(json.loads(line)))
-        except json.JSONDecodeError as e:
-            records.append({})
-            errors[i] = f"line {i + 1} is not valid JSON: {e.msg}"
-    frame = _as_strings(pd.DataFrame.from_records(records)) if records else pd.DataFrame()
-    if len(frame) < len(records):  # from_records drops nothing, but an all-empty list gives no rows
-        frame = frame.reindex(range(len(records)), fill_value="")
+    _check_size(len(lines), 1)
+
+    def values() -> Iterator:
+        for i, line in enumerate(lines):
+            if not line.strip():
+                yield {}
+                continue
+            try:
+                yield json.loads(line)
+            except json.JSONDecodeError as e:
+                errors[i] = f"line {i + 1} is not valid JSON: {e.msg}"
+                yield {}
+            except RecursionError:
+                errors[i] = f"line {i + 1} nests arrays or objects deeper than {MAX_NESTING} levels"
+                yield {}
+
+    frame = _records_frame(_parsed(values(), errors, "line"), "line")
     return InputTable(frame, format="jsonl", row_errors=errors)
 
 
@@ -250,45 +359,77 @@ def _read_json(text: str) -> InputTable:
         data = json.loads(text)
     except json.JSONDecodeError as e:
         raise InputError(f"the file is not valid JSON (line {e.lineno}): {e.msg}") from e
+    except RecursionError as e:
+        raise InputError(f"the JSON nests arrays or objects past {MAX_NESTING} levels") from e
     if isinstance(data, dict):
         data = next((v for v in data.values() if isinstance(v, list)), None)
     if not isinstance(data, list):
         raise InputError("a .json input must be a list of opinions (objects or strings)")
-    frame = _as_strings(pd.DataFrame.from_records([_record(v) for v in data]))
-    return InputTable(frame, format="json")
+    _check_size(len(data), 1)
+    errors: dict[int, str] = {}
+    frame = _records_frame(_parsed(data, errors, "item"), "item")
+    return InputTable(frame, format="json", row_errors=errors)
 
 
 def _read_workbook(path: Path, sheet: str | None) -> InputTable:
     import python_calamine
 
-    try:
-        book = python_calamine.CalamineWorkbook.from_path(str(path))
-    except (python_calamine.CalamineError, zipfile.BadZipFile, OSError, ValueError) as e:
-        raise InputError(f"cannot open {path.name} as a workbook; is it damaged or truncated? ({e})") from e
-    names = book.sheet_names
-    if sheet is not None and sheet not in names:
-        raise InputError(f"workbook {path.name} has no sheet {sheet!r}; its sheets are: {', '.join(names)}")
-    candidates = [sheet] if sheet is not None else names
-    try:
-        for name in candidates:
-            rows = book.get_sheet_by_name(name).to_python(skip_empty_area=True)
-            rows = [[_cell(v) for v in row] for row in rows]
-            while rows and not any(c.strip() for c in rows[-1]):
-                rows.pop()
-            if rows:
-                break
-        else:
-            raise InputError(f"workbook {path.name} has no data in sheet(s): {', '.join(candidates)}")
-    except python_calamine.CalamineError as e:
-        raise InputError(f"cannot read workbook {path.name}; is it damaged or truncated? ({e})") from e
-    frame, errors = _from_rows(rows[0], rows[1:])
-    notes = [] if sheet is not None or len(names) == 1 else [f"read sheet {name!r} of {len(names)}: {', '.join(names)}"]
-    return InputTable(frame, source=str(path), format=path.suffix[1:].lower(), sheet=name, row_errors=errors, notes=notes)
+    kind = check_workbook_file(path)
+    # An .xlsx sheet is measured before calamine holds it (see nlp.io.sheets).
+    with XlsxPackage(path) if kind == "xlsx" else contextlib.nullcontext() as package:
+        try:
+            book = python_calamine.CalamineWorkbook.from_path(str(path))
+        except (python_calamine.CalamineError, zipfile.BadZipFile, OSError, ValueError) as e:
+            raise InputError(
+                f"cannot open {path.name} as a workbook; is it damaged or truncated? ({reason(e)})"
+            ) from e
+        names = book.sheet_names
+        if sheet is not None and sheet not in names:
+            raise InputError(
+                f"workbook {path.name} has no sheet {sheet!r}; its sheets are: {', '.join(names)}"
+            )
+        candidates = [sheet] if sheet is not None else names
+        try:
+            for name in candidates:
+                if package is not None:
+                    package.check(name)
+                loaded = book.get_sheet_by_name(name)
+                _check_size(loaded.height, loaded.width)  # an .xls sheet, measured once held
+                rows = loaded.to_python(skip_empty_area=True)
+                rows = [[_cell(v) for v in row] for row in rows]
+                while rows and not any(c.strip() for c in rows[-1]):
+                    rows.pop()
+                if rows:
+                    break
+            else:
+                raise InputError(
+                    f"workbook {path.name} has no data in sheet(s): {', '.join(candidates)}"
+                )
+        except python_calamine.CalamineError as e:
+            raise InputError(
+                f"cannot read workbook {path.name}; is it damaged or truncated? ({reason(e)})"
+            ) from e
+    header, data, notes = _without_header(rows[0], rows[1:])
+    frame, errors = _from_rows(header, data)
+    if sheet is None and len(names) > 1:
+        notes.insert(0, f"read sheet {name!r} of {len(names)}: {', '.join(names)}")
+    return InputTable(
+        frame, source=str(path), format=path.suffix[1:].lower(), sheet=name, row_errors=errors,
+        notes=notes,
+    )
 
 
 def _read_parquet(path: Path) -> InputTable:
+    import pyarrow.parquet as pq
+
+    try:
+        # Rows and columns as the file's footer states them, before any column is read.
+        meta = pq.read_metadata(path)
+    except Exception as e:  # pyarrow raises many types for a damaged file
+        raise InputError(f"cannot read {path.name} as Parquet; is it damaged? ({reason(e)})") from e
+    _check_size(meta.num_rows, meta.num_columns)
     try:
         frame = pd.read_parquet(path)
     except Exception as e:  # pyarrow raises many types for a damaged file
-        raise InputError(f"cannot read {path.name} as Parquet; is it damaged? ({e})") from e
+        raise InputError(f"cannot read {path.name} as Parquet; is it damaged? ({reason(e)})") from e
     return InputTable(_as_strings(frame), source=str(path), format="parquet")

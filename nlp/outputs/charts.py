@@ -21,6 +21,9 @@ _FONTS = ["Noto Sans CJK SC", "Source Han Sans SC", "WenQuanYi Zen Hei", "Micros
 _STYLE = {
     "svg.fonttype": "none", "font.family": "sans-serif", "font.sans-serif": _FONTS, "font.size": 9,
     "axes.spines.top": False, "axes.spines.right": False, "axes.titlesize": 10, "figure.dpi": 96,
+    # Titles and labels come from the data: "$…$" in one is text, not mathtext to parse (and
+    # fail on, as "$\\frac{}{}$" does).
+    "text.parse_math": False,
 }  # fmt: skip
 _COLOURS = ["#c0392b", "#2e86c1", "#28b463", "#d68910", "#7d3c98", "#17a589", "#839192", "#cb4335", "#2874a6", "#b7950b"]
 

@@ -16,6 +16,8 @@ from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from nlp.io.cells import utf8_safe, xml_safe
+
 if TYPE_CHECKING:
     from nlp.summarize.draft import Draft
 
@@ -118,22 +120,29 @@ def _document():
 
 
 def write_docx(draft: Draft, path: str | Path) -> None:
-    """The draft as a Word document laid out like a suggestion form."""
+    """The draft as a Word document laid out like a suggestion form. Every text goes through
+    :func:`nlp.io.cells.xml_safe`: one control character in a cited id would otherwise stop
+    the file (python-docx refuses what XML cannot hold)."""
     from docx.enum.text import WD_ALIGN_PARAGRAPH
 
     doc = _document()
-    heading = doc.add_heading(draft.title, level=0)
+    heading = doc.add_heading(xml_safe(str(draft.title)), level=0)
     heading.alignment = WD_ALIGN_PARAGRAPH.CENTER
     table = doc.add_table(rows=3, cols=2)
     table.style = "Table Grid"
-    for row, (label, value) in enumerate((("问题ID", draft.cluster), ("承办单位", str(draft.sections.get("承办单位", ""))), ("热度指数", f"{draft.scores.get('heat', '')}"))):
+    facts = (
+        ("问题ID", str(draft.cluster)),
+        ("承办单位", str(draft.sections.get("承办单位", ""))),
+        ("热度指数", f"{draft.scores.get('heat', '')}"),
+    )
+    for row, (label, value) in enumerate(facts):
         table.cell(row, 0).text = label
-        table.cell(row, 1).text = value
+        table.cell(row, 1).text = xml_safe(value)
     for name, value in draft.sections.items():
         if name == "承办单位":
             continue
-        doc.add_heading(name, level=1)
-        lines = _lines(value)
+        doc.add_heading(xml_safe(str(name)), level=1)
+        lines = [xml_safe(line) for line in _lines(value)]
         if name == "附":
             doc.add_paragraph("来源意见编号：" + "、".join(lines))
             continue
@@ -189,7 +198,8 @@ class DraftWriting:
         """Write the Markdown files and ``drafts.jsonl``, and the Word files unless workers are
         writing them (then wait for those, and write them here if a worker failed)."""
         for draft in self.drafts:
-            (self.folder / f"{draft.cluster}.md").write_text(render_markdown(draft), encoding="utf-8")
+            markdown = utf8_safe(render_markdown(draft))
+            (self.folder / f"{draft.cluster}.md").write_text(markdown, encoding="utf-8")
         if self._pool is not None:
             try:
                 for task in self._tasks:
@@ -205,7 +215,8 @@ class DraftWriting:
         tmp = self.out / ".drafts.jsonl.tmp"
         with open(tmp, "w", encoding="utf-8") as f:
             for draft in self.drafts:
-                f.write(json.dumps(draft.to_dict(), ensure_ascii=False, default=str) + "\n")
+                line = json.dumps(draft.to_dict(), ensure_ascii=False, default=str)
+                f.write(utf8_safe(line) + "\n")
         tmp.replace(jsonl)
         return {"drafts": self.folder, "drafts_jsonl": jsonl}
 

@@ -10,6 +10,9 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from jinja2 import Environment
+from markupsafe import Markup
+
+from nlp.io.cells import xml_safe
 
 if TYPE_CHECKING:
     from nlp.pipeline import RunResult
@@ -85,5 +88,16 @@ def render_report(result: RunResult) -> str:
         "trends": cluster_trends_svg(clusters) if len(clusters) and weekly is not None and len(weekly) else "",
         "map": cluster_map_svg(clusters, result.centroids) if len(clusters) >= 2 and result.centroids else "",
     }
-    env = Environment(autoescape=True)
+    env = Environment(autoescape=True, finalize=_printable)
     return env.from_string(_TEMPLATE).render(s=summary, level1=level1, top=top, issues=issues, charts=charts)
+
+
+def _printable(value):
+    """A value as the page shows it: text without the characters XML forbids (a NUL or a
+    control character in a cell), and with a lone surrogate replaced, so that it can be
+    written as UTF-8. Markup (the charts) stays markup."""
+    if isinstance(value, str):
+        safe = xml_safe(value)
+        if safe is not value:
+            return Markup(safe) if isinstance(value, Markup) else safe
+    return value

@@ -1,7 +1,10 @@
 """Write a run's results: opinions.csv (UTF-8 with BOM), opinions.xlsx, clusters.csv,
 hot_issues.xlsx, summary.json, report.html.
 
-Files are written to a temporary name and renamed, so a reader never sees half a file.
+Files are written to a temporary name and renamed, so a reader never sees half a file. Cells are
+made safe for each format, so that no cell fails a batch: in the CSV files a text that a
+spreadsheet would run as a formula starts with ``'``; in workbooks, characters XML forbids are
+dropped and a text past Excel's limit is cut.
 """
 
 from __future__ import annotations
@@ -9,7 +12,6 @@ from __future__ import annotations
 import json
 import math
 import os
-import re
 from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -19,6 +21,7 @@ import pandas as pd
 
 from nlp.core.errors import InputError
 from nlp.core.files import atomic_write
+from nlp.io.cells import FORMULA_START, NOT_XML, formula_safe, xml_safe
 from nlp.outputs.report import render_report
 
 if TYPE_CHECKING:
@@ -32,12 +35,12 @@ _XLSX_CELL = 32767  # Excel's limit on characters in one cell
 _XLSX_ROWS = 1_048_576  # Excel's limit on rows in one sheet (header included)
 _TRUNCATED = "…(truncated for Excel)"
 _XLSX_PART = 10_000  # rows turned into cells at a time
-_ILLEGAL_XML = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+_ILLEGAL_XML = NOT_XML
 
 
 def _for_excel(value):
     if isinstance(value, str):
-        value = _ILLEGAL_XML.sub("", value)
+        value = xml_safe(value)
         if len(value) > _XLSX_CELL:
             value = value[: _XLSX_CELL - len(_TRUNCATED)] + _TRUNCATED
     return value
@@ -103,13 +106,55 @@ def _write_xlsx(path: Path, sheets: dict, wide: dict[str, str]) -> None:
                 sheet.freeze_panes(1, 0)
                 if name in wide:
                     sheet.set_column(wide[name], 60)
-                sheet.write_row(0, 0, [str(c) for c in frame.columns], bold)
+                sheet.write_row(0, 0, [_for_excel(str(c)) for c in frame.columns], bold)
                 # A part of the rows at a time: a column's cells are new Python objects.
                 for start in range(lo, min(lo + per_sheet, len(frame)), _XLSX_PART):
                     part_rows = frame.iloc[start : min(start + _XLSX_PART, lo + per_sheet)]
                     columns = [_column(part_rows.iloc[:, j]) for j in range(part_rows.shape[1])]
                     for r, cells in enumerate(zip(*columns), start - lo + 1):
                         _write_row(sheet, r, cells)
+
+
+def _csv_safe(frame: pd.DataFrame, formulas: bool = True) -> pd.DataFrame:
+    """``frame`` as a CSV file must hold it: a carriage return inside a text becomes a line
+    feed (the CSV writer quotes a field holding a line feed, but not one holding only a carriage
+    return, which spreadsheets and CSV readers take for the end of the row), and with
+    ``formulas`` each text and column name goes through :func:`nlp.io.cells.formula_safe`.
+    Numeric columns stay as they are; only the columns that change are copied."""
+    starts = FORMULA_START if formulas else ("\r",)
+    safe = None
+    for j in range(frame.shape[1]):
+        column = frame.iloc[:, j]
+        if isinstance(column.dtype, pd.StringDtype):
+            odd = column.str.startswith(starts) | column.str.contains("\r", regex=False)
+            risky = np.flatnonzero(odd.to_numpy(dtype=bool, na_value=False)).tolist()
+            cells = column.tolist() if risky else None
+        elif column.dtype == object:
+            cells = column.tolist()
+            risky = [
+                i
+                for i, v in enumerate(cells)
+                if isinstance(v, str) and (v.startswith(starts) or "\r" in v)
+            ]
+        else:
+            continue
+        if not risky:
+            continue
+        for i in risky:
+            cells[i] = _csv_text(cells[i], formulas)
+        safe = frame.copy(deep=False) if safe is None else safe
+        safe.isetitem(j, pd.Series(cells, index=column.index, dtype=column.dtype))
+    names = [_csv_text(c, formulas) if isinstance(c, str) else c for c in frame.columns]
+    if names != list(frame.columns):
+        safe = frame.copy(deep=False) if safe is None else safe
+        safe.columns = names
+    return frame if safe is None else safe
+
+
+def _csv_text(text: str, formulas: bool) -> str:
+    if formulas:
+        text = formula_safe(text)
+    return text.replace("\r\n", "\n").replace("\r", "\n") if "\r" in text else text
 
 
 def hot_issues(result: RunResult, top: int = HOT_ISSUES):
@@ -154,7 +199,13 @@ def hot_issues(result: RunResult, top: int = HOT_ISSUES):
     return issues, members
 
 
-def write_outputs(result: RunResult, out_dir: str | Path, formats: Iterable[str] = ("csv", "xlsx")) -> dict[str, Path]:
+def write_outputs(
+    result: RunResult,
+    out_dir: str | Path,
+    formats: Iterable[str] = ("csv", "xlsx"),
+    *,
+    raw_csv: bool = False,
+) -> dict[str, Path]:
     """Write the result files into ``out_dir`` (created if missing).
 
     Args:
@@ -162,6 +213,10 @@ def write_outputs(result: RunResult, out_dir: str | Path, formats: Iterable[str]
         out_dir: Output folder.
         formats: Any of ``csv``, ``xlsx``, ``parquet``; ``summary.json`` and ``report.html``
             are always written.
+        raw_csv: Write the CSV files' texts as they are. By default a text starting with
+            ``=``, ``+``, ``-``, ``@``, a tab or a carriage return (and not a plain number) gets
+            a leading ``'``, so that a spreadsheet opening the file shows it instead of running
+            it as a formula (OWASP, "CSV Injection").
 
     Returns:
         File kind → path of each file written.
@@ -182,7 +237,7 @@ def write_outputs(result: RunResult, out_dir: str | Path, formats: Iterable[str]
         # Worker processes begin the drafts' Word files while this process writes the tables.
         drafts = DraftWriting(result.drafts, out, docx="xlsx" in formats)
     try:
-        _write_tables(written, out, formats, result)
+        _write_tables(written, out, formats, result, raw_csv)
         if drafts is not None:
             written.update(drafts.finish())
     finally:
@@ -197,14 +252,20 @@ def write_outputs(result: RunResult, out_dir: str | Path, formats: Iterable[str]
     return written
 
 
-def _write_tables(written: dict[str, Path], out: Path, formats: list[str], result: RunResult) -> None:
+def _write_tables(
+    written: dict[str, Path], out: Path, formats: list[str], result: RunResult, raw_csv: bool
+) -> None:
     """opinions.csv/.xlsx/.parquet, clusters.csv and hot_issues.xlsx, as ``formats`` ask."""
     frame, clusters = result.opinions, result.clusters
     if "csv" in formats:
-        written["csv"] = out / "opinions.csv"
-        atomic_write(written["csv"], lambda p: frame.to_csv(p, index=False, encoding="utf-8-sig"))
-        written["clusters_csv"] = out / "clusters.csv"
-        atomic_write(written["clusters_csv"], lambda p: clusters.to_csv(p, index=False, encoding="utf-8-sig"))
+        for kind, table in (("csv", frame), ("clusters_csv", clusters)):
+            written[kind] = out / ("opinions.csv" if kind == "csv" else "clusters.csv")
+            safe = _csv_safe(table, formulas=not raw_csv)
+            # A lone surrogate (none comes from nlp.io's readers) is written as "?", not a failure.
+            atomic_write(
+                written[kind],
+                lambda p, t=safe: t.to_csv(p, index=False, encoding="utf-8-sig", errors="replace"),
+            )
     if "xlsx" in formats:
         written["xlsx"] = out / "opinions.xlsx"
         atomic_write(written["xlsx"], lambda p: _write_xlsx(p, {"opinions": frame, "clusters": clusters}, wide={"opinions": "E:E", "clusters": "D:D"}))

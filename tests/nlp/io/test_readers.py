@@ -5,6 +5,7 @@ import pandas as pd
 import pytest
 
 from nlp.core.errors import InputError
+from nlp import InputTable
 from nlp.io import read_table
 
 ROWS = [("1", "暖气不热，屋里才十五度"), ("2", "村里那条路坑坑洼洼好几年了"), ("3", "醫保報銷要跑好幾趟")]
@@ -163,3 +164,97 @@ def test_read_large_csv_streams_instead_of_holding_the_file(tmp_path):
     # The cells themselves are most of what is kept; reading the file whole held its bytes, its
     # text and a list of rows besides (over three times as much at the peak).
     assert peak < 1.6 * kept, (peak, kept)
+
+
+def test_read_csv_without_a_header_keeps_its_first_row_as_data(tmp_path):
+    path = tmp_path / "nohead.csv"
+    path.write_text("张伟,13907551234,小区暖气不热\n李娜,13800138000,路灯坏了\n", encoding="utf-8")
+    table = read_table(path)
+    assert list(table.frame.columns) == ["column_1", "column_2", "column_3"]
+    assert table.frame["column_3"].tolist() == ["小区暖气不热", "路灯坏了"]
+    assert "looks like data" in table.notes[0] and "13907551234" not in table.notes[0]
+
+
+def test_read_xlsx_without_a_header_keeps_its_first_row_as_data(tmp_path):
+    path = tmp_path / "nohead.xlsx"
+    pd.DataFrame([[188006, "暖气不热"], [188007, "路灯坏了"]]).to_excel(path, index=False, header=False)
+    table = read_table(path)
+    assert table.frame.values.tolist() == [["188006", "暖气不热"], ["188007", "路灯坏了"]]
+
+
+def test_read_csv_wider_than_the_column_limit_fails_before_reading_rows(tmp_path):
+    path = tmp_path / "wide.csv"
+    header = ",".join(f"c{i}" for i in range(100_000))
+    path.write_text(header + "\n" + "x\n" * 1000, encoding="utf-8")
+    with pytest.raises(InputError, match=r"100,000 columns; Minyi reads at most 200"):
+        read_table(path)
+
+
+def test_read_csv_past_the_cell_limit_stops_there(tmp_path, monkeypatch):
+    from nlp.io import readers
+
+    monkeypatch.setattr(readers, "MAX_CELLS", 100)
+    path = tmp_path / "long.csv"
+    path.write_text("id,text\n" + "1,暖气不热\n" * 51, encoding="utf-8")
+    with pytest.raises(InputError, match=r"51 rows of 2 columns \(102 cells\).*at most 100 cells"):
+        read_table(path)
+    path.write_text("id,text\n" + "1,暖气不热\n" * 50, encoding="utf-8")
+    assert len(read_table(path).frame) == 50
+
+
+def test_read_jsonl_with_too_many_keys_fails_before_building_the_table(tmp_path):
+    path = tmp_path / "keys.jsonl"
+    path.write_text("".join(f'{{"k{i}": "暖气不热"}}\n' for i in range(100_000)), encoding="utf-8")
+    with pytest.raises(InputError, match=r"line 201 .* at most 200 columns"):
+        read_table(path)
+
+
+def test_read_jsonl_nested_too_deep_is_an_error_for_its_row(tmp_path):
+    path = tmp_path / "deep.jsonl"
+    lines = ['{"text": "暖气不热"}', '{"text": ' + "[" * 100 + "]" * 100 + "}", "[" * 100_000, '"路灯坏了"']
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    table = read_table(path)
+    assert table.frame["text"].tolist() == ["暖气不热", "", "", "路灯坏了"]
+    assert sorted(table.row_errors) == [1, 2] and "64 levels" in table.row_errors[1]
+
+
+def test_read_json_lone_surrogates_become_replacement_characters(tmp_path):
+    path = tmp_path / "s.jsonl"
+    line = '{"text": "暖气\\ud800不热", "\\udfff": "x", "id": "\\ud83d\\ude00"}\n'
+    path.write_text(line, encoding="utf-8")
+    table = read_table(path)
+    assert table.frame["text"][0] == "暖气\ufffd不热" and table.frame["id"][0] == "😀"
+    assert list(table.frame.columns) == ["text", "\ufffd", "id"]
+    assert InputTable.from_texts(["a\udc80"]).frame["text"][0] == "a\ufffd"
+
+
+def test_read_parquet_wider_than_the_column_limit_fails_before_reading(tmp_path):
+    path = tmp_path / "wide.parquet"
+    pd.DataFrame({f"c{i}": ["x"] for i in range(201)}).to_parquet(path)
+    with pytest.raises(InputError, match="201 columns; Minyi reads at most 200"):
+        read_table(path)
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "message"),
+    [
+        ("gbk.xlsx", "编号,意见\n1,张伟 13907551234 暖气不热\n".encode("gbk"), "text .*gbk.csv"),
+        ("page.xls", "<html><table><tr><td>张伟</td></tr></table>".encode(), "HTML"),
+        ("data.xls", None, r"is an \.xlsx workbook .* rename it to data\.xlsx"),
+        ("cut.xlsx", "half", "damaged or truncated"),
+        ("junk.xlsx", bytes(range(256)) * 8, "first bytes are neither"),
+    ],
+)
+def test_files_that_are_not_the_workbook_they_claim_fail_clearly(tmp_path, name, content, message):
+    path = tmp_path / name
+    whole = tmp_path / "whole.xlsx"
+    pd.DataFrame({"意见": ["张伟 13907551234 暖气不热"] * 50}).to_excel(whole, index=False)
+    if content is None:
+        path.write_bytes(whole.read_bytes())
+    elif content == "half":
+        path.write_bytes(whole.read_bytes()[: whole.stat().st_size // 2])
+    else:
+        path.write_bytes(content)
+    with pytest.raises(InputError, match=message) as e:
+        read_table(path)
+    assert "13907551234" not in str(e.value) and "张伟" not in str(e.value)

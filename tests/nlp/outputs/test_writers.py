@@ -62,3 +62,46 @@ def test_rows_past_one_sheet_go_on_to_further_sheets(tmp_path, pipeline, monkeyp
     assert [name for name in sheets if name.startswith("opinions")] == ["opinions", "opinions (2)", "opinions (3)"]
     whole = pd.concat([sheets["opinions"], sheets["opinions (2)"], sheets["opinions (3)"]], ignore_index=True)
     assert whole["row"].astype(int).tolist() == list(range(7)) and whole["text"].tolist() == texts
+
+
+def test_csv_texts_that_start_a_formula_get_a_quote_and_numbers_stay_numbers(tmp_path, pipeline):
+    texts = ['=HYPERLINK("http://x","点我")', "+1 楼暖气不热", "-3", "@SUM(A1)", "路灯坏了"]
+    notes = ["-2", "+1", "=1+1", "@", "5"]
+    result = pipeline.run(InputTable.from_frame(pd.DataFrame({"text": texts, "备注": notes})))
+    out = write_outputs(result, tmp_path / "safe", ["csv"])
+    raw = write_outputs(result, tmp_path / "raw", ["csv"], raw_csv=True)
+    safe = pd.read_csv(out["csv"], encoding="utf-8-sig", keep_default_na=False, dtype=str)
+    plain = pd.read_csv(raw["csv"], encoding="utf-8-sig", keep_default_na=False, dtype=str)
+    assert plain["text"][0] == texts[0] and plain["备注"].tolist() == notes
+    assert safe["text"][0] == "'" + texts[0] and safe["text"][1] == "'+1 楼暖气不热"
+    assert safe["text"].tolist()[2:] == ["-3", "'@SUM(A1)", "路灯坏了"]  # a plain number is no formula
+    assert safe["备注"].tolist() == ["-2", "+1", "'=1+1", "'@", "5"]
+    for name in ("row", "confidence", "duplicate_of"):  # numeric columns are written alike
+        assert safe[name].tolist() == plain[name].tolist()
+    clusters = pd.read_csv(out["clusters_csv"], encoding="utf-8-sig", keep_default_na=False)
+    assert not clusters["title"].str.startswith(("=", "@", "+")).any()
+    assert clusters["heat"].dtype == float
+
+
+def test_csv_column_names_and_carriage_returns_inside_cells(tmp_path):
+    from nlp.outputs.writers import _csv_safe
+
+    frame = pd.DataFrame({"=cmd": ["a\rb", "c\r\nd", "\r=1"], "n": [-1, 2, 3]})
+    path = tmp_path / "t.csv"
+    _csv_safe(frame).to_csv(path, index=False)
+    back = pd.read_csv(path, keep_default_na=False)
+    assert list(back.columns) == ["'=cmd", "n"] and back["n"].tolist() == [-1, 2, 3]
+    assert back["'=cmd"].tolist() == ["a\nb", "c\nd", "'\n=1"]  # one row each: no bare \r
+    assert frame.columns[0] == "=cmd" and frame.iloc[0, 0] == "a\rb"  # the frame is not changed
+    unchanged = pd.DataFrame({"text": ["暖气不热"], "n": [1]})
+    assert _csv_safe(unchanged) is unchanged
+
+
+def test_workbook_headers_and_cells_drop_what_xml_cannot_hold(tmp_path):
+    from nlp.outputs.writers import _write_xlsx
+
+    cells = ["a\x00\ufffeb\ud800", "\x0b\u202e右"]
+    frame = pd.DataFrame({"备注\x00\x1b": cells, "n": [1, 2]}, dtype=object)
+    _write_xlsx(tmp_path / "t.xlsx", {"t": frame}, wide={})
+    back = pd.read_excel(tmp_path / "t.xlsx", engine="calamine")
+    assert list(back.columns) == ["备注", "n"] and back["备注"].tolist() == ["ab\ufffd", "\u202e右"]
