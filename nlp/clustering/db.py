@@ -3,21 +3,24 @@
 One schema serves the CLI (``--state DIR`` → a SQLite file in that folder), notebooks and the
 HTTP service (``MINYI_DATABASE_URL``: a SQLite file in the user data folder by default, or
 ``postgresql+psycopg://…``). The schema is created and upgraded by the Alembic migrations in
-``nlp/clustering/migrations`` whenever a database is opened. The service keeps its batch jobs
-in a table of its own (``service/db.py``).
+``nlp/clustering/migrations`` whenever a database is opened. Only
+:class:`~nlp.clustering.store.ClusterStore` reads and writes these tables; the service keeps
+its batch jobs in a table of its own (``service/db.py``).
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 import sqlalchemy as sa
 from sqlalchemy import event
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 
 from nlp.core.errors import ConfigError
 
 __all__ = [
+    "BATCH",
     "clusters",
     "connect",
     "database_url",
@@ -27,8 +30,11 @@ __all__ = [
     "meta",
     "metadata",
     "opinions",
+    "rows_in",
     "runs",
 ]
+
+BATCH = 500  # values in one IN (…): well under SQLite's limit on bound parameters
 
 metadata = sa.MetaData()
 
@@ -120,6 +126,18 @@ decisions = sa.Table(
     sa.Column("undone_at", sa.String(32), nullable=True),
     sa.Column("undone_by", sa.String(128), nullable=True),
 )  # fmt: skip
+
+
+def rows_in(conn: Connection, query, column, values: Sequence, *, scalars: bool = False) -> list:
+    """The rows of ``query`` whose ``column`` is one of ``values``, asked for a batch at a time
+    (or their first columns, with ``scalars``)."""
+    values = list(values)
+    out = []
+    for start in range(0, len(values), BATCH):
+        result = conn.execute(query.where(column.in_(values[start : start + BATCH])))
+        out.extend(result.scalars() if scalars else result)
+    return out
+
 
 def default_database_url() -> str:
     """A SQLite file in the user's data folder (``~/.local/share/minyi/minyi.sqlite`` on Linux)."""
