@@ -284,7 +284,10 @@ class Review:
         with self.store.transaction():
             names = _cluster_args(item["action"], args)
             local = {c: self._resolve_cluster(c, anchors.get(c)) for c in names}
-        cid = lambda name: local[args[name]]  # noqa: E731
+
+        def cid(name: str) -> str:
+            return local[args[name]]
+
         match item["action"]:
             case "merge":
                 into, *others = (local[c] for c in args["clusters"])
