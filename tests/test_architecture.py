@@ -24,8 +24,23 @@ def _modules() -> dict[str, Path]:
     return found
 
 
+def _runtime_nodes(tree: ast.AST):
+    """Every node of ``tree`` but those under ``if TYPE_CHECKING:`` (never imported at run time)."""
+    todo = [tree]
+    while todo:
+        node = todo.pop()
+        yield node
+        for child in ast.iter_child_nodes(node):
+            test = getattr(child, "test", None) if isinstance(child, ast.If) else None
+            name = getattr(test, "id", None) or getattr(test, "attr", None)
+            if name == "TYPE_CHECKING":
+                todo.extend(child.orelse)
+                continue
+            todo.append(child)
+
+
 def _imports(modules: dict[str, Path]) -> dict[str, set[str]]:
-    """Each module's imports of the project's modules, those inside functions included.
+    """Each module's run-time imports of the project's modules, those inside functions included.
 
     ``from a.b import c`` imports ``a.b`` (its ``__init__`` runs) and, where ``c`` is a module,
     ``a.b.c`` too.
@@ -38,7 +53,7 @@ def _imports(modules: dict[str, Path]) -> dict[str, set[str]]:
 
     edges: dict[str, set[str]] = {name: set() for name in modules}
     for name, path in modules.items():
-        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        for node in _runtime_nodes(ast.parse(path.read_text(encoding="utf-8"))):
             if isinstance(node, ast.Import):
                 targets = [owner(alias.name) for alias in node.names]
             elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
@@ -96,6 +111,12 @@ def _cycles(edges: dict[str, set[str]]) -> list[list[str]]:
 def test_cycles_finds_a_cycle_through_a_package_init():
     edges = {"a": {"a.b"}, "a.b": {"a.c"}, "a.c": {"a"}, "d": {"a"}}
     assert _cycles(edges) == [["a", "a.b", "a.c"]]
+
+
+def test_imports_leave_out_type_checking_blocks(tmp_path):
+    source = "from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    import a\nelse:\n    import b\n"
+    found = {n.names[0].name for n in _runtime_nodes(ast.parse(source)) if isinstance(n, ast.Import)}
+    assert found == {"b"}
 
 
 def test_no_module_imports_itself_back():
