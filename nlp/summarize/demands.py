@@ -50,7 +50,8 @@ _GROUNDS = re.compile(
 _PURPOSE = re.compile(
     r"^(?:还(?:我们|我|居民|业主|大家|老百姓|群众|百姓|小区|社会|周边|受害人|广大|[\u4e00-\u9fa5]{0,6}一个)"
     r"|给(?:我们|老百姓|群众|业主|居民|大家|受害人)|让(?:我们|群众|老百姓|居民|业主|受害人|大家|百姓|人民)"
-    r"|以(?:免|便|正|保|维护|保障)|避免|防止|为(?:了)?(?:老百姓|群众|民|人民)|维护|保障[^，,]*权益|谢谢|感谢"
+    r"|以(?:免|便|正|保|维护|保障)|避免|防止|为(?:了)?(?:老百姓|群众|民|人民|小区|居民|业主|我们|孩子)|维护"
+    r"|保障[^，,]*权益|谢谢|感谢"
     r"|不胜感激|为盼|为感|否则|因为|由于|毕竟|相信|切实维护)"
 )
 _END = re.compile(
@@ -88,6 +89,8 @@ _VAGUE = re.compile(
     r"|回复|答复|考虑|研究|治理|制止|干预|帮助|查办|查看|过问|做主|主持公道|[，,、和并及与])+"
     r"(?:一下|此事|这件事|该事|此案|该问题|此问题|这个问题|这一问题|以上问题|上述问题|问题|我们的问题|我的问题)?$"
 )
+# Attention, a reply or justice asked for, whatever else is named with them.
+_ATTENTION = re.compile(r"百忙|关注|重视|过问|回复|答复|说法|公道|做主|主持")
 # Handling of a named thing: "查办搅拌厂", "严格查处该施工项目".
 _HANDLES = re.compile(
     r"(?:查处|查办|彻查|严查|处理|整治|监管|执法|检查|核查|调查|推进|推动|加快|完善|优化|提高|改善|加强|规范)"
@@ -157,7 +160,10 @@ def canonical(demand: str, max_chars: int = 40) -> str:
         text = text[joined + addressee.end() :]
     text = _MODAL.sub("", text)
     kept: list[str] = []
-    for clause in _CLAUSE.split(text):
+    clauses = _CLAUSE.split(text)
+    if len(clauses) > 1 and _VAGUE.match(clauses[0].strip("，,；;：: ")):
+        clauses = clauses[1:]  # "协调，将此小区…": the deed follows
+    for clause in clauses:
         core = clause.strip("，,；;：: ")
         if _GROUNDS.match(core):
             if kept:
@@ -224,8 +230,17 @@ def merge_demands(
     out = []
     for members in groups:
         agree = {i: sum(_same(signatures[i], signatures[j]) for j in members) for i in members}
+        # The name: not too long, naming what the deed is done to ("该站" names little), the
+        # one most others match, the shorter.
         best = min(
-            members, key=lambda i: (len(actions[i]) > max_chars, -agree[i], len(actions[i]), i)
+            members,
+            key=lambda i: (
+                len(actions[i]) > max_chars,
+                len(signatures[i][1]) < 2,
+                -agree[i],
+                len(actions[i]),
+                i,
+            ),
         )
         names = list(dict.fromkeys(sources[i] for i in members))
         out.append(Demand(actions[best], names, len(names), [actions[i] for i in members]))
@@ -241,8 +256,11 @@ def requests(unit: str) -> bool:
 
 def actionable(action: str) -> bool:
     """Whether ``action`` asks for something to be done: it names a deed, or handling of a named
-    thing, not only handling, attention or a reply ("尽快处理此事" asks for nothing in particular)."""
-    if _VAGUE.match(action):
+    thing, not only handling, attention or a reply ("尽快处理此事" asks for nothing in particular),
+    and is not a condition someone imposes ("必须交房入住业主才能报名")."""
+    if _VAGUE.match(action) or _ATTENTION.search(action):
+        return False
+    if "必须" in action and not _ACTION.match(action):
         return False
     return bool(_DOES.search(action) or _HANDLES.search(action))
 

@@ -44,7 +44,7 @@ _KINDS = (
 # Characters that never sit inside a place's name here, so a name starts after the last of them.
 _NOT_NAME = (
     "的了着过们我你他她它这那哪谁是在把被让给向从对与及或但而就都也还又很太最更已将要会能可应请想看到每说"
-    "旁有处受来于即仅座该此其等个以距问和搞为现经送读求改管至"
+    "旁有处受来于即仅座该此其等个以距问和搞为现经送读求改管至修"
 )
 _ANY_SUFFIX = "|".join(suffix for _, suffix in _KINDS)
 _NAME_CHAR = rf"(?:(?![{_NOT_NAME}])[A-Za-z0-9\u4e00-\u9fa5])"
@@ -71,7 +71,7 @@ _CUT = re.compile(
     r"|迁入|转入|世居|其次|网络上|问题|手续|城管称|打击|取缔|整治|发文|范围内|侧面|改造|开展|办成|就读|入读|地方|搞)"
 )
 _LEAD = re.compile(
-    r"^(?:[一二两几数多某本该此其各每这那省市县区镇乡村组街路和及与或并变离接议次题月年日号]|\d+)+"
+    r"^(?:[一二两几数多某本该此其各每这那省市县区镇乡村组街路和及与或并变离接议次题月年日号近旁内边]|\d+)+"
 )
 # Coded districts of anonymised exports (A3区), and named ones after their province or city.
 _DISTRICT = re.compile(
@@ -420,14 +420,18 @@ def _group(keys: Counter) -> dict[str, str]:
     return {key: find(key) for key in order}
 
 
-def spread(texts: Sequence[str], majority: float = 0.5, shared: float = 0.8) -> Spread:
+def spread(
+    texts: Sequence[str], majority: float = 0.5, shared: float = 0.8, read: int = 400
+) -> Spread:
     """The spread of a cluster's opinions over places (see :class:`Spread`).
 
     Args:
         texts: The opinions' texts.
         majority: Share of the opinions one place must hold to be the cluster's place.
         shared: Share of the opinions that must name a district or city for the title to.
+        read: Characters of each text read: an opinion names what it is about early.
     """
+    texts = [text[:read] for text in texts]
     found = [spots(text) for text in texts]
     named = [districts(text) for text in texts]
     group = _group(Counter(spot.key for spot_list in found for spot in spot_list))
@@ -465,10 +469,8 @@ def spread(texts: Sequence[str], majority: float = 0.5, shared: float = 0.8) -> 
             if count / max(n, 1) >= shared:
                 scope = name
                 break
-        members = (
-            [i for i, ds in enumerate(named) if scope in ds] if scope in district_counts else []
-        )
-        members = members or list(range(n))
+        # The opinions that name the district or city the title names; all when it names none.
+        members = [i for i, text in enumerate(texts) if scope in text] if scope else list(range(n))
     return Spread(
         where,
         ordered,
