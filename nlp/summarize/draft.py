@@ -23,6 +23,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Protocol
 
+import numpy as np
 import pandas as pd
 
 from nlp.classify.taxonomy import ABSTAIN
@@ -61,6 +62,8 @@ _NOT_WORD = re.compile(r"[\W_]+")
 SAME_SENTENCE = 0.6  # Jaccard similarity of character pairs from which two sentences are merged
 PASTED = 12  # a 建议 may not hold a resident's sentence this long or longer
 SURE = 1.0  # demand score margin from which a sentence that does not open with a request is one
+QUOTED = (8, 150)  # lengths of the sentences a draft may quote
+QUOTED_FIRST = 6  # a draft quotes problems from the first sentences of an opinion
 
 
 @dataclass
@@ -221,19 +224,36 @@ class ExtractiveDrafter:
             for position, sentence in enumerate(split_sentences(text)):
                 sentences.append(sentence)
                 pieces.extend((unit, k, position) for unit in units(sentence) if len(unit) >= 4)
-        roles, margins = sentence_roles().classify([p for p, _, _ in pieces])
+        # Roles are needed for requests (demands) and for what a draft may quote: problems of
+        # the opinions within the title's scope, not too long, among the first sentences of
+        # each (where an opinion states its problem). The other sentences are left alone.
+        inside = set(where.members)
+        read = [
+            i
+            for i, (piece, k, position) in enumerate(pieces)
+            if requests(piece)
+            or k in inside and position < QUOTED_FIRST and QUOTED[0] <= len(piece) <= QUOTED[1]
+        ]
+        model = sentence_roles()
+        grams = model.grams([pieces[i][0] for i in read])
+        found, margins = model.classify([pieces[i][0] for i in read], grams)
+        roles = [""] * len(pieces)
+        margin = np.zeros(len(pieces))
+        for row, i in enumerate(read):
+            roles[i], margin[i] = found[row], margins[row]
 
         # A demand opens with a request, unless the model is sure of it ("护栏重新装上").
         actions, behind = [], []
-        for (piece, k, _), role, margin in zip(pieces, roles, margins):
-            if role == "demand" and (requests(piece) or margin >= SURE):
+        for (piece, k, _), role, sure in zip(pieces, roles, margin):
+            if role == "demand" and (requests(piece) or sure >= SURE):
                 action = mask_names(canonical(piece))
                 if len(_key(action)) >= 2 and actionable(action):
                     actions.append(action)
                     behind.append(ids[k])
         demands = merge_demands(actions, behind)
 
-        problem_items = self._problems(pieces, roles, ids, where)
+        row_of = {i: row for row, i in enumerate(read)}
+        problem_items = self._problems(pieces, roles, ids, where, grams, row_of)
         demand_items = [
             Cited(f"{d.text}（{d.count}人次）", d.sources, d.count) for d in demands[: self.demands]
         ]
@@ -286,27 +306,30 @@ class ExtractiveDrafter:
             review=review,
         )
 
-    def _problems(self, pieces, roles, ids, where) -> list[Cited]:
+    def _problems(self, pieces, roles, ids, where, grams, row_of) -> list[Cited]:
         """The problems 存在问题 quotes: problem sentences of the opinions within the title's
-        scope, near-identical ones merged, chosen to cover the cluster."""
+        scope, near-identical ones merged, chosen to cover the cluster. ``grams`` are the
+        classified pieces' n-grams, ``row_of`` a piece's row in them."""
         inside = set(where.members)
         for wanted in ({"problem"}, {"problem", "background"}, {"problem", "background", "policy"}):
             found = [
-                (piece, ids[k], position, where.where[k])
-                for (piece, k, position), role in zip(pieces, roles)
+                (i, piece, ids[k], position)
+                for i, ((piece, k, position), role) in enumerate(zip(pieces, roles))
                 if role in wanted and k in inside
             ]
             if found:
                 break
-        place_of = {}
-        for piece, source, _, place in found:
-            place_of.setdefault((piece, source), place)
-        merged = _merge([(piece, source, position) for piece, source, position, _ in found])
+        first: dict[tuple[str, str], int] = {}
+        for i, piece, source, _ in found:
+            first.setdefault((piece, source), i)
+        merged = _merge([(piece, source, position) for _, piece, source, position in found])
         if not merged:
             return []
         candidates = [c for c, _ in merged]
-        places = [place_of.get((c.text, c.sources[0]), "") for c in candidates]
-        chosen = cover([c.text for c in candidates], places, self.problems)
+        rows = [first[(c.text, c.sources[0])] for c in candidates]
+        places = [where.where[pieces[i][1]] for i in rows]
+        matrix = grams[[row_of[i] for i in rows]]
+        chosen = cover([c.text for c in candidates], places, self.problems, matrix=matrix)
         return [
             Cited(f"群众反映：“{mask_names(c.text)}”", c.sources, c.count)
             for c in (candidates[i] for i in chosen)
@@ -320,9 +343,13 @@ class ExtractiveDrafter:
         for demand in demands:
             if len(out) - len(template["suggestions"]) == 2:
                 break
-            if len(demand.text) > 30 or "[" in demand.text:
-                continue
-            text = suggestion(demand.text, department)
+            # The demand's name, else the shortest of its wordings that makes a clause.
+            worded = (
+                suggestion(action, department)
+                for action in [demand.text, *sorted(demand.variants, key=len)]
+                if len(action) <= 30 and "[" not in action
+            )
+            text = next((t for t in worded if t is not None), None)
             if text is None or _pasted(text, sentences) or _key(text) in said:
                 continue
             out.append(Cited(text, demand.sources, demand.count))

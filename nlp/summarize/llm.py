@@ -89,7 +89,8 @@ class LLMRewriter:
         facts = "\n".join(FactSheet(**draft.facts).lines()) if draft.facts else ""
         demands = "\n".join(f"{d['text']}（{d['count']}）" for d in draft.demands) or "（无）"
         try:
-            content = self._complete(_PROMPT.format(facts=facts, demands=demands, draft=render_markdown(draft)))
+            prompt = _PROMPT.format(facts=facts, demands=demands, draft=render_markdown(draft))
+            content = self._complete(prompt)
             content = re.sub(r"^```(?:json)?|```$", "", content.strip(), flags=re.M).strip()
             rewrite = json.loads(content)
             title, situation, suggestions = rewrite["title"], rewrite["基本情况"], list(rewrite["建议"])

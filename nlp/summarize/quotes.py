@@ -9,6 +9,7 @@ names in a list of masked ones): a quote is read by more people than the opinion
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Sequence
 
@@ -34,7 +35,11 @@ _AFTER_TITLE = re.compile(
     rf"({_TITLE}[:：]?\s?)([{_SURNAMES}](?:[\u4e00-\u9fa5]{{1,2}}|[A-Za-z]{{2,10}})){_NAME_END}"
 )
 # A surname typed with pinyin anywhere: 于xiang, 张Wei.
-_PINYIN = re.compile(rf"([{_SURNAMES}])([a-z]{{3,8}}|[A-Z][a-z]{{2,7}})(?![A-Za-z])")
+_PINYIN = re.compile(
+    rf"([{_SURNAMES}])(?!(?:ceo|cfo|cto|app|pos|vip|atm|wifi|ktv|pdf|ppt|com|www|http)(?![A-Za-z]))"
+    r"([a-z]{3,8}|[A-Z][a-z]{2,7})(?![A-Za-z])",
+    re.IGNORECASE,
+)
 # A name before a title: 张建国书记, 李局长.
 _ORG = "委局办处科厅部院所站队组村镇乡县市区省党政副总正大中小公司厂店"
 _BEFORE_TITLE = re.compile(
@@ -68,24 +73,28 @@ def cover(
     k: int = 3,
     diversity: float = 0.6,
     max_chars: int = 100,
+    matrix=None,
 ) -> list[int]:
     """Indexes of ``k`` sentences that cover the cluster, in order of choice.
 
     Each step takes the sentence with the best ``(1 - diversity) * centrality - diversity *
     (its highest cosine to a chosen one)``, longer ones than ``max_chars`` penalised, and while
     some place of ``places`` (one per sentence, "" for none) is not yet quoted, only sentences of
-    such places.
+    such places. ``matrix``: the sentences as rows of unit length (character TF-IDF), when
+    already made (:meth:`nlp.summarize.roles.SentenceRoles.grams`).
     """
     n = len(sentences)
     if n == 0:
         return []
-    from sklearn.feature_extraction.text import TfidfVectorizer
+    if matrix is None:
+        from sklearn.feature_extraction.text import TfidfVectorizer
 
-    matrix = TfidfVectorizer(analyzer="char", ngram_range=(1, 2), sublinear_tf=True).fit_transform(
-        sentences
-    )
+        vectorizer = TfidfVectorizer(analyzer="char", ngram_range=(1, 2), sublinear_tf=True)
+        matrix = vectorizer.fit_transform(sentences)
     centre = np.asarray(matrix.mean(axis=0)).ravel()
-    centre /= np.linalg.norm(centre) or 1.0
+    # Elementwise, not a BLAS dot: the vector is as long as the vocabulary, and BLAS threads
+    # cost more than they save on a busy machine.
+    centre /= math.sqrt(float(np.square(centre).sum())) or 1.0
     length = np.array([len(s) for s in sentences], dtype=float)
     base = (1 - diversity) * (matrix @ centre) - 0.2 * np.maximum(length - max_chars, 0) / max_chars
     base -= 0.2 * (length < 12)

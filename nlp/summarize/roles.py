@@ -100,21 +100,32 @@ class SentenceRoles:
         C: float = 2.0,
         ngram_range: tuple[int, int] = (1, 3),
         cue_weight: float = 0.5,
-        demand_margin: float = 0.1,
+        demand_margin: float = 0.03,
     ):
         self.C = C
         self.ngram_range = ngram_range
         self.cue_weight = cue_weight
         self.demand_margin = demand_margin
 
-    def _features(self, sentences: Sequence[str], fit: bool = False):
+    def grams(self, sentences: Sequence[str]):
+        """The sentences' character n-grams as the model reads them (TF-IDF rows of unit length):
+        pass them to :meth:`classify`, and reuse them to compare the sentences."""
+        self._check()
+        if not len(sentences):
+            from scipy.sparse import csr_matrix
+
+            return csr_matrix((0, len(self.vectorizer_.vocabulary_)))
+        return self.vectorizer_.transform(["^" + s.strip() + "$" for s in sentences])
+
+    def _features(self, sentences: Sequence[str], grams=None):
         from scipy.sparse import hstack
 
-        marked = ["^" + s.strip() + "$" for s in sentences]
-        grams = (
-            self.vectorizer_.fit_transform(marked) if fit else self.vectorizer_.transform(marked)
-        )
+        grams = self.grams(sentences) if grams is None else grams
         return hstack([grams, _cue_matrix(sentences) * self.cue_weight]).tocsr()
+
+    def _check(self) -> None:
+        if not hasattr(self, "vectorizer_"):
+            raise NotFittedError("SentenceRoles is not fitted: call fit(sentences, roles) first")
 
     def fit(self, sentences: Sequence[str], roles: Sequence[str]) -> SentenceRoles:
         """Fit on labeled sentences; every role of :data:`ROLES` must occur."""
@@ -127,18 +138,20 @@ class SentenceRoles:
         self.vectorizer_ = TfidfVectorizer(
             analyzer="char", ngram_range=self.ngram_range, sublinear_tf=True
         )
-        features = self._features(list(sentences), fit=True)
+        sentences = list(sentences)
+        grams = self.vectorizer_.fit_transform(["^" + s.strip() + "$" for s in sentences])
+        features = self._features(sentences, grams)
         self.model_ = LinearSVC(C=self.C, random_state=0).fit(features, list(roles))
         self.classes_ = list(self.model_.classes_)
         return self
 
-    def decision(self, sentences: Sequence[str]) -> np.ndarray:
-        """Scores, one column per role of ``classes_``."""
-        if not hasattr(self, "model_"):
-            raise NotFittedError("SentenceRoles is not fitted: call fit(sentences, roles) first")
+    def decision(self, sentences: Sequence[str], grams=None) -> np.ndarray:
+        """Scores, one column per role of ``classes_``; ``grams`` are the sentences'
+        :meth:`grams` when already made."""
+        self._check()
         if not len(sentences):
             return np.zeros((0, len(self.classes_)))
-        return self.model_.decision_function(self._features(list(sentences)))
+        return self.model_.decision_function(self._features(list(sentences), grams))
 
     def demand_scores(self, sentences: Sequence[str]) -> np.ndarray:
         """How far each sentence's demand score beats its best other role's."""
@@ -148,9 +161,9 @@ class SentenceRoles:
         """The role of each sentence; a demand only by ``demand_margin`` (else the next role)."""
         return self.classify(sentences)[0]
 
-    def classify(self, sentences: Sequence[str]) -> tuple[list[str], np.ndarray]:
+    def classify(self, sentences: Sequence[str], grams=None) -> tuple[list[str], np.ndarray]:
         """Each sentence's role (:meth:`predict`) and demand margin (:meth:`demand_scores`)."""
-        scores = self.decision(sentences)
+        scores = self.decision(sentences, grams)
         if not len(scores):
             return [], np.zeros(0)
         k = self.classes_.index("demand")
