@@ -1,13 +1,20 @@
 """Draft 代表建议 from a cluster: every claim points back to the opinions it came from.
 
-:class:`ExtractiveDrafter` is fully offline: 存在问题 and 群众诉求 are sentences taken from the
-opinions (quoted, since they are the residents' words, and cited by id), 建议 comes from the
-class's template in ``corpora/suggestion_templates.yaml`` and from the demands. Nothing in a draft
-is invented: numbers, places and dates come from the opinions or the cluster table.
+:class:`ExtractiveDrafter` is fully offline. It computes the cluster's fact sheet once
+(:mod:`nlp.summarize.facts`: opinions, people, places, channels, dates), which the title,
+基本情况, 分布 and the reason for 广泛性 all state. Each opinion's sentences get a role
+(:mod:`nlp.summarize.roles`): 存在问题 quotes problem sentences chosen to cover the cluster
+(:mod:`nlp.summarize.quotes`), 群众诉求 lists the demands merged into a few canonical ones with
+counts (:mod:`nlp.summarize.demands`), and 建议 is written from the class's template in
+``corpora/suggestion_templates.yaml`` and from those demands, addressed to the responsible body.
+A cluster whose opinions are about several places with none holding half of them says so
+(分布) and is flagged for review. Nothing in a draft is invented: numbers, places and dates come
+from the opinions or the cluster table.
 """
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 from collections import Counter
@@ -16,19 +23,47 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Protocol
 
+import numpy as np
 import pandas as pd
 
 from nlp.classify.taxonomy import ABSTAIN
 from nlp.core.errors import ConfigError
 from nlp.core.resources import load_yaml
-from nlp.summarize.sentences import core_text, key_sentences, split_sentences
+from nlp.summarize.demands import (
+    Demand,
+    actionable,
+    canonical,
+    merge_demands,
+    requests,
+    suggestion,
+    units,
+)
+from nlp.summarize.facts import FactSheet, fact_sheet
+from nlp.summarize.quotes import cover, mask_names
+from nlp.summarize.roles import sentence_roles
+from nlp.summarize.scope import spread
+from nlp.summarize.scoring import ClusterScorer
+from nlp.summarize.sentences import core_text, split_sentences
 
-__all__ = ["Cited", "Draft", "Drafter", "ExtractiveDrafter", "select_clusters", "SECTIONS"]
+__all__ = ["SECTIONS", "Cited", "Draft", "Drafter", "ExtractiveDrafter", "select_clusters"]
 
-SECTIONS = ("基本情况", "存在问题", "群众诉求", "建议", "承办单位", "紧迫性、广泛性、重要性", "附")
-_DEMAND = re.compile(r"希望|建议|要求|能不能|能否|可否|请求|恳请|呼吁|盼|请[^问]|尽快|早日")
+SECTIONS = (
+    "核实提示",
+    "基本情况",
+    "分布",
+    "存在问题",
+    "群众诉求",
+    "建议",
+    "承办单位",
+    "紧迫性、广泛性、重要性",
+    "附",
+)
 _NOT_WORD = re.compile(r"[\W_]+")
 SAME_SENTENCE = 0.6  # Jaccard similarity of character pairs from which two sentences are merged
+PASTED = 12  # a 建议 may not hold a resident's sentence this long or longer
+SURE = 1.0  # demand score margin from which a sentence that does not open with a request is one
+QUOTED = (8, 150)  # lengths of the sentences a draft may quote
+QUOTED_FIRST = 6  # a draft quotes problems from the first sentences of an opinion
 
 
 @dataclass
@@ -47,6 +82,10 @@ class Draft:
     Attributes:
         sections: Section name → text (基本情况, 承办单位, …) or list of cited sentences.
         notes: What happened while drafting (for example why a rewrite was not used).
+        facts: The cluster's fact sheet (:class:`~nlp.summarize.facts.FactSheet`) as plain data.
+        demands: The canonical demands, most opinions first, as plain data.
+        review: Why the cluster should be checked (and maybe split) before the draft is used;
+            "" when nothing stands against it.
     """
 
     cluster: str
@@ -55,6 +94,9 @@ class Draft:
     sources: list[str]
     scores: dict[str, float | str]
     notes: list[str] = field(default_factory=list)
+    facts: dict = field(default_factory=dict)
+    demands: list[dict] = field(default_factory=list)
+    review: str = ""
 
     def to_dict(self) -> dict:
         """Plain data for ``drafts.jsonl``."""
@@ -114,19 +156,38 @@ def _merge(sentences: list[tuple[str, str, int]]) -> list[tuple[Cited, int]]:
     return merged
 
 
+@functools.cache
+def _scorer() -> ClusterScorer:
+    return ClusterScorer()
+
+
+def _pasted(text: str, sentences: list[str]) -> bool:
+    """Whether ``text`` holds one of ``sentences`` (those of :data:`PASTED` characters or more)."""
+    key = _key(text)
+    return any(len(k) >= PASTED and k in key for k in map(_key, sentences))
+
+
 class ExtractiveDrafter:
     """The offline drafter.
 
     Args:
         templates: Parsed suggestion templates; the project's file when ``None``.
         problems: Sentences in 存在问题.
-        demands: Sentences in 群众诉求.
+        demands: Canonical demands in 群众诉求.
+        scorer: Scores 广泛性 from the fact sheet; the project's scoring config when ``None``.
     """
 
-    def __init__(self, templates: dict | None = None, problems: int = 3, demands: int = 3):
+    def __init__(
+        self,
+        templates: dict | None = None,
+        problems: int = 3,
+        demands: int = 4,
+        scorer: ClusterScorer | None = None,
+    ):
         self.templates = templates if templates is not None else self.load_templates()
         self.problems = problems
         self.demands = demands
+        self.scorer = scorer
 
     @staticmethod
     def load_templates(path: str | Path | None = None) -> dict:
@@ -137,87 +198,163 @@ class ExtractiveDrafter:
         classes = self.templates.get("classes") or {}
         return classes.get(level2) or classes.get(level1) or self.templates["default"]
 
-    def draft(self, cluster: Mapping, members: pd.DataFrame) -> Draft:
-        """Draft a suggestion for ``cluster`` (a row of the clusters table) from its ``members``."""
-        ids = [str(i) for i in members["id"]]
-        department = cluster.get("department") or "有关部门"
-        template = self._template(cluster.get("level1", ""), cluster.get("level2", ""))
-        places = [p for p in str(cluster.get("places", "")).split() if p]
-        place = places[0] if places else ""
-        title = f"关于{'解决' if place else ''}{place}{template['matter']}的建议"
+    def _title(self, sheet: FactSheet, template: dict) -> str:
+        matter = template["matter"]
         if template is self.templates["default"]:
             # No template for this class: name the matter by its class, which reads formally.
-            topic = cluster.get("level2") or cluster.get("level1") or ""
-            title = f"关于{'解决' if place else ''}{place}{topic}问题的建议" if topic and topic != ABSTAIN else title
+            topic = sheet.level2 or sheet.level1
+            matter = f"{topic}问题" if topic and topic != ABSTAIN else matter
+        where = sheet.scope + ("多处" if sheet.several else "")
+        return f"关于{'解决' if where else ''}{where}{matter}的建议"
 
-        problem_sentences, demand_sentences = [], []
-        for source, text in zip(ids, members["text"]):
-            for position, sentence in enumerate(split_sentences(core_text(str(text)))):
-                problem, demand = _split_demand(sentence)
-                if problem:
-                    problem_sentences.append((problem, source, position))
-                if demand:
-                    demand_sentences.append((demand, source, position))
-        problems = _merge(problem_sentences) or _merge(demand_sentences)
-        chosen = key_sentences([c.text for c, _ in problems], self.problems, positions=[p for _, p in problems]) if problems else []
-        problem_items = [problems[i][0] for i in sorted(chosen)]
-        demand_items = sorted((c for c, _ in _merge(demand_sentences)), key=lambda c: (-c.count, ids.index(c.sources[0])))[: self.demands]
+    def draft(self, cluster: Mapping, members: pd.DataFrame) -> Draft:
+        """Draft a suggestion for ``cluster`` (a row of the clusters table) from its ``members``
+        (at least their ``id`` and ``text``)."""
+        ids = [str(i) for i in members["id"]]
+        texts = [core_text(str(t)) for t in members["text"]]
+        where = spread(texts)
+        sheet = fact_sheet(cluster, texts, where)
+        template = self._template(sheet.level1, sheet.level2)
+        department = sheet.department
 
-        suggestions = [s.format(department=department) for s in template["suggestions"]]
-        for demand in demand_items[:2]:
-            suggestions.append(f"针对群众提出的“{demand.text}”（{demand.count}人次），请{department}研究答复并落实。")
+        # Every sentence, cut before a request, with the opinion it is in and its position there.
+        pieces: list[tuple[str, int, int]] = []
+        sentences: list[str] = []
+        for k, text in enumerate(texts):
+            for position, sentence in enumerate(split_sentences(text)):
+                sentences.append(sentence)
+                pieces.extend((unit, k, position) for unit in units(sentence) if len(unit) >= 4)
+        # Roles are needed for requests (demands) and for what a draft may quote: problems of
+        # the opinions within the title's scope, not too long, among the first sentences of
+        # each (where an opinion states its problem). The other sentences are left alone.
+        inside = set(where.members)
+        read = [
+            i
+            for i, (piece, k, position) in enumerate(pieces)
+            if requests(piece)
+            or k in inside and position < QUOTED_FIRST and QUOTED[0] <= len(piece) <= QUOTED[1]
+        ]
+        model = sentence_roles()
+        grams = model.grams([pieces[i][0] for i in read])
+        found, margins = model.classify([pieces[i][0] for i in read], grams)
+        roles = [""] * len(pieces)
+        margin = np.zeros(len(pieces))
+        for row, i in enumerate(read):
+            roles[i], margin[i] = found[row], margins[row]
 
-        trend = _trend(str(cluster.get("weekly_counts", "")))
-        sources = "、".join(s.split(":")[0] for s in str(cluster.get("sources", "")).split())
-        period = f"{cluster['first_seen']}至{cluster['last_seen']}，" if cluster.get("first_seen") else ""
-        where = f"、{len(places)}个地点（{'、'.join(places[:5])}）" if places else ""
-        level = "/".join(x for x in (cluster.get("level1", ""), cluster.get("level2", "")) if x)
-        situation = (
-            f"{period}{'通过' + sources + '等渠道' if sources else ''}共收到相关意见{cluster['size']}条，"
-            f"涉及{cluster['people']}人{where}。该问题属于“{level}”类{trend}。"
+        # A demand opens with a request, unless the model is sure of it ("护栏重新装上").
+        actions, behind = [], []
+        for (piece, k, _), role, sure in zip(pieces, roles, margin):
+            if role == "demand" and (requests(piece) or sure >= SURE):
+                action = mask_names(canonical(piece))
+                if len(_key(action)) >= 2 and actionable(action):
+                    actions.append(action)
+                    behind.append(ids[k])
+        demands = merge_demands(actions, behind)
+
+        row_of = {i: row for row, i in enumerate(read)}
+        problem_items = self._problems(pieces, roles, ids, where, grams, row_of)
+        demand_items = [
+            Cited(f"{d.text}（{d.count}人次）", d.sources, d.count) for d in demands[: self.demands]
+        ]
+        suggestions = self._suggestions(template, department, demands, sentences)
+
+        scorer = self.scorer or _scorer()
+        breadth, breadth_why = scorer.breadth(
+            sheet.people, sheet.place_count, len(sheet.channels), sheet.opinions
         )
-        scores = {k: cluster[k] for k in ("urgency", "breadth", "importance", "heat")}
+        urgency, importance = float(cluster["urgency"]), float(cluster["importance"])
+        scores = {
+            "urgency": urgency,
+            "breadth": round(breadth, 3),
+            "importance": importance,
+            "heat": round(scorer.heat(urgency, breadth, importance), 3),
+        }
+        review = ""
+        if sheet.several:
+            review = (
+                f"本问题的{sheet.opinions}条意见涉及{sheet.place_count}个地点，没有一个地点超过半数，"
+                "可能不是同一问题：请先核实，必要时拆分后再起草。"
+            )
+        sections: dict[str, str | list] = {}
+        if review:
+            sections["核实提示"] = review
+        sections["基本情况"] = sheet.situation()
+        if sheet.place_count >= 2:
+            sections["分布"] = sheet.distribution()
+        sections.update({
+            "存在问题": problem_items,
+            "群众诉求": demand_items,
+            "建议": suggestions,
+            "承办单位": department,
+            "紧迫性、广泛性、重要性": [
+                f"紧迫性 {urgency:.2f}：{cluster['urgency_why']}",
+                f"广泛性 {breadth:.2f}：{breadth_why}",
+                f"重要性 {importance:.2f}：{cluster['importance_why']}",
+            ],
+            "附": ids,
+        })
         return Draft(
             cluster=str(cluster["cluster"]),
-            title=title,
-            sections={
-                "基本情况": situation,
-                "存在问题": [Cited(f"群众反映：“{c.text}”", c.sources, c.count) for c in problem_items],
-                "群众诉求": [Cited(f"“{c.text}”", c.sources, c.count) for c in demand_items],
-                "建议": suggestions,
-                "承办单位": department,
-                "紧迫性、广泛性、重要性": [
-                    f"紧迫性 {cluster['urgency']:.2f}：{cluster['urgency_why']}",
-                    f"广泛性 {cluster['breadth']:.2f}：{cluster['breadth_why']}",
-                    f"重要性 {cluster['importance']:.2f}：{cluster['importance_why']}",
-                ],
-                "附": ids,
-            },
+            title=self._title(sheet, template),
+            sections=sections,
             sources=ids,
             scores=scores,
+            notes=[review] if review else [],
+            facts=sheet.to_dict(),
+            demands=[{"text": d.text, "count": d.count, "sources": d.sources} for d in demands],
+            review=review,
         )
 
+    def _problems(self, pieces, roles, ids, where, grams, row_of) -> list[Cited]:
+        """The problems 存在问题 quotes: problem sentences of the opinions within the title's
+        scope, near-identical ones merged, chosen to cover the cluster. ``grams`` are the
+        classified pieces' n-grams, ``row_of`` a piece's row in them."""
+        inside = set(where.members)
+        for wanted in ({"problem"}, {"problem", "background"}, {"problem", "background", "policy"}):
+            found = [
+                (i, piece, ids[k], position)
+                for i, ((piece, k, position), role) in enumerate(zip(pieces, roles))
+                if role in wanted and k in inside
+            ]
+            if found:
+                break
+        first: dict[tuple[str, str], int] = {}
+        for i, piece, source, _ in found:
+            first.setdefault((piece, source), i)
+        merged = _merge([(piece, source, position) for _, piece, source, position in found])
+        if not merged:
+            return []
+        candidates = [c for c, _ in merged]
+        rows = [first[(c.text, c.sources[0])] for c in candidates]
+        places = [where.where[pieces[i][1]] for i in rows]
+        matrix = grams[[row_of[i] for i in rows]]
+        chosen = cover([c.text for c in candidates], places, self.problems, matrix=matrix)
+        return [
+            Cited(f"群众反映：“{mask_names(c.text)}”", c.sources, c.count)
+            for c in (candidates[i] for i in chosen)
+        ]
 
-def _split_demand(sentence: str) -> tuple[str, str]:
-    """``(problem, demand)`` parts of a sentence: "路面全是坑，希望尽快修" → ("路面全是坑", "希望尽快修")."""
-    cue = _DEMAND.search(sentence)
-    if not cue:
-        return sentence, ""
-    cut = max(sentence.rfind(mark, 0, cue.start()) for mark in "，,；;")
-    if cut <= 0:
-        return "", sentence
-    problem = sentence[:cut].strip("，,；; ")
-    return (problem if len(problem) >= 4 else ""), sentence[cut + 1 :].strip()
-
-
-def _trend(weekly: str) -> str:
-    counts = [int(part.rsplit(":", 1)[1]) for part in weekly.split() if ":" in part]
-    if len(counts) < 2:
-        return ""
-    recent, earlier = sum(counts[-4:]), sum(counts[:-4])
-    if earlier and recent > earlier:
-        return f"，近4个有记录的周新增{recent}条，呈上升趋势"
-    return f"，近4个有记录的周新增{recent}条"
+    def _suggestions(self, template: dict, department: str, demands: list[Demand], sentences):
+        """建议: the template's clauses, then one clause for each of the commonest demands that
+        can be worded as one (short, naming nobody, holding no resident's sentence)."""
+        out: list[str | Cited] = [s.format(department=department) for s in template["suggestions"]]
+        said = {_key(s) for s in out}
+        for demand in demands:
+            if len(out) - len(template["suggestions"]) == 2:
+                break
+            # The demand's name, else the shortest of its wordings that makes a clause.
+            worded = (
+                suggestion(action, department)
+                for action in [demand.text, *sorted(demand.variants, key=len)]
+                if len(action) <= 30 and "[" not in action
+            )
+            text = next((t for t in worded if t is not None), None)
+            if text is None or _pasted(text, sentences) or _key(text) in said:
+                continue
+            out.append(Cited(text, demand.sources, demand.count))
+            said.add(_key(text))
+        return out
 
 
 def select_clusters(clusters: pd.DataFrame, opinions: pd.DataFrame, selection: str = "auto", urgent: float = 0.6) -> list[str]:

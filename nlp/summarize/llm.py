@@ -1,9 +1,11 @@
 """Optional rewrite of a draft by a language model behind an OpenAI-compatible HTTP API.
 
-Works with a local server such as vLLM or Ollama. The model only rewrites the prose (title,
-基本情况, 建议); 存在问题 and 群众诉求 stay extractive with their citations. Its output is checked
-before use: every number and every place it writes must appear in the source opinions or the
-cluster's facts, otherwise the extractive draft is kept and the reason is noted on the draft.
+Works with a local server such as vLLM or Ollama. The model gets the draft, the cluster's fact
+sheet and its canonical demands (the extractive drafter's, :mod:`nlp.summarize.facts` and
+:mod:`nlp.summarize.demands`) and only rewrites the prose (title, 基本情况, 建议); 存在问题 and
+群众诉求 stay extractive with their citations. Its output is checked before use: every number and
+every place it writes must appear in the source opinions, the fact sheet or the demands,
+otherwise the extractive draft is kept and the reason is noted on the draft.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from collections.abc import Mapping
 import pandas as pd
 
 from nlp.summarize.draft import Draft, Drafter, ExtractiveDrafter
+from nlp.summarize.facts import FactSheet
 
 __all__ = ["LLMRewriter", "unsupported_facts"]
 
@@ -27,7 +30,14 @@ _NUMBER = re.compile(r"\d+(?:\.\d+)?")
 _PLACE = re.compile(r"[\u4e00-\u9fa5A-Za-z0-9]{2,12}?(?:省|市|区|县|镇|乡|村|街道|社区|小区|路)")
 _PROMPT = """你是人大代表联络站的指导员助手。请把下面的代表建议草稿改写得更规范、简洁，使用正式书面语。
 只能使用草稿中已有的事实：不得添加任何数字、地名、日期、单位或事实。
+“建议”应针对下列群众诉求，写成向承办单位提出的简短祈使句，不得照抄群众原话。
 只返回一个 JSON 对象，键为 "title"（字符串，以“关于”开头、以“的建议”结尾）、"基本情况"（字符串）、"建议"（字符串数组）。
+
+事实（各部分须一致）：
+{facts}
+
+群众诉求（人次）：
+{demands}
 
 草稿：
 {draft}"""
@@ -76,8 +86,11 @@ class LLMRewriter:
         draft = self.base.draft(cluster, members)
         from nlp.outputs.drafts import render_markdown
 
+        facts = "\n".join(FactSheet(**draft.facts).lines()) if draft.facts else ""
+        demands = "\n".join(f"{d['text']}（{d['count']}）" for d in draft.demands) or "（无）"
         try:
-            content = self._complete(_PROMPT.format(draft=render_markdown(draft)))
+            prompt = _PROMPT.format(facts=facts, demands=demands, draft=render_markdown(draft))
+            content = self._complete(prompt)
             content = re.sub(r"^```(?:json)?|```$", "", content.strip(), flags=re.M).strip()
             rewrite = json.loads(content)
             title, situation, suggestions = rewrite["title"], rewrite["基本情况"], list(rewrite["建议"])
@@ -85,8 +98,11 @@ class LLMRewriter:
             draft.notes.append(f"rewrite not used: the model call failed ({type(e).__name__}: {e})")
             log.warning("%s: %s", draft.cluster, draft.notes[-1])
             return draft
-        facts = " ".join([*members["text"].astype(str), *members["places"].astype(str), draft.title, str(draft.sections["基本情况"]), *map(str, draft.sections["建议"])])
-        missing = unsupported_facts(" ".join([title, situation, *suggestions]), facts)
+        known = " ".join([
+            *members["text"].astype(str), facts, demands, draft.title, str(draft.sections["基本情况"]),
+            *map(str, draft.sections.get("分布", [])), *map(str, draft.sections["建议"]),
+        ])
+        missing = unsupported_facts(" ".join([title, situation, *suggestions]), known)
         if missing:
             draft.notes.append(f"rewrite not used: it states facts not in the opinions: {'、'.join(missing[:5])}")
             log.warning("%s: %s", draft.cluster, draft.notes[-1])

@@ -55,8 +55,7 @@ class ClusterScorer:
         urgency, urgency_why = self._urgency(facts, now)
         breadth, breadth_why = self._breadth(facts)
         importance, importance_why = self._importance(facts)
-        w = self.config["heat_weights"]
-        heat = (w["urgency"] * urgency + w["breadth"] * breadth + w["importance"] * importance) / sum(w.values())
+        heat = self.heat(urgency, breadth, importance)
         return {
             "urgency": round(urgency, 3),
             "urgency_why": urgency_why,
@@ -93,13 +92,26 @@ class ClusterScorer:
         )
         return value, why
 
-    def _breadth(self, facts: ClusterFacts) -> tuple[float, str]:
+    def heat(self, urgency: float, breadth: float, importance: float) -> float:
+        """Heat of a cluster from its three scores (the config's ``heat_weights``)."""
+        w = self.config["heat_weights"]
+        total = w["urgency"] * urgency + w["breadth"] * breadth + w["importance"] * importance
+        return total / sum(w.values())
+
+    def breadth(self, people: int, places: int, channels: int, opinions: int) -> tuple[float, str]:
+        """广泛性 from its four counts, and the reason in words; places and channels are said
+        only when there are some (an export without a channel column has none)."""
         cfg = self.config["breadth"]
-        values = {"people": facts.people, "places": facts.places, "channels": facts.channels, "opinions": len(facts.texts)}
+        values = {"people": people, "places": places, "channels": channels, "opinions": opinions}
         total_weight = sum(cfg[k]["weight"] for k in values)
         value = sum(cfg[k]["weight"] * _saturate(v, cfg[k]["scale"]) for k, v in values.items()) / total_weight
-        why = f"{facts.people}人、{facts.places}个地点、{facts.channels}个渠道、{len(facts.texts)}条意见"
-        return value, why
+        parts = [f"{people}人"]
+        parts += [f"{places}个地点"] if places else []
+        parts += [f"{channels}个渠道"] if channels else []
+        return value, "、".join([*parts, f"{opinions}条意见"])
+
+    def _breadth(self, facts: ClusterFacts) -> tuple[float, str]:
+        return self.breadth(facts.people, facts.places, facts.channels, len(facts.texts))
 
     def _importance(self, facts: ClusterFacts) -> tuple[float, str]:
         cfg = self.config["importance"]

@@ -9,7 +9,7 @@ import pytest
 from nlp import InputTable, Pipeline
 from nlp.core.errors import ConfigError
 from nlp.outputs.drafts import render_markdown, write_drafts
-from nlp.summarize import ExtractiveDrafter, LLMRewriter, select_clusters
+from nlp.summarize import ExtractiveDrafter, LLMRewriter, select_clusters, split_sentences
 
 FRAME = pd.DataFrame({
     "编号": ["a1", "a2", "a3", "a4"],
@@ -37,13 +37,14 @@ def test_draft_cites_sources_of_the_cluster_and_leaks_nothing(result):
     assert draft.title.startswith("关于") and draft.title.endswith("的建议") and "青石村" in draft.title
     cited = draft.sections["存在问题"] + draft.sections["群众诉求"]
     assert cited and all(c.sources and set(c.sources) <= set(members["id"]) for c in cited)
-    assert all(c.text.count("“") == 1 for c in cited)  # residents' words are quoted
-    problems = {c.text.split("“")[1] for c in draft.sections["存在问题"]}
-    demands = {c.text.split("“")[1] for c in draft.sections["群众诉求"]}
-    assert not problems & demands and any("希望尽快修一修" in d for d in demands)
+    # Residents' words are quoted.
+    assert all(c.text.count("“") == 1 for c in draft.sections["存在问题"])
+    demands = [c.text for c in draft.sections["群众诉求"]]
+    assert "尽快修一修（1人次）" in demands and "修路（1人次）" in demands
     assert "3条" in draft.sections["基本情况"] and "接待日" in draft.sections["基本情况"]
     assert "2024-07-01至2024-09-01" in draft.sections["基本情况"]
     assert draft.sections["承办单位"] == "交通运输局" and draft.sources == ["a1", "a2", "a3"]
+    assert "分布" not in draft.sections and not draft.review  # one place
     text = render_markdown(draft)
     assert not re.search(r"1[3-9]\d{9}", text) and "王建国" not in text
 
@@ -261,3 +262,135 @@ def test_merging_near_identical_sentences_matches_comparing_every_pair():
         assert [(c.text, c.sources, c.count, p) for c, p in _merge(sentences)] == [(t, s, len(s), p) for t, s, p in expected]
         merges += len(sentences) - len(expected)
     assert merges > 1000  # the sentences were near enough to merge often
+
+
+def _row(cluster="C1", level1="环境保护", level2="施工噪音", department="生态环境局", **more):
+    """A row of the clusters table, as the pipeline describes a cluster."""
+    row = {
+        "cluster": cluster,
+        "people": 0,
+        "level1": level1,
+        "level2": level2,
+        "department": department,
+        "sources": "",
+        "first_seen": "2024-05-01",
+        "last_seen": "2024-06-20",
+        "weekly_counts": "",
+        "urgency": 0.4,
+        "urgency_why": "说明",
+        "importance": 0.5,
+        "importance_why": "说明",
+    }
+    row.update(more)
+    return row
+
+
+NOISE = pd.DataFrame(
+    {
+        "id": ["n1", "n2", "n3", "n4", "n5"],
+        "text": [
+            "东岚区桂香苑旁边的工地每天晚上施工到凌晨两点，吵得老人孩子都睡不着。"
+            "希望有关部门尽快制止夜间施工，还我们一个安静的环境！",
+            "桂香苑旁工地夜里打桩，噪音太大了。请环保局依法查处该工地，责令夜间停工。",
+            "根据《噪声污染防治法》规定，禁止夜间进行产生噪声的建筑施工作业，"
+            "但抢修、抢险作业和因生产工艺上要求必须连续作业的除外。桂香苑旁的工地天天夜里施工。",
+            "桂香苑工地半夜还在施工，你们不作为的底气何在！执法部门都去哪了？",
+            "东岚区桂香苑旁边的工地连续一个月夜间施工，严重影响休息，请尽快制止夜间施工。",
+        ],
+    }
+)
+
+
+def test_demands_are_demands_not_rules_or_anger():
+    draft = ExtractiveDrafter().draft(_row(people=5), NOISE)
+    demands = [c.text for c in draft.sections["群众诉求"]]
+    assert demands and not any(word in d for d in demands for word in ("除外", "规定", "底气", "不作为"))
+    assert demands[0] == "尽快制止夜间施工（2人次）" and draft.sections["群众诉求"][0].sources == ["n1", "n5"]
+    assert any("查处该工地" in d for d in demands)
+
+
+def test_suggestions_are_written_not_pasted():
+    draft = ExtractiveDrafter().draft(_row(people=5), NOISE)
+    written = [str(getattr(s, "text", s)) for s in draft.sections["建议"]]
+    assert "请生态环境局尽快制止夜间施工。" in written
+    sentences = {s.rstrip("。！？") for text in NOISE["text"] for s in split_sentences(text)}
+    assert not [s for s in sentences if len(s) >= 8 and any(s in w for w in written)]
+    assert all("“" not in w and "针对群众提出的" not in w for w in written)
+
+
+def test_every_section_states_the_same_facts():
+    members = NOISE.assign(id=[f"m{k}" for k in range(5)])
+    draft = ExtractiveDrafter().draft(_row(people=4), members)
+    situation = draft.sections["基本情况"]
+    breadth = draft.sections["紧迫性、广泛性、重要性"][1]
+    counts = situation.split("。")[0].split("，", 1)[1]
+    stated = {unit: n for n, unit in re.findall(r"(\d+)(人|个地点|条)", counts)}
+    assert stated == {unit: n for n, unit in re.findall(r"(\d+)(人|个地点|条)", breadth.split("：")[1])}
+    assert set(stated) == {"人", "个地点", "条"}
+    assert draft.facts["opinions"] == 5 and draft.facts["people"] == 4 and "5条" in situation
+    assert "渠道" not in situation and "渠道" not in breadth  # the export has no channels
+    assert f"{draft.scores['breadth']:.2f}" == breadth.split()[1].split("：")[0]
+
+
+def test_channels_are_stated_when_the_export_has_them():
+    draft = ExtractiveDrafter().draft(_row(people=5, sources="12345:3 接待日:2"), NOISE)
+    assert "通过12345、接待日等渠道" in draft.sections["基本情况"]
+    assert "2个渠道" in draft.sections["紧迫性、广泛性、重要性"][1]
+
+
+SITES = pd.DataFrame({
+    "id": [f"s{k}" for k in range(6)],
+    "text": [
+        "A4区伍家岭君悦新天地工地每天违法夜间施工，从晚上十一点到凌晨三点。",
+        "A3区学丰路卓越千山里工地日夜施工扰民，希望有关部门制止夜间施工。",
+        "A3区东方红街道金南家园三期工地经常通宵施工，噪音很大。",
+        "A2区福满新城二期工地夜间施工，严重影响休息。",
+        "A1区马王堆地铁站工地超时作业，晚上两三点还有机器声。",
+        "A4区伍家岭君悦新天地工地又是通宵施工。",
+    ],
+})
+
+
+def test_opinions_about_many_places_get_a_spread_and_a_review_flag():
+    draft = ExtractiveDrafter().draft(_row(people=6), SITES)
+    assert draft.sections["分布"][0] == "A4区伍家岭君悦新天地工地 2条" and len(draft.sections["分布"]) == 5
+    assert draft.review and draft.sections["核实提示"] == draft.review
+    assert next(iter(draft.sections)) == "核实提示"
+    assert draft.title == "关于解决多处噪音扰民问题的建议"  # no place is shared by them all
+    assert "5个地点" in draft.sections["基本情况"]
+
+
+def test_opinions_about_one_place_name_it_and_quote_it_only():
+    members = pd.concat([SITES.iloc[[0, 5, 1]], NOISE.iloc[[0, 4]]], ignore_index=True)
+    members["text"] = members["text"].str.replace("东岚区桂香苑旁边的工地", "A4区伍家岭君悦新天地工地")
+    draft = ExtractiveDrafter().draft(_row(people=5), members)
+    assert not draft.review and "君悦新天地" in draft.title
+    assert all("君悦新天地" in c.text for c in draft.sections["存在问题"])
+
+
+def test_quotes_are_masked_again_for_names_the_tagger_missed():
+    texts = [
+        "聚利公司创始人费刚志、CEO于xiang卷款跑路，出借人损失三亿元。请公安机关对该平台立案侦查。",
+        "聚利公司实控人于xiang转移资产，出借人血本无归。请公安机关冻结平台高管的资产。",
+    ]
+    members = pd.DataFrame({"id": ["p1", "p2"], "text": texts})
+    row = _row(level1="政法", level2="社会治安", department="公安局", people=2)
+    draft = ExtractiveDrafter().draft(row, members)
+    text = render_markdown(draft)
+    assert "费刚志" not in text and "于xiang" not in text and "[姓名]" in text
+
+
+def test_a_draft_from_ids_and_texts_alone_is_the_one_from_the_whole_rows(result):
+    import pickle
+
+    cluster, members = road(result)
+    drafter = pickle.loads(pickle.dumps(ExtractiveDrafter()))
+    whole = ExtractiveDrafter().draft(cluster, members).to_dict()
+    assert drafter.draft(cluster, members[["id", "text"]].reset_index(drop=True)).to_dict() == whole
+
+
+def test_opinions_with_nothing_to_quote_still_get_a_draft():
+    members = pd.DataFrame({"id": ["e1", "e2"], "text": ["好", "路"]})
+    draft = ExtractiveDrafter().draft(_row(people=2), members)
+    assert draft.sections["存在问题"] == [] and draft.sections["群众诉求"] == []
+    assert draft.title.endswith("的建议") and "2条" in draft.sections["基本情况"]

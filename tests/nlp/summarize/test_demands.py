@@ -1,0 +1,41 @@
+from nlp.summarize.demands import actionable, canonical, merge_demands, suggestion, units
+
+
+def test_units_cut_a_sentence_before_each_request():
+    assert units("路面全是坑，希望尽快修，还我们一条好路，请领导重视") == [
+        "路面全是坑",
+        "希望尽快修",
+        "请领导重视",
+    ]
+    assert units("小区门口的路灯坏了三个月") == ["小区门口的路灯坏了三个月"]
+
+
+def test_canonical_keeps_the_action():
+    assert canonical("希望有关部门尽快制止夜间施工，还我们一个安静的环境！") == "尽快制止夜间施工"
+    assert canonical("恳请A3区环保局执法大队依法查处该工地，责令停工") == "依法查处该工地，责令停工"
+    assert canonical("请公安机关按照《刑法》的相关规定，对该平台立案侦查。") == "对该平台立案侦查"
+    assert canonical("二、请公安机关对涉案资产查封、冻结") == "对涉案资产查封、冻结"
+
+
+def test_actionable_demands_name_a_deed():
+    assert actionable("尽快取缔该搅拌站") and actionable("查办搅拌厂")
+    assert not actionable("尽快处理此事") and not actionable("依法处理") and not actionable("重视")
+
+
+def test_merge_demands_counts_the_opinions_behind_one_demand():
+    actions = [
+        "尽快取缔该搅拌站",
+        "尽快关闭或搬迁该搅拌站",
+        "该搅拌站搬离居民区",
+        "在村口安装路灯",
+        "尽快取缔该搅拌站",
+    ]
+    merged = merge_demands(actions, ["a", "b", "c", "d", "a"])
+    assert [(d.count, d.sources) for d in merged] == [(3, ["a", "b", "c"]), (1, ["d"])]
+    assert merged[0].text == "尽快取缔该搅拌站"
+
+
+def test_suggestion_addresses_the_responsible_body():
+    assert suggestion("尽快修复我们村的道路", "交通运输局") == "请交通运输局尽快修复该村的道路。"
+    assert suggestion("末班车延长", "交通运输局") == "请交通运输局推动末班车延长。"
+    assert suggestion("尽快维修", "交通运输局") is None  # of what, a 建议 cannot say
