@@ -39,7 +39,9 @@ BLOCK_CELLS = 4_000_000
 """Similarities held at once by the exact search (each costs 12 bytes with its sort)."""
 
 
-def top_neighbours(vectors: np.ndarray, k: int = 10, block: int | None = None, exact_limit: int = EXACT_LIMIT) -> tuple[np.ndarray, np.ndarray]:
+def top_neighbours(
+    vectors: np.ndarray, k: int = 10, block: int | None = None, exact_limit: int = EXACT_LIMIT
+) -> tuple[np.ndarray, np.ndarray]:
     """The ``k`` most similar other rows of each row of unit-length ``vectors``.
 
     Exact (blocked matrix products) up to ``exact_limit`` rows; above it, approximate with a
@@ -71,7 +73,14 @@ def top_neighbours(vectors: np.ndarray, k: int = 10, block: int | None = None, e
     return index, sims
 
 
-def _faiss_neighbours(vectors: np.ndarray, k: int, probe: int = 32, seed: int = 1234, chunk: int = 1024, spare: int = 4) -> tuple[np.ndarray, np.ndarray]:
+def _faiss_neighbours(
+    vectors: np.ndarray,
+    k: int,
+    probe: int = 32,
+    seed: int = 1234,
+    chunk: int = 1024,
+    spare: int = 4,
+) -> tuple[np.ndarray, np.ndarray]:
     """Approximate neighbours in three rounds, each on fewer rows with finer vectors:
 
     1. an inverted-file index of 4-bit product-quantised codes (faiss's fast-scan kernels, a
@@ -88,11 +97,13 @@ def _faiss_neighbours(vectors: np.ndarray, k: int, probe: int = 32, seed: int = 
     import faiss
 
     n, d = vectors.shape
-    wide_d = -(-d // 8) * 8  # zero columns to a multiple of 8 (the codes' sub-vectors and their pairs); products unchanged
+    # Zero columns to a multiple of 8 (the codes' sub-vectors and their pairs): products unchanged.
+    wide_d = -(-d // 8) * 8
     lists = max(1, int(min(4 * np.sqrt(n), n / 64)))  # faiss wants >= 39 training points a list
     step = 8 * chunk  # rows given to faiss at once
 
-    def single(lo: int) -> np.ndarray:  # rows lo … lo + step, in single precision as faiss takes them
+    def single(lo: int) -> np.ndarray:
+        """Rows lo … lo + step, in single precision as faiss takes them."""
         rows = vectors[lo : lo + step]
         out = np.zeros((len(rows), wide_d), dtype=np.float32)
         out[:, :d] = rows
@@ -100,23 +111,33 @@ def _faiss_neighbours(vectors: np.ndarray, k: int, probe: int = 32, seed: int = 
 
     # Trained on a fixed, seeded sample so the partition (and so the neighbours) is reproducible.
     # (At least 1,024 rows: the 4-bit codebooks want 39 a code.)
-    chosen = np.random.default_rng(seed).choice(n, size=min(n, max(lists * TRAIN_PER_LIST, 1 << 10)), replace=False)
+    chosen = np.random.default_rng(seed).choice(
+        n, size=min(n, max(lists * TRAIN_PER_LIST, 1 << 10)), replace=False
+    )
     sample = np.zeros((len(chosen), wide_d), dtype=np.float32)
-    for lo in range(0, len(chosen), step):  # filled a part at a time: no half-precision copy of it all
+    # Filled a part at a time: no half-precision copy of it all.
+    for lo in range(0, len(chosen), step):
         sample[lo : lo + step, :d] = vectors[chosen[lo : lo + step]]
     quantizer = faiss.IndexFlatIP(wide_d)
     clustering = faiss.Clustering(wide_d, lists)
     clustering.seed = seed
     clustering.niter = 10
     clustering.train(sample, quantizer)
-    fast = faiss.IndexIVFPQFastScan(quantizer, wide_d, lists, wide_d // 4, 4, faiss.METRIC_INNER_PRODUCT)
-    fast.train(sample[: 1 << 16])  # the quantizer is trained already: this learns the 4-bit codebooks
-    finer = faiss.IndexScalarQuantizer(wide_d, faiss.ScalarQuantizer.QT_8bit, faiss.METRIC_INNER_PRODUCT)
+    fast = faiss.IndexIVFPQFastScan(
+        quantizer, wide_d, lists, wide_d // 4, 4, faiss.METRIC_INNER_PRODUCT
+    )
+    # The quantizer is trained already: this learns the 4-bit codebooks.
+    fast.train(sample[: 1 << 16])
+    finer = faiss.IndexScalarQuantizer(
+        wide_d, faiss.ScalarQuantizer.QT_8bit, faiss.METRIC_INNER_PRODUCT
+    )
     finer.train(sample[:4096])  # each dimension's range (more rows found no more neighbours)
     del sample
     _fill(fast, finer, n, single, step)
     index = faiss.IndexRefine(fast, finer)
-    params = faiss.IndexRefineSearchParameters(k_factor=CANDIDATES, base_index_params=faiss.SearchParametersIVF(nprobe=probe))
+    params = faiss.IndexRefineSearchParameters(
+        k_factor=CANDIDATES, base_index_params=faiss.SearchParametersIVF(nprobe=probe)
+    )
     # Searched a part at a time: faiss's working arrays grow with the rows searched at once.
     # Candidates are kept as 32-bit row numbers (half of faiss's 64-bit labels).
     wide = np.int32 if n < 2**31 else np.int64
@@ -130,7 +151,11 @@ def _faiss_neighbours(vectors: np.ndarray, k: int, probe: int = 32, seed: int = 
     for lo in range(0, n, chunk):
         part = found[lo : lo + chunk]
         own = np.arange(lo, lo + len(part))[:, None]
-        exact = np.einsum("id,ikd->ik", vectors[lo : lo + chunk].astype(np.float32), vectors[np.maximum(part, 0)].astype(np.float32))
+        exact = np.einsum(
+            "id,ikd->ik",
+            vectors[lo : lo + chunk].astype(np.float32),
+            vectors[np.maximum(part, 0)].astype(np.float32),
+        )
         sims = np.where(part >= 0, exact, -np.inf).astype(np.float32)
         part = np.where(part >= 0, part, own)  # fewer than k + 1 found
         sims[part == own] = -np.inf  # not its own neighbour

@@ -79,11 +79,16 @@ def test_codes_written_in_place_are_those_faiss_adds():
     from nlp.clustering.semantic import _fill
 
     rng = np.random.default_rng(2)
-    v = unit(rng.standard_normal((40, 32))[rng.integers(0, 40, 5000)] + 0.3 * rng.standard_normal((5000, 32)))
+    v = unit(
+        rng.standard_normal((40, 32))[rng.integers(0, 40, 5000)]
+        + 0.3 * rng.standard_normal((5000, 32))
+    )
     v[100:110] = v[0]  # ties
 
     def index():
-        made = faiss.IndexScalarQuantizer(32, faiss.ScalarQuantizer.QT_8bit, faiss.METRIC_INNER_PRODUCT)
+        made = faiss.IndexScalarQuantizer(
+            32, faiss.ScalarQuantizer.QT_8bit, faiss.METRIC_INNER_PRODUCT
+        )
         made.train(v)
         return made
 
@@ -94,7 +99,9 @@ def test_codes_written_in_place_are_those_faiss_adds():
     _fill(fast, filled, len(v), lambda lo: v[lo : lo + 700], 700)
     assert filled.ntotal == added.ntotal == fast.ntotal == len(v)
     size = len(v) * added.code_size
-    assert np.array_equal(faiss.rev_swig_ptr(filled.codes.data(), size), faiss.rev_swig_ptr(added.codes.data(), size))
+    assert np.array_equal(
+        faiss.rev_swig_ptr(filled.codes.data(), size), faiss.rev_swig_ptr(added.codes.data(), size)
+    )
     assert np.array_equal(added.search(v[:500], 6)[1], filled.search(v[:500], 6)[1])
 
 
@@ -125,8 +132,12 @@ def test_cluster_vectors_weighs_rows_that_stand_for_several():
 
 def test_cluster_vectors_takes_a_set_of_anchors_for_a_row():
     v = unit([[1, 0], [0.6, 0.8]])  # cosine 0.6
-    assert cluster_vectors(v, 0.65, anchors=[frozenset({"青石村", "柳湾村"}), "柳湾村"]).tolist() == [0, 0]
-    assert cluster_vectors(v, 0.65, anchors=[frozenset({"青石村", "东关社区"}), "柳湾村"]).tolist() == [0, 1]
+    assert cluster_vectors(
+        v, 0.65, anchors=[frozenset({"青石村", "柳湾村"}), "柳湾村"]
+    ).tolist() == [0, 0]
+    assert cluster_vectors(
+        v, 0.65, anchors=[frozenset({"青石村", "东关社区"}), "柳湾村"]
+    ).tolist() == [0, 1]
 
 
 def pair(cosine: float) -> np.ndarray:
