@@ -223,6 +223,12 @@ class Evidence:
             ma[t] = ma.get(t, 0.0) + m
         self.mix[a] = ma
         self.mix.pop(b, None)
+        if self._named(a) or self._named(b):  # else neither names a place: nothing to count
+            self._join_places(a, b)
+        self.weight[a] += self.weight[b]
+        self.short_sum[a] += self.short_sum[b]
+
+    def _join_places(self, a: int, b: int) -> None:
         (ca, na), (cb, nb) = self._counts(a), self._counts(b)
         kept = self.places(a) if len(ca) >= len(cb) else self.places(b)
         if len(ca) < len(cb):
@@ -238,8 +244,6 @@ class Evidence:
         self.counts[a], self.named[a] = ca, named
         self.counts.pop(b, None)
         self.named.pop(b, None)
-        self.weight[a] += self.weight[b]
-        self.short_sum[a] += self.short_sum[b]
 
     def _mix(self, a: int) -> dict[int, float]:
         found = self.mix.get(a)

@@ -280,17 +280,30 @@ def cluster_vectors(
         anchored[a] = anchor(a) | anchor(b)
         anchored.pop(b, None)
 
+    t_long, t_short = rule.threshold_long, rule.threshold_short
+    p_long, p_short = rule.topic_long, rule.topic_short
+    o_long, o_short = rule.other_long, rule.other_short
+    l_long, l_short = rule.lone_long, rule.lone_short
+
     def margin(a: int, b: int) -> float:
+        """By how much clusters ``a`` and ``b`` pass the rule (< 0: they stay apart)."""
         ca, cb = summed(a), summed(b)
         if average:
             linked = ca @ cb / (evidence.weight[a] * evidence.weight[b])
         else:
             linked = ca @ cb / (np.linalg.norm(ca) * np.linalg.norm(cb) + 1e-12)
         same, differ, lone = evidence.terms(a, b)
-        need, topic, other, alone = rule.at(0.5 * (evidence.short(a) + evidence.short(b)))
+        s = 0.5 * (evidence.short(a) + evidence.short(b))
+        need = t_long + s * (t_short - t_long)
         if anchor(a) & anchor(b):
             need -= shared_bonus
-        return linked + topic * same - other * differ - alone * lone - need
+        return (
+            linked
+            + (p_long + s * (p_short - p_long)) * same
+            - (o_long + s * (o_short - o_long)) * differ
+            - (l_long + s * (l_short - l_long)) * lone
+            - need
+        )
 
     if groups is not None:
         for i, g in enumerate(groups):
@@ -300,8 +313,16 @@ def cluster_vectors(
     keep = alone >= -(shared_bonus if anchors is not None else 0.0)
     first, second, alone = first[keep], second[keep], alone[keep]
     for e in np.lexsort((second, first, -alone)):  # the likeliest first, ties by rows
-        a, b = root(int(first[e])), root(int(second[e]))
-        if a != b and not evidence.apart(a, b) and margin(a, b) >= 0:
+        i, j = int(first[e]), int(second[e])
+        a, b = root(i), root(j)
+        if a == b or evidence.apart(a, b):
+            continue
+        if a == i and b == j and i not in total and j not in total:
+            # Two rows still alone: their margin is the one found with the candidates.
+            passed = alone[e] + (shared_bonus if anchor(a) & anchor(b) else 0.0) >= 0
+        else:
+            passed = margin(a, b) >= 0
+        if passed:
             join(a, b)
     return np.array([root(i) for i in range(n)])
 
