@@ -50,7 +50,8 @@ class MergeRule:
     (``*_short``) and one for posts (``*_long``); a pair of clusters takes the point between that
     their mean shortness gives.
 
-    Pairs whose places conflict (both clusters name places, none in common) never merge.
+    Pairs whose places conflict (both clusters name places, none in common) never merge. A
+    place in common adds nothing: different problems at one place are different issues.
     """
 
     threshold_long: float
@@ -71,6 +72,17 @@ class MergeRule:
             threshold_long=self.threshold_long + delta,
             threshold_short=self.threshold_short + delta,
         )
+
+    def margin(self, linked: float, same: float, differ: float, lone: float, short: float) -> float:
+        """By how much two clusters pass the rule (< 0: they stay apart), given their linkage,
+        the terms of :meth:`Evidence.terms` and their mean shortness. (For a new opinion and a
+        stored cluster too: the linkage is then the opinion's vector times the cluster's sum of
+        vectors over its size, and the terms are read from the cluster's members.)"""
+        t = self.threshold_long + short * (self.threshold_short - self.threshold_long)
+        p = self.topic_long + short * (self.topic_short - self.topic_long)
+        o = self.other_long + short * (self.other_short - self.other_long)
+        n = self.lone_long + short * (self.lone_short - self.lone_long)
+        return linked + p * same - o * differ - n * lone - t
 
     def at(self, short: np.ndarray | float) -> tuple:
         """``(threshold, topic, other, lone)`` at the given shortness."""

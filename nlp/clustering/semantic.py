@@ -280,11 +280,6 @@ def cluster_vectors(
         anchored[a] = anchor(a) | anchor(b)
         anchored.pop(b, None)
 
-    t_long, t_short = rule.threshold_long, rule.threshold_short
-    p_long, p_short = rule.topic_long, rule.topic_short
-    o_long, o_short = rule.other_long, rule.other_short
-    l_long, l_short = rule.lone_long, rule.lone_short
-
     def margin(a: int, b: int) -> float:
         """By how much clusters ``a`` and ``b`` pass the rule (< 0: they stay apart)."""
         ca, cb = summed(a), summed(b)
@@ -292,18 +287,9 @@ def cluster_vectors(
             linked = ca @ cb / (evidence.weight[a] * evidence.weight[b])
         else:
             linked = ca @ cb / (np.linalg.norm(ca) * np.linalg.norm(cb) + 1e-12)
-        same, differ, lone = evidence.terms(a, b)
         s = 0.5 * (evidence.short(a) + evidence.short(b))
-        need = t_long + s * (t_short - t_long)
-        if anchor(a) & anchor(b):
-            need -= shared_bonus
-        return (
-            linked
-            + (p_long + s * (p_short - p_long)) * same
-            - (o_long + s * (o_short - o_long)) * differ
-            - (l_long + s * (l_short - l_long)) * lone
-            - need
-        )
+        found = rule.margin(float(linked), *evidence.terms(a, b), s)
+        return found + shared_bonus if anchor(a) & anchor(b) else found
 
     if groups is not None:
         for i, g in enumerate(groups):

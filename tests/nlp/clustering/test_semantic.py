@@ -1,4 +1,5 @@
 import numpy as np
+import pytest
 
 from nlp.clustering.evidence import LONG_CHARS, SHORT_CHARS, MergeRule, place_keys, shortness
 from nlp.clustering.semantic import cluster_vectors, top_neighbours
@@ -202,3 +203,10 @@ def test_place_keys_agree_where_one_name_begins_another():
 def test_shortness_is_one_for_fragments_and_zero_for_posts():
     middle = (SHORT_CHARS + LONG_CHARS) // 2
     assert shortness([10, SHORT_CHARS, middle, LONG_CHARS, 900]).tolist() == [1, 1, 0.5, 0, 0]
+
+
+def test_merge_rule_margin_is_what_cluster_vectors_decides_by():
+    # Two fragments at cosine 0.42 with the same confident class pass RULE by 0.42 + 0.2 * 0.81
+    # - 0.5; the same margin decides whether a new opinion joins a stored cluster.
+    assert RULE.margin(0.42, 0.81, 0.0, 0.0, 1.0) == pytest.approx(0.082)
+    assert RULE.margin(0.42, 0.0, 0.0, 0.0, 0.0) == pytest.approx(-0.18)
