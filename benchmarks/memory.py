@@ -27,18 +27,26 @@ from pathlib import Path
 
 import psutil
 
-# Stage names, and the functions of nlp.pipeline (or Pipeline's methods) whose calls begin them.
+# Stage names, and the functions that nlp.pipeline.pipeline calls (or the steps of Pipeline.run)
+# whose calls begin them.
 FUNCTIONS = {"exact_duplicates": "exact duplicates", "near_duplicates": "near duplicates", "summarize_clusters": "describing clusters"}
-METHODS = {"_cluster": "clusters", "_annotate": "opinions table", "draft": "drafts", "_summary": "summary"}
+METHODS = {
+    "_clusters": "clusters",
+    "_read_back": "reading rows back",
+    "_opinions_table": "opinions table",
+    "_drafts": "drafts",
+    "_result": "summary",
+}
 # Steps inside a stage: (label while it runs, label after it returns).
 INSIDE = {"_faiss_neighbours": ("clusters: faiss index and search", "clusters: after the search")}
 
 
 def profile(path: Path, workers: int, blocks: Path | None = None, drafts: str = "top 50") -> None:
-    from nlp import Pipeline, PipelineConfig, pipeline, read_table
+    from nlp import Pipeline, PipelineConfig, read_table
     from nlp.clustering import semantic
     from nlp.core.engines import make_engine
     from nlp.outputs import write_outputs
+    from nlp.pipeline import pipeline
     from nlp.pipeline.checkpoint import Checkpoint, fingerprint
 
     me = psutil.Process()
@@ -90,7 +98,8 @@ def profile(path: Path, workers: int, blocks: Path | None = None, drafts: str = 
     try:
         result = Pipeline(config).run(table, engine=runner, checkpoint=checkpoint, keep_input=False)  # as minyi score runs it
     finally:
-        runner.close()
+        if runner is not None:  # --workers 1 runs in this process
+            runner.close()
     stage[0] = "writing outputs"
     with tempfile.TemporaryDirectory() as folder:
         write_outputs(result, Path(folder) / "out", ["csv", "xlsx"])

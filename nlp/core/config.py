@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 
 __all__ = ["PipelineConfig"]
 
@@ -59,16 +59,6 @@ class PipelineConfig:
     cluster_neighbours: int = 10
     scoring: str | None = None
     drafts: str = "auto"
-    components: dict[str, str] = field(
-        default_factory=lambda: {
-            "normalizer": "minyi.normalize.v1",
-            "masker": "minyi.pii.jionlp+lac.v1",
-            "tokenizer": "minyi.segment.v1",
-            "classifier": "minyi.classify.lexicon.v1",
-            "dedupe": "minyi.dedupe.exact+minhash.v1",
-            "cluster": "minyi.cluster.centroid-knn.v1",
-        }
-    )
 
     def to_dict(self) -> dict:
         return asdict(self)

@@ -1,44 +1,20 @@
-"""Where the per-row stages run: in this process, in local worker processes, or on Dask.
+"""Ordered executors: a module-level function mapped over items, in this process, on local worker
+processes or on Dask, the results in the order of the items.
 
-The unit of work is a block of ``config.block_size`` rows (:meth:`nlp.Pipeline.row_stages`). Every
-engine cuts the input into the same blocks and each worker builds its pipeline from the same
-config, so the results do not depend on the engine or on the number of workers (the sentence
-encoder pads each batch, so they do depend on the block size, which is part of the config).
-The stages that need all rows at once (duplicates, clusters) run in the calling process; an
-engine's workers also make the drafts (``Engine.starmap``, see :meth:`nlp.Pipeline.draft`).
+An engine knows nothing of what it runs. The caller sends a function that a worker can import by
+name and arguments that can be pickled; a worker that needs heavy state (models, say) builds it
+on its first item and keeps it for the next ones. At most a window of items waits on the workers
+at a time, so memory stays bounded however many items there are.
 """
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Callable, Iterable, Iterator
-from typing import TYPE_CHECKING
 
 from nlp.core.errors import ConfigError, NotInstalledError
 
-if TYPE_CHECKING:
-    from nlp.core.config import PipelineConfig
-    from nlp.pipeline import RowBlock
-
-__all__ = ["DaskEngine", "Engine", "ProcessEngine", "make_engine", "run_block"]
-
-Job = tuple[list[str], list[str], dict[int, str], list[int]]  # texts, titles, row errors, repeats of one block
-
-_PIPELINES: dict[str, object] = {}  # one pipeline per config in each worker process
-
-
-def run_block(config: dict, texts: list[str], titles: list[str], errors: dict[int, str], repeats: list[int] | None = None) -> RowBlock:
-    """The per-row stages of one block, with this process's pipeline for ``config``."""
-    from nlp.core.config import PipelineConfig
-    from nlp.pipeline import Pipeline
-
-    key = json.dumps(config, sort_keys=True, default=str)
-    if key not in _PIPELINES:
-        # One ONNX thread per worker process: the workers already fill the cores.
-        os.environ.setdefault("MINYI_ONNX_THREADS", "1")
-        _PIPELINES[key] = Pipeline(PipelineConfig(**config))
-    return _PIPELINES[key].row_stages(texts, titles, errors, repeats)
+__all__ = ["DaskEngine", "Engine", "ProcessEngine", "make_engine"]
 
 
 def _exit_with_parent() -> None:
@@ -57,7 +33,7 @@ def _exit_with_parent() -> None:
     threading.Thread(target=watch, daemon=True, name="minyi-parent-watch").start()
 
 
-def _in_order(submit, jobs: Iterable, window: int) -> Iterator:
+def _in_order(submit: Callable, jobs: Iterable, window: int) -> Iterator:
     """Submit jobs with at most ``window`` waiting (memory stays bounded however long the input)
     and yield their results in the order of the jobs."""
     pending = []
@@ -70,17 +46,18 @@ def _in_order(submit, jobs: Iterable, window: int) -> Iterator:
 
 
 class Engine:
-    """Runs blocks; ``map`` yields their results in the order of the jobs."""
+    """Runs a function over items; the results come in the order of the items."""
 
     name = "engine"
 
-    def map(self, config: PipelineConfig, jobs: Iterable[Job]) -> Iterator[RowBlock]:
-        settings = config.to_dict()
-        return self.starmap(run_block, ((settings, *job) for job in jobs))
+    def map(self, function: Callable, items: Iterable) -> Iterator:
+        """``function(item)`` for each item on the workers (a module-level function, so that a
+        worker can import it), the results in the order of the items."""
+        return self.starmap(function, ((item,) for item in items))
 
     def starmap(self, function: Callable, jobs: Iterable[tuple]) -> Iterator:
-        """``function(*job)`` for each job on the workers (a module-level function, so that a
-        worker can import it), the results in the order of the jobs."""
+        """``function(*job)`` for each job on the workers, the results in the order of the
+        jobs."""
         raise NotImplementedError
 
     def close(self) -> None:
@@ -101,7 +78,11 @@ class ProcessEngine(Engine):
         from concurrent.futures import ProcessPoolExecutor
 
         if self._pool is None:
-            self._pool = ProcessPoolExecutor(self.workers, mp_context=multiprocessing.get_context("spawn"), initializer=_exit_with_parent)
+            self._pool = ProcessPoolExecutor(
+                self.workers,
+                mp_context=multiprocessing.get_context("spawn"),
+                initializer=_exit_with_parent,
+            )
         return _in_order(lambda job: self._pool.submit(function, *job), jobs, 2 * self.workers)
 
     def close(self) -> None:
@@ -111,7 +92,7 @@ class ProcessEngine(Engine):
 
 
 class DaskEngine(Engine):
-    """Blocks as Dask tasks: on a ``LocalCluster`` of ``workers`` processes, or on the scheduler
+    """Items as Dask tasks: on a ``LocalCluster`` of ``workers`` processes, or on the scheduler
     at ``scheduler`` (``tcp://host:8786``), whose workers need Minyi installed."""
 
     name = "dask"
@@ -125,7 +106,12 @@ class DaskEngine(Engine):
         if scheduler:
             self.client = Client(scheduler)
         else:
-            self._cluster = LocalCluster(n_workers=workers or min(os.cpu_count() or 1, 2), threads_per_worker=1, processes=True, dashboard_address=None)
+            self._cluster = LocalCluster(
+                n_workers=workers or min(os.cpu_count() or 1, 2),
+                threads_per_worker=1,
+                processes=True,
+                dashboard_address=None,
+            )
             self.client = Client(self._cluster)
 
     def starmap(self, function, jobs):
@@ -138,7 +124,9 @@ class DaskEngine(Engine):
             self._cluster.close()
 
 
-def make_engine(name: str, *, workers: int | None = None, scheduler: str | None = None) -> Engine | None:
+def make_engine(
+    name: str, *, workers: int | None = None, scheduler: str | None = None
+) -> Engine | None:
     """``inline`` (None: in this process), ``local`` (worker processes) or ``dask``."""
     if name == "inline" or (name == "local" and workers == 1):
         return None

@@ -37,9 +37,9 @@ def release_freed_memory() -> None:
     """Give the memory that the C allocator holds free back to the system (glibc only).
 
     glibc keeps freed blocks for reuse, and after a large stage (faiss's index, the near-duplicate
-    signatures, the table's columns) hundreds of MB of them sit free between live ones; the next
-    stages, made of small Python objects, reuse little of it. On a 40k-row run the main process
-    held 674 MiB when the summary was made without it, 605 MiB with it.
+    signatures, the table's columns) many of them sit free between live ones; the next stages,
+    made of small Python objects, reuse little of it, so without this the process would hold
+    the peak of every stage to the end (``benchmarks/memory.py`` measures the difference).
     """
     trim = _trim()
     if trim is not None:

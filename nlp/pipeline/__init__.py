@@ -1,4 +1,5 @@
-"""The batch pipeline: read rows → normalise → mask → segment → classify → dedupe → cluster → draft."""
+"""The batch pipeline: read rows → normalise → mask → segment → classify → encode → dedupe →
+cluster → draft."""
 
 from nlp.pipeline.pipeline import OUTPUT_COLUMNS, STAGES, Pipeline, RunResult
 

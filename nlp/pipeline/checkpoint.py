@@ -19,7 +19,9 @@ from nlp.core.files import atomic_write_bytes
 
 __all__ = ["Checkpoint", "fingerprint"]
 
-FORMAT = "minyi-checkpoint/3"  # 2: blocks hold distinct rows (repeats of a row are not stored); 3: predictions have slots
+# 2: blocks hold distinct rows (repeats of a row are not stored); 3: predictions have slots;
+# 4: blocks are nlp.pipeline.stages.RowBlock.
+FORMAT = "minyi-checkpoint/4"
 
 
 def fingerprint(path: str | Path) -> str:

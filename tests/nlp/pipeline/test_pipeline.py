@@ -85,20 +85,6 @@ def test_pipeline_on_empty_table(pipeline):
     assert len(out) == 0 and list(out.columns[:3]) == ["row", "id", "status"]
 
 
-def test_pipeline_reference_mean_is_cached_for_shipped_encoders(tmp_path, monkeypatch):
-    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
-    first = Pipeline()
-    computed = first._reference_mean()
-    saved = list((tmp_path / "minyi").glob("reference-*.npy"))
-    assert len(saved) == 1
-    again = Pipeline()
-    assert np.array_equal(again._reference_mean(), computed)
-    assert again._encoder is None  # read from the cache: the encoder was never built
-    saved[0].write_bytes(b"damaged")
-    assert np.allclose(Pipeline()._reference_mean(), computed)  # computed again and saved again
-    assert np.array_equal(np.load(saved[0]), computed)
-
-
 def test_pipeline_repeats_and_empty_rows_keep_their_own_vectors(pipeline):
     texts = ["小区电梯经常坏，老人上下楼很难", "", "村里饮用水浑浊，有异味", "小区电梯经常坏，老人上下楼很难", "   ", "路灯晚上不亮，出行不安全"]
     result = pipeline.run(InputTable.from_texts(texts))
@@ -112,12 +98,6 @@ def test_pipeline_repeats_and_empty_rows_keep_their_own_vectors(pipeline):
     # kept at half precision: a unit vector's norm is 1 within about 1e-4).
     norms = {c: float(np.linalg.norm(v)) for c, v in result.centroids.items()}
     assert all(abs(norm - 1) < 1e-3 for norm in norms.values()), norms
-
-
-def test_row_stages_keep_one_copy_of_a_text_that_needs_no_masking(pipeline):
-    block = pipeline.row_stages(["村里那条路坑坑洼洼好几年了", "我叫张伟，电话13900001234，路灯不亮"], ["", ""])
-    assert block.text[0] is block.unmasked[0]
-    assert block.text[1] != block.unmasked[1] and "13900001234" not in block.text[1]
 
 
 def test_letting_go_of_the_input_text_changes_no_output(pipeline):

@@ -58,33 +58,6 @@ def test_pipeline_drafts_clusters_chosen_by_selection(result):
         select_clusters(result.clusters, result.opinions, "C1999Q1-0001")
 
 
-def test_drafting_collects_its_garbage_as_it_goes(result, monkeypatch):
-    import gc
-
-    import nlp.pipeline.pipeline as pipeline_module
-
-    monkeypatch.setattr(pipeline_module, "DRAFTS_PER_COLLECTION", 1)
-    collected: list[int] = []
-
-    def record(phase, info):
-        if phase == "stop":
-            collected.append(info["collected"])
-
-    pipeline = Pipeline()
-    gc.collect()
-    gc.disable()  # only the collections that drafting asks for
-    gc.callbacks.append(record)
-    try:
-        drafts = pipeline.draft(result.opinions, result.clusters, "all")
-        left = gc.collect()
-    finally:
-        gc.callbacks.remove(record)
-        gc.enable()
-    assert len(drafts) == len(result.clusters) >= 2
-    assert len(collected) >= len(drafts) + 1 and sum(collected[: len(drafts)]) > 0  # a collection after each draft found garbage
-    assert left == 0 and gc.get_freeze_count() == 0  # nothing left over, nothing left frozen
-
-
 def test_write_drafts_writes_markdown_docx_and_jsonl(result, tmp_path):
     written = write_drafts(result.drafts, tmp_path)
     cid = result.drafts[0].cluster

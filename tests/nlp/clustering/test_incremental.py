@@ -1,0 +1,54 @@
+import numpy as np
+
+from nlp.clustering.incremental import Opinions, assign_clusters
+from nlp.clustering.store import ClusterStore
+
+NOTHING = frozenset()
+
+
+def unit(*rows):
+    vectors = np.array(rows, dtype=np.float32)
+    return vectors / np.linalg.norm(vectors, axis=1, keepdims=True)
+
+
+def opinions(point_of, keys, places=None, groups=None):
+    n = len(point_of)
+    return Opinions(
+        point_of=np.asarray(point_of),
+        keys=keys,
+        places=places or [NOTHING] * n,
+        groups=groups or [None] * n,
+        anchors=[""] * n,
+    )
+
+
+def test_new_clusters_are_numbered_in_their_quarter_and_repeats_share_a_point():
+    centred = unit([1, 0, 0], [0.99, 0.1, 0], [0, 0, 1])
+    about = opinions([0, 1, 2, 0], ["a", "b", "c", "a"])
+    found = assign_clusters(centred, about, "2024Q3", threshold=0.8, neighbours=3)
+    assert found.ids == ["C2024Q3-0001", "C2024Q3-0001", "C2024Q3-0002", "C2024Q3-0001"]
+    assert found.ids[0] is found.ids[1]  # one string per cluster
+    assert (found.new, found.earlier) == (2, set())
+
+
+def test_places_named_keep_close_opinions_apart_and_duplicate_groups_together():
+    centred = unit([1, 0, 0], [0.99, 0.1, 0], [0, 0, 1])
+    places = [frozenset({"青石村"}), frozenset({"柳湾村"}), NOTHING]
+    about = opinions([0, 1, 2], list("abc"), places, [None, None, 0])
+    found = assign_clusters(centred, about, "2024Q3", threshold=0.8, neighbours=3)
+    assert found.ids[0] != found.ids[1] and found.ids[2] == found.ids[0]
+
+
+def test_stored_clusters_keep_their_opinions_and_take_close_new_ones(tmp_path):
+    store = ClusterStore(tmp_path)
+    centred = unit([1, 0, 0], [0, 0, 1])
+    with store.transaction():
+        about = opinions([0, 1], ["a", "b"])
+        first = assign_clusters(centred, about, "2024Q3", threshold=0.8, neighbours=3, store=store)
+    later = unit([0, 0, 1], [0.98, 0.15, 0], [0, 1, 0])
+    with store.transaction():
+        about = opinions([0, 1, 2], ["b", "new", "other"])
+        second = assign_clusters(later, about, "2024Q4", threshold=0.8, neighbours=3, store=store)
+    assert second.ids[:2] == [first.ids[1], first.ids[0]]
+    assert second.ids[2] == "C2024Q4-0001" and second.new == 1
+    assert second.earlier == set(first.ids)
