@@ -13,12 +13,26 @@ from functools import lru_cache
 from typing import Annotated
 
 from fastapi import Depends, Header, HTTPException
+from sqlalchemy.engine import Engine
 
 from nlp import Pipeline, PipelineConfig
 from nlp.clustering.store import ClusterStore
+from service.db import create_tables
 from service.settings import Settings, get_settings
 
-__all__ = ["SettingsDep", "PipelineDep", "StoreDep", "StoredPipelineDep", "ApiKey", "get_pipeline", "get_store", "get_stored_pipeline", "require_key"]
+__all__ = [
+    "ApiKey",
+    "DatabaseDep",
+    "PipelineDep",
+    "SettingsDep",
+    "StoreDep",
+    "StoredPipelineDep",
+    "get_database",
+    "get_pipeline",
+    "get_store",
+    "get_stored_pipeline",
+    "require_key",
+]
 
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 
@@ -38,15 +52,27 @@ PipelineDep = Annotated[Pipeline, Depends(get_pipeline)]
 
 @lru_cache(maxsize=4)
 def _store(url: str) -> ClusterStore:
-    return ClusterStore(url)
+    """The cluster state in the database at ``url`` (migrated when opened), with the service's
+    own tables made where they are missing."""
+    store = ClusterStore(url)
+    create_tables(store.engine)
+    return store
 
 
 async def get_store(settings: SettingsDep) -> ClusterStore:
-    """The database (migrated on first use) shared by requests and batch jobs."""
+    """The cluster state shared by requests and batch jobs."""
     return _store(settings.database)
 
 
 StoreDep = Annotated[ClusterStore, Depends(get_store)]
+
+
+async def get_database(settings: SettingsDep) -> Engine:
+    """The database itself, for the service's own tables (batch jobs)."""
+    return _store(settings.database).engine
+
+
+DatabaseDep = Annotated[Engine, Depends(get_database)]
 
 
 @lru_cache(maxsize=8)

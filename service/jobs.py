@@ -5,6 +5,8 @@ A job is claimed by one process at a time (an atomic update on its row) and hold
 its worker renews while it runs. A job whose lease ran out, or whose owner process on this host is
 gone, goes back to the queue and is run again from its input file; outputs are written to a
 temporary folder and moved into place only when complete.
+
+The jobs' table is the service's own (:mod:`service.db`); this module is the one that writes it.
 """
 
 from __future__ import annotations
@@ -17,36 +19,31 @@ import socket
 import threading
 import time
 import uuid
-from datetime import UTC, datetime
 from pathlib import Path
 
 import sqlalchemy as sa
+from sqlalchemy.engine import Engine
 
 from nlp import MinyiError, Pipeline
-from nlp.clustering import db
-from nlp.clustering.store import ClusterStore
+from nlp.core.ids import now
 from nlp.io import read_table, resolve_columns
 from nlp.outputs import write_outputs
+from service.db import batches
 
-__all__ = ["create_batch", "get_batch", "BatchWorker", "requeue_orphans"]
+__all__ = ["BatchWorker", "find_batch", "new_folder", "queue_batch", "requeue_orphans"]
 
 log = logging.getLogger(__name__)
 OWNER = f"{socket.gethostname()}:{os.getpid()}"
 MAX_ATTEMPTS = 3
 
 
-def _now() -> str:
-    return datetime.now(UTC).isoformat(timespec="seconds")
-
-
-def create_batch(store: ClusterStore, folder: Path, filename: str, options: dict) -> str:
+def queue_batch(database: Engine, folder: Path, filename: str, options: dict) -> str:
     """Record a queued job whose input is already in ``folder``."""
     job = uuid.uuid4().hex
-    with store.engine.begin() as conn:
-        conn.execute(db.batches.insert().values(
-            id=job, status="queued", filename=filename, folder=str(folder), options=json.dumps(options, ensure_ascii=False),
-            created_at=_now(), updated_at=_now(),
-        ))  # fmt: skip
+    text = json.dumps(options, ensure_ascii=False)
+    values = {"status": "queued", "filename": filename, "folder": str(folder), "options": text}
+    with database.begin() as conn:
+        conn.execute(batches.insert().values(id=job, created_at=now(), updated_at=now(), **values))
     return job
 
 
@@ -56,22 +53,30 @@ def new_folder(root: Path) -> Path:
     return folder
 
 
-def get_batch(store: ClusterStore, job: str) -> dict | None:
-    with store.engine.begin() as conn:
-        row = conn.execute(sa.select(db.batches).where(db.batches.c.id == job)).mappings().first()
+def find_batch(database: Engine, job: str) -> dict | None:
+    """A job's row, or ``None``."""
+    with database.begin() as conn:
+        row = conn.execute(sa.select(batches).where(batches.c.id == job)).mappings().first()
     return dict(row) if row else None
 
 
-def requeue_orphans(store: ClusterStore) -> int:
+def requeue_orphans(database: Engine) -> int:
     """Put back in the queue the running jobs whose owner process on this host is gone."""
-    b = db.batches.c
+    b = batches.c
     host = socket.gethostname()
-    with store.engine.begin() as conn:
+    with database.begin() as conn:
         running = conn.execute(sa.select(b.id, b.owner).where(b.status == "running")).all()
-        gone = [r.id for r in running if r.owner.partition(":")[0] == host and not _alive(int(r.owner.partition(":")[2] or 0))]
+        gone = [r.id for r in running if _gone(r.owner, host)]
         if gone:
-            conn.execute(db.batches.update().where(b.id.in_(gone), b.status == "running").values(status="queued", owner="", lease_until=0, updated_at=_now()))
+            back = batches.update().where(b.id.in_(gone), b.status == "running")
+            conn.execute(back.values(status="queued", owner="", lease_until=0, updated_at=now()))
     return len(gone)
+
+
+def _gone(owner: str, host: str) -> bool:
+    """Whether the process ``owner`` (host:pid) ran on ``host`` and has stopped."""
+    where, _, pid = owner.partition(":")
+    return where == host and not _alive(int(pid or 0))
 
 
 def _alive(pid: int) -> bool:
@@ -89,9 +94,15 @@ def _alive(pid: int) -> bool:
 class BatchWorker(threading.Thread):
     """Runs queued jobs one after another until :meth:`stop`."""
 
-    def __init__(self, store: ClusterStore, pipeline: Pipeline, lease_seconds: float = 60.0, poll_seconds: float = 0.5):
+    def __init__(
+        self,
+        database: Engine,
+        pipeline: Pipeline,
+        lease_seconds: float = 60.0,
+        poll_seconds: float = 0.5,
+    ):
         super().__init__(name="minyi-batch", daemon=True)
-        self.store, self.pipeline = store, pipeline
+        self.database, self.pipeline = database, pipeline
         self.lease, self.poll = lease_seconds, poll_seconds
         self._stop = threading.Event()
         self._progress: dict = {}
@@ -112,25 +123,28 @@ class BatchWorker(threading.Thread):
             self._run(job)
 
     def _claim(self) -> dict | None:
-        b = db.batches.c
-        now = time.time()
-        with self.store.engine.begin() as conn:
-            free = sa.or_(b.status == "queued", sa.and_(b.status == "running", b.lease_until < now))
-            candidate = conn.execute(sa.select(b.id).where(free).order_by(b.created_at).limit(1)).scalar()
+        b = batches.c
+        clock = time.time()
+        free = sa.or_(b.status == "queued", sa.and_(b.status == "running", b.lease_until < clock))
+        with self.database.begin() as conn:
+            first = sa.select(b.id).where(free).order_by(b.created_at).limit(1)
+            candidate = conn.execute(first).scalar()
             if candidate is None:
                 return None
-            claimed = conn.execute(
-                db.batches.update().where(b.id == candidate, free)
-                .values(status="running", owner=OWNER, lease_until=now + self.lease, attempts=b.attempts + 1, updated_at=_now())
-            ).rowcount  # fmt: skip
-            if claimed != 1:
+            claim = batches.update().where(b.id == candidate, free)
+            values = {"status": "running", "owner": OWNER, "lease_until": clock + self.lease}
+            values.update(attempts=b.attempts + 1, updated_at=now())
+            if conn.execute(claim.values(**values)).rowcount != 1:
                 return None
-            return dict(conn.execute(sa.select(db.batches).where(b.id == candidate)).mappings().first())
+            claimed = conn.execute(sa.select(batches).where(b.id == candidate))
+            return dict(claimed.mappings().first())
 
     def _update(self, job: str, **values) -> None:
-        b = db.batches.c
-        with self.store.engine.begin() as conn:
-            conn.execute(db.batches.update().where(b.id == job, b.owner == OWNER).values(updated_at=_now(), lease_until=time.time() + self.lease, **values))
+        b = batches.c
+        lease = time.time() + self.lease
+        with self.database.begin() as conn:
+            mine = batches.update().where(b.id == job, b.owner == OWNER)
+            conn.execute(mine.values(updated_at=now(), lease_until=lease, **values))
 
     def _run(self, job: dict) -> None:
         folder = Path(job["folder"])

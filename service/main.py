@@ -12,8 +12,8 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
 from nlp import MinyiError, __version__
-from service import jobs
 from service.deps import _store, _stored_pipeline
+from service.jobs import BatchWorker, requeue_orphans
 from service.routes import batches, classify, clusters, health, opinions
 from service.settings import Settings, get_settings, load_settings
 
@@ -60,13 +60,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
-        # Opening the database runs its migrations; jobs of a server that died are queued again.
-        store = _store(config.database)
-        requeued = jobs.requeue_orphans(store)
+        # Opening the database runs the library's migrations and makes the service's tables;
+        # jobs of a server that died are queued again.
+        database = _store(config.database).engine
+        requeued = requeue_orphans(database)
         if requeued:
             log.info("%d batch job(s) of a stopped server queued again", requeued)
         pipeline = _stored_pipeline(config.database, config.taxonomy, config.model, config.mask_pii, "auto")
-        workers = [jobs.BatchWorker(store, pipeline, lease_seconds=config.job_lease_seconds) for _ in range(config.batch_workers)]
+        lease = config.job_lease_seconds
+        workers = [BatchWorker(database, pipeline, lease) for _ in range(config.batch_workers)]
         for worker in workers:
             worker.start()
         yield

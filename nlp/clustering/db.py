@@ -1,22 +1,40 @@
-"""The database behind cluster state, stored opinions and batch jobs (SQLAlchemy).
+"""The database behind cluster state, stored opinions and review decisions (SQLAlchemy).
 
 One schema serves the CLI (``--state DIR`` → a SQLite file in that folder), notebooks and the
 HTTP service (``MINYI_DATABASE_URL``: a SQLite file in the user data folder by default, or
 ``postgresql+psycopg://…``). The schema is created and upgraded by the Alembic migrations in
-``nlp/clustering/migrations`` whenever a database is opened.
+``nlp/clustering/migrations`` whenever a database is opened. Only
+:class:`~nlp.clustering.store.ClusterStore` reads and writes these tables; the service keeps
+its batch jobs in a table of its own (``service/db.py``).
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 import sqlalchemy as sa
 from sqlalchemy import event
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 
 from nlp.core.errors import ConfigError
 
-__all__ = ["metadata", "meta", "clusters", "members", "runs", "opinions", "batches", "decisions", "connect", "database_url", "default_database_url"]
+__all__ = [
+    "BATCH",
+    "clusters",
+    "connect",
+    "database_url",
+    "decisions",
+    "default_database_url",
+    "members",
+    "meta",
+    "metadata",
+    "opinions",
+    "rows_in",
+    "runs",
+]
+
+BATCH = 500  # values in one IN (…): well under SQLite's limit on bound parameters
 
 metadata = sa.MetaData()
 
@@ -109,24 +127,16 @@ decisions = sa.Table(
     sa.Column("undone_by", sa.String(128), nullable=True),
 )  # fmt: skip
 
-batches = sa.Table(
-    "batches", metadata,
-    sa.Column("id", sa.String(32), primary_key=True),
-    sa.Column("status", sa.String(16), nullable=False),  # queued, running, done, failed
-    sa.Column("filename", sa.Text, nullable=False),
-    sa.Column("folder", sa.Text, nullable=False),
-    sa.Column("options", sa.Text, nullable=False, server_default="{}"),
-    sa.Column("stage", sa.String(32), nullable=False, server_default=""),
-    sa.Column("done", sa.Integer, nullable=False, server_default="0"),
-    sa.Column("total", sa.Integer, nullable=False, server_default="0"),
-    sa.Column("attempts", sa.Integer, nullable=False, server_default="0"),
-    sa.Column("error", sa.Text, nullable=False, server_default=""),
-    sa.Column("summary", sa.Text, nullable=False, server_default="{}"),
-    sa.Column("lease_until", sa.Float, nullable=False, server_default="0"),
-    sa.Column("owner", sa.String(128), nullable=False, server_default=""),  # host:pid of the process running it
-    sa.Column("created_at", sa.String(32), nullable=False),
-    sa.Column("updated_at", sa.String(32), nullable=False),
-)  # fmt: skip
+
+def rows_in(conn: Connection, query, column, values: Sequence, *, scalars: bool = False) -> list:
+    """The rows of ``query`` whose ``column`` is one of ``values``, asked for a batch at a time
+    (or their first columns, with ``scalars``)."""
+    values = list(values)
+    out = []
+    for start in range(0, len(values), BATCH):
+        result = conn.execute(query.where(column.in_(values[start : start + BATCH])))
+        out.extend(result.scalars() if scalars else result)
+    return out
 
 
 def default_database_url() -> str:

@@ -14,6 +14,7 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import pandas as pd
 
+from nlp.core.ids import format_weekly_counts
 from nlp.summarize import ClusterFacts, ClusterScorer
 from nlp.summarize.sentences import strip_filler
 
@@ -81,18 +82,18 @@ def summarize_clusters(
     """
     scorer = scorer or ClusterScorer()
     named = ["row", "id", "user", "places", "place", "source", "level1", "level2", "department", "title", "text", "cluster", "time"]
-    # The columns read here only: a copy of every column of a million rows is hundreds of MB.
+    # Only the columns read here: a copy of every column would hold the whole export twice.
     ok = opinions.loc[(opinions["status"] == "ok") & (opinions["cluster"] != ""), named]
     if ok.empty:
         return pd.DataFrame(columns=list(CLUSTER_COLUMNS))
-    # Plain lists, one pass: per-cluster pandas selections cost milliseconds each, which adds up
-    # to minutes with hundreds of thousands of clusters.
+    # Plain lists, one pass: a pandas selection per cluster has a fixed cost, paid once for
+    # every cluster, and an export can have as many clusters as rows.
     times = pd.to_datetime(ok["time"].replace("", None), errors="coerce", format="mixed")
     if isinstance(times.dtype, pd.DatetimeTZDtype):  # times given with a zone: compared as local times
         times = times.dt.tz_localize(None)
     now = times.max() if times.notna().any() else None
-    # Times as numbers, made into timestamps and week names a cluster at a time: a list of a
-    # million timestamps and two of date strings are about 280 MB.
+    # Times as numbers, made into timestamps and week names a cluster at a time: a Python object
+    # per row for each of them would take many times the memory of the numbers.
     moments = times.to_numpy()
     dated_rows = ~np.isnat(moments)
     calendar = times.dt.isocalendar()
@@ -155,7 +156,7 @@ def summarize_clusters(
             "first_seen": first.strftime("%Y-%m-%d") if first is not None else "",
             "last_seen": last.strftime("%Y-%m-%d") if last is not None else "",
             "sources": " ".join(f"{s}:{c}" for s, c in sources.most_common()),
-            "weekly_counts": " ".join(f"{w}:{c}" for w, c in sorted(week_counts.items())),
+            "weekly_counts": format_weekly_counts(week_counts),
             "representatives": " ".join(str(col["id"][k]) for k in ranked[:3]),
             **scorer.score(facts, now),
             "status": STATUSES[0],

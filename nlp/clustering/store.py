@@ -5,8 +5,12 @@ before keeps its cluster), then joins new opinions to stored clusters whose cent
 enough, and only then makes new clusters, numbered after the last id of their period. Old ids are
 never renumbered, and running the same input again changes nothing.
 
-The state lives in a database (:mod:`nlp.clustering.db`): a SQLite file in a ``--state`` folder, or the
-service's database. Stored opinions are masked as the run masked them.
+The state lives in a database (:mod:`nlp.clustering.db`): a SQLite file in a ``--state`` folder,
+or the service's database. Stored opinions are masked as the run masked them.
+
+:class:`ClusterStore` is the one place that reads and writes these tables: the pipeline, the
+review (:mod:`nlp.clustering.review`) and the service call its methods and write no SQL. The log
+of review decisions is its :attr:`~ClusterStore.decisions` (:mod:`nlp.clustering.decisions`).
 """
 
 from __future__ import annotations
@@ -14,10 +18,10 @@ from __future__ import annotations
 import json
 import threading
 from collections import defaultdict
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from functools import cached_property
 from pathlib import Path
 
 import numpy as np
@@ -26,16 +30,15 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
 from nlp.clustering import db
+from nlp.clustering.decisions import DecisionLog
+from nlp.clustering.describe import specific_places, summarize_clusters
+from nlp.clustering.opinions import StoredOpinions
 from nlp.core.errors import ConfigError
+from nlp.core.ids import cluster_id, now, parse_cluster_id
 
-__all__ = ["ClusterStore", "ClusterFilter"]
+__all__ = ["ClusterFilter", "ClusterStore"]
 
 _LOCK_ID = 0x6D696E7969  # PostgreSQL advisory lock taken by cluster-assigning transactions
-_BATCH = 500
-
-
-def _now() -> str:
-    return datetime.now(UTC).isoformat(timespec="seconds")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -76,8 +79,9 @@ class ClusterFilter:
         return out
 
 
-class ClusterStore:
-    """Stored clusters and opinions of earlier runs.
+class ClusterStore(StoredOpinions):
+    """Stored clusters and opinions of earlier runs (the opinions' methods are those of
+    :class:`~nlp.clustering.opinions.StoredOpinions`).
 
     Args:
         place: A folder (the file ``minyi.sqlite`` is created in it), a ``.sqlite`` file, a
@@ -86,7 +90,8 @@ class ClusterStore:
 
     def __init__(self, place: str | Path | Engine):
         self.engine = place if isinstance(place, Engine) else db.connect(place)
-        self.path = Path(self.engine.url.database) if self.engine.dialect.name == "sqlite" and self.engine.url.database else None
+        local = self.engine.dialect.name == "sqlite" and self.engine.url.database
+        self.path = Path(self.engine.url.database) if local else None
         self._local = threading.local()  # the open transaction of each thread
         self._lock = threading.RLock()
 
@@ -94,12 +99,18 @@ class ClusterStore:
     def _conn(self) -> Connection | None:
         return getattr(self._local, "conn", None)
 
+    @cached_property
+    def decisions(self) -> DecisionLog:
+        """The log of review decisions, with the rows each one changed."""
+        return DecisionLog(self)
+
     def close(self) -> None:
         self.engine.dispose()
 
     @contextmanager
     def transaction(self) -> Iterator[Connection]:
-        """One write transaction; assignments inside it cannot interleave with another process's."""
+        """One write transaction; assignments inside it cannot interleave with another
+        process's. Every method called inside it on this thread joins it."""
         if self._conn is not None:
             yield self._conn
             return
@@ -114,14 +125,19 @@ class ClusterStore:
 
     @contextmanager
     def _use(self) -> Iterator[Connection]:
+        """The open transaction of this thread, or a transaction of its own that the methods
+        called inside it join (a second one would wait for the first's write lock)."""
         if self._conn is not None:
             yield self._conn
-        else:
-            with self.engine.begin() as conn:
+            return
+        with self.engine.begin() as conn:
+            self._local.conn = conn
+            try:
                 yield conn
+            finally:
+                self._local.conn = None
 
-    def _meta(self, conn: Connection, key: str) -> str | None:
-        return conn.execute(sa.select(db.meta.c.value).where(db.meta.c.key == key)).scalar()
+    # What a run carries over ----------------------------------------------------------------
 
     def space(self, encoder: str, mean: np.ndarray) -> np.ndarray:
         """The centring vector of the vector space, fixed by the first run.
@@ -130,204 +146,201 @@ class ClusterStore:
             ConfigError: The state was built with another encoder.
         """
         with self._use() as conn:
-            stored = self._meta(conn, "encoder")
+            stored = _meta(conn, "encoder")
             if stored is None:
-                conn.execute(db.meta.insert(), [{"key": "encoder", "value": encoder}, {"key": "mean", "value": json.dumps([float(x) for x in mean])}])
+                rows = [("encoder", encoder), ("mean", json.dumps([float(x) for x in mean]))]
+                conn.execute(db.meta.insert(), [{"key": k, "value": v} for k, v in rows])
                 return mean
             if stored != encoder:
-                raise ConfigError(f"the state in {self} was built with encoder {stored!r}, not {encoder!r}; use the same encoder or a new state")
-            return np.array(json.loads(self._meta(conn, "mean")), dtype=np.float32)
+                raise ConfigError(
+                    f"the state in {self} was built with encoder {stored!r}, not {encoder!r}; "
+                    "use the same encoder or a new state"
+                )
+            return np.array(json.loads(_meta(conn, "mean")), dtype=np.float32)
 
     def known(self, keys: Sequence[str]) -> dict[str, str]:
         """Text key → cluster id, for the keys seen by an earlier run."""
-        out: dict[str, str] = {}
         m = db.members.c
         with self._use() as conn:
-            for start in range(0, len(keys), _BATCH):
-                part = list(keys[start : start + _BATCH])
-                out.update((r[0], r[1]) for r in conn.execute(sa.select(m.text_key, m.cluster_id).where(m.text_key.in_(part))))
-        return out
+            return dict(db.rows_in(conn, sa.select(m.text_key, m.cluster_id), m.text_key, keys))
 
     def clusters(self) -> tuple[list[str], np.ndarray, list[set[str]]]:
         """Ids, unit-length centroids and places of the stored clusters. A cluster merged into
         another by review keeps its centroid under the id it was merged into, so that new
         opinions like either part join the merged cluster."""
         c = db.clusters.c
+        query = sa.select(c.id, c.centroid, c.places, c.merged_into).order_by(c.id)
         with self._use() as conn:
-            rows = conn.execute(sa.select(c.id, c.centroid, c.places, c.merged_into).order_by(c.id)).all()
+            rows = conn.execute(query).all()
         if not rows:
             return [], np.zeros((0, 0), dtype=np.float32), []
         into = {r.id: r.merged_into for r in rows if r.merged_into}
         centroids = np.stack([np.frombuffer(r.centroid, dtype=np.float32) for r in rows])
-        centroids = centroids / np.maximum(np.linalg.norm(centroids, axis=1, keepdims=True), 1e-12)
-        return [_final(r.id, into) for r in rows], centroids, [set(json.loads(r.places)) for r in rows]
+        norms = np.maximum(np.linalg.norm(centroids, axis=1, keepdims=True), 1e-12)
+        places = [set(json.loads(r.places)) for r in rows]
+        return [_final(r.id, into) for r in rows], centroids / norms, places
 
     def next_number(self, period: str) -> int:
+        """The number the next new cluster of ``period`` gets."""
         c = db.clusters.c
         with self._use() as conn:
-            return (conn.execute(sa.select(sa.func.max(c.number)).where(c.period == period)).scalar() or 0) + 1
+            last = conn.execute(sa.select(sa.func.max(c.number)).where(c.period == period))
+            return (last.scalar() or 0) + 1
 
     def add_many(self, assignments: Sequence[tuple[str, str, np.ndarray, set[str]]]) -> None:
         """Record opinions as members: ``(cluster id, text key, centred vector, places)`` each.
         Clusters that do not exist yet are created; ids look like ``C2024Q3-0017``."""
         if not assignments:
             return
-        now = _now()
+        at = now()
         grouped: dict[str, list] = defaultdict(list)
-        for cluster_id, key, vector, places in assignments:
-            grouped[cluster_id].append((key, vector, places))
+        for cluster, key, vector, places in assignments:
+            grouped[cluster].append((key, vector, places))
         c = db.clusters.c
         with self._use() as conn:
-            existing = {}
-            ids = list(grouped)
-            for start in range(0, len(ids), _BATCH):
-                part = ids[start : start + _BATCH]
-                existing.update({r[0]: r for r in conn.execute(sa.select(c.id, c.centroid, c.size, c.places).where(c.id.in_(part)))})
-            inserts, updates, links = [], [], []
-            for cluster_id, items in grouped.items():
-                total = np.sum([v.astype(np.float32) for _, v, _ in items], axis=0).astype(np.float32)
+            query = sa.select(c.id, c.centroid, c.size, c.places)
+            existing = {r.id: r for r in db.rows_in(conn, query, c.id, list(grouped))}
+            inserts, shifts, links = [], [], []
+            for cluster, items in grouped.items():
+                vectors = [v.astype(np.float32) for _, v, _ in items]
+                total = np.sum(vectors, axis=0).astype(np.float32)
                 places = set().union(*(p for _, _, p in items))
-                if cluster_id in existing:
-                    _, centroid, size, old = existing[cluster_id]
-                    updates.append({
-                        "b_id": cluster_id, "centroid": (np.frombuffer(centroid, dtype=np.float32) + total).tobytes(),
-                        "size": size + len(items), "places": json.dumps(sorted(set(json.loads(old)) | places), ensure_ascii=False), "updated_at": now,
-                    })  # fmt: skip
+                if cluster in existing:
+                    shifts.append(_shifted(existing[cluster], at, total, None, len(items), places))
                 else:
-                    period, number = _id_parts(cluster_id)
-                    inserts.append({
-                        "id": cluster_id, "period": period, "number": number, "centroid": total.tobytes(), "size": len(items),
-                        "places": json.dumps(sorted(places), ensure_ascii=False), "title": "", "created_at": now, "updated_at": now,
-                    })  # fmt: skip
-                links.extend({"text_key": key, "cluster_id": cluster_id, "added_at": now} for key, _, _ in items)
+                    inserts.append(_new_cluster(cluster, total, len(items), places, at))
+                links.extend(
+                    {"text_key": k, "cluster_id": cluster, "added_at": at} for k, _, _ in items
+                )
             if inserts:
                 conn.execute(db.clusters.insert(), inserts)
-            if updates:
-                conn.execute(
-                    db.clusters.update().where(c.id == sa.bindparam("b_id")).values(
-                        centroid=sa.bindparam("centroid"), size=sa.bindparam("size"), places=sa.bindparam("places"), updated_at=sa.bindparam("updated_at")
-                    ),
-                    updates,
-                )  # fmt: skip
+            if shifts:
+                conn.execute(_SHIFT, shifts)
             seen = self.known([link["text_key"] for link in links])
             fresh = [link for link in links if link["text_key"] not in seen]
             if fresh:
                 conn.execute(db.members.insert(), fresh)
 
     def record_run(self, source: str, rows: int, new_clusters: int, config: dict) -> None:
+        """Log a run: where its rows came from, how many, the clusters it made, its config."""
+        text = json.dumps(config, ensure_ascii=False, default=str)
+        values = {"source": source, "rows": rows, "new_clusters": new_clusters, "config": text}
         with self._use() as conn:
-            conn.execute(db.runs.insert().values(
-                started_at=_now(), source=source, rows=rows, new_clusters=new_clusters, config=json.dumps(config, ensure_ascii=False, default=str)
-            ))  # fmt: skip
+            conn.execute(db.runs.insert().values(started_at=now(), **values))
 
-    # Opinions -------------------------------------------------------------------------------
-
-    def stored_keys(self, keys: Sequence[str]) -> dict[str, dict]:
-        """Opinion key → its stored ``{"cluster", "level1", "level2", "department", "reviewed"}``
-        (labels and department as a reviewer set them, where one did; ``reviewed`` says so)."""
-        o = db.opinions.c
-        out = {}
-        columns = (o.key, o.cluster_id, o.level1, o.level2, o.department, o.reviewed_level1, o.reviewed_level2, o.reviewed_department)
+    def last_config(self) -> dict:
+        """The config of the latest run, or ``{}`` before the first."""
+        r = db.runs.c
         with self._use() as conn:
-            for start in range(0, len(keys), _BATCH):
-                part = list(keys[start : start + _BATCH])
-                for r in conn.execute(sa.select(*columns).where(o.key.in_(part))):
-                    reviewed = bool(r.reviewed_level1 or r.reviewed_department)
-                    out[r.key] = {
-                        "cluster": r.cluster_id, "level1": r.reviewed_level1 or r.level1,
-                        "level2": r.reviewed_level2 if r.reviewed_level1 else r.level2,
-                        "department": r.reviewed_department or r.department, "reviewed": reviewed,
-                    }  # fmt: skip
-        return out
+            text = conn.execute(sa.select(r.config).order_by(r.id.desc()).limit(1)).scalar()
+        return json.loads(text) if text else {}
 
-    def save_opinions(
+    # Review's changes to clusters -----------------------------------------------------------
+
+    def cluster_row(self, cluster: str) -> sa.Row | None:
+        """Every column of a stored cluster, or ``None``."""
+        with self._use() as conn:
+            return conn.execute(sa.select(db.clusters).where(db.clusters.c.id == cluster)).first()
+
+    def shift_centroid(
         self,
-        rows: pd.DataFrame,
-        keys: Sequence[str],
-        vectors: Sequence[np.ndarray | None],
-        external_ids: Sequence[str | None] | None = None,
-        words: Sequence[Sequence[str]] | None = None,
-        text_keys: Sequence[str] | None = None,
-    ) -> int:
-        """Store scored rows (the pipeline's columns) under ``keys``, with their vectors, words and
-        membership keys (see :meth:`add_many`); rows already stored are left as they are.
-        Returns how many were new."""
-        have = self.stored_keys(keys)
-        now = _now()
-        records = []
-        for k, (key, vector) in enumerate(zip(keys, vectors)):
-            if key in have:
-                continue
-            r = rows.iloc[k]
-            have[key] = {}
-            confidence = r.get("confidence")
-            records.append({
-                "key": key, "external_id": external_ids[k] if external_ids else None, "text": r["text"], "title": r["title"],
-                "time": r["time"], "source": r["source"], "place": r["place"], "places": r["places"], "user": r["user"],
-                "level1": r["level1"], "level2": r["level2"], "confidence": None if pd.isna(confidence) else float(confidence),
-                "department": r["department"], "keywords": r["keywords"], "cluster_id": r["cluster"],
-                "vector": None if vector is None else np.asarray(vector, dtype=np.float32).tobytes(), "created_at": now,
-                "words": " ".join(words[k]) if words else "", "text_key": text_keys[k] if text_keys else None,
-            })  # fmt: skip
-        if records:
-            with self._use() as conn:
-                for start in range(0, len(records), _BATCH):
-                    conn.execute(db.opinions.insert(), records[start : start + _BATCH])
-        return len(records)
-
-    def members(self, cluster_ids: Sequence[str]) -> tuple[pd.DataFrame, dict[int, np.ndarray], dict[int, list[str]]]:
-        """The stored opinions of ``cluster_ids`` as pipeline rows (``row`` numbers them), their
-        vectors and their words."""
-        o = db.opinions.c
-        found = []
+        cluster: str,
+        *,
+        add: np.ndarray | None = None,
+        remove: np.ndarray | None = None,
+        size: int = 0,
+        places: Iterable[str] = (),
+    ) -> None:
+        """Change a cluster's running sums: a vector added to its centroid (the sum of its
+        members' vectors) and one taken away, members gained (or lost, below zero), places
+        gained."""
+        row = self.cluster_row(cluster)
         with self._use() as conn:
-            for start in range(0, len(cluster_ids), _BATCH):
-                part = list(cluster_ids[start : start + _BATCH])
-                found.extend(conn.execute(sa.select(db.opinions).where(o.cluster_id.in_(part)).order_by(o.id)).mappings().all())
-        frame = pd.DataFrame(
-            {
-                "row": range(len(found)),
-                "id": [r["external_id"] or str(r["id"]) for r in found],
-                "external_id": [r["external_id"] for r in found],
-                "status": "ok",
-                **{name: [r[name] for r in found] for name in ("text", "title", "time", "source", "place", "places", "user", "keywords")},
-                # A reviewer's labels win over the classifier's.
-                "level1": [r["reviewed_level1"] or r["level1"] for r in found],
-                "level2": [r["reviewed_level2"] if r["reviewed_level1"] else r["level2"] for r in found],
-                "department": [r["reviewed_department"] or r["department"] for r in found],
-                "opinion": [r["id"] for r in found],
-                "confidence": [r["confidence"] for r in found],
-                "cluster": [r["cluster_id"] for r in found],
+            conn.execute(_SHIFT, [_shifted(row, now(), add, remove, size, set(places))])
+
+    def new_cluster(self, beside: str, *, review: dict | None = None) -> str:
+        """A new empty cluster in the period of ``beside``, numbered after that period's last,
+        with fields a reviewer set (``review``); returns its id."""
+        period, _ = parse_cluster_id(beside)
+        cluster = cluster_id(period, self.next_number(period))
+        zero = np.zeros_like(np.frombuffer(self.cluster_row(beside).centroid, dtype=np.float32))
+        values = _new_cluster(cluster, zero, 0, set(), now(), review or {})
+        with self._use() as conn:
+            conn.execute(db.clusters.insert().values(**values))
+        return cluster
+
+    def merge_clusters(self, into: str, other: str) -> None:
+        """Move the members and opinions of ``other`` to ``into``. ``other`` keeps its centroid
+        as a second face of ``into`` (see :meth:`clusters`)."""
+        row = self.cluster_row(other)
+        with self._use() as conn:
+            for table in (db.members, db.opinions):
+                moved = table.update().where(table.c.cluster_id == other)
+                conn.execute(moved.values(cluster_id=into))
+        self.shift_centroid(into, size=row.size, places=json.loads(row.places))
+        with self._use() as conn:
+            merged = db.clusters.update().where(db.clusters.c.id == other)
+            conn.execute(merged.values(merged_into=into, updated_at=now()))
+
+    def move_members(self, opinions: Sequence[int], target: str) -> None:
+        """Move opinions and their exact duplicates (one membership key) to ``target``;
+        centroids, sizes and places follow."""
+        o, m = db.opinions.c, db.members.c
+        moved = set(opinions)
+        with self._use() as conn:
+            keys = {
+                r.text_key for r in db.rows_in(conn, sa.select(o.id, o.text_key), o.id, opinions)
             }
-        )
-        vectors = {k: np.frombuffer(r["vector"], dtype=np.float32) for k, r in enumerate(found) if r["vector"] is not None}
-        words = {k: r["words"].split() for k, r in enumerate(found)}
-        return frame, vectors, words
-
-    def reviewed_examples(self) -> pd.DataFrame:
-        """Opinions whose classes a reviewer set: ``text``, ``title``, ``level1``, ``level2``
-        (training data for ``minyi train --from-state``)."""
-        o = db.opinions.c
+            keys = sorted(k for k in keys if k)
+            moved |= set(db.rows_in(conn, sa.select(o.id), o.text_key, keys, scalars=True))
+            vectors: dict[str, np.ndarray] = {}
+            stored = sa.select(o.text_key, o.vector).where(o.vector.is_not(None))
+            for r in db.rows_in(conn, stored, o.text_key, keys):
+                vectors.setdefault(r.text_key, np.frombuffer(r.vector, dtype=np.float32))
+            held = list(db.rows_in(conn, sa.select(m.text_key, m.cluster_id), m.text_key, keys))
+        for key, cluster in held:
+            if cluster == target:
+                continue
+            vector = vectors.get(key)
+            if vector is not None:
+                self.shift_centroid(cluster, remove=vector, size=-1)
+                self.shift_centroid(target, add=vector, size=1)
+            with self._use() as conn:
+                conn.execute(db.members.update().where(m.text_key == key).values(cluster_id=target))
         with self._use() as conn:
-            rows = conn.execute(
-                sa.select(o.text, o.title, o.reviewed_level1.label("level1"), o.reviewed_level2.label("level2"))
-                .where(o.reviewed_level1 != "").order_by(o.id)
-            ).mappings().all()  # fmt: skip
-        return pd.DataFrame([dict(r) for r in rows], columns=["text", "title", "level1", "level2"])
+            places = db.rows_in(conn, sa.select(o.places), o.id, sorted(moved), scalars=True)
+            gained = set().union(*(specific_places(p) for p in places))
+        self.shift_centroid(target, places=gained)
+        self._update_opinions(sorted(moved), {"cluster_id": target})
+
+    def set_status(self, cluster: str, status: str) -> None:
+        """Where a cluster stands in the closed loop (one of
+        :data:`~nlp.clustering.describe.STATUSES`)."""
+        with self._use() as conn:
+            changed = db.clusters.update().where(db.clusters.c.id == cluster)
+            conn.execute(changed.values(status=status))
+
+    def set_review(self, cluster: str, **fields: str) -> None:
+        """Fields of a cluster that a reviewer set (``title``, ``level1``, ``level2``,
+        ``department``); they win over every later description."""
+        review = {**json.loads(self.cluster_row(cluster).review or "{}"), **fields}
+        with self._use() as conn:
+            changed = db.clusters.update().where(db.clusters.c.id == cluster)
+            conn.execute(changed.values(review=json.dumps(review, ensure_ascii=False)))
+
+    # Descriptions ---------------------------------------------------------------------------
 
     def reviews(self, cluster_ids: Sequence[str]) -> dict[str, dict]:
         """Cluster id → what review fixed for it: ``status`` and the fields a reviewer set."""
         c = db.clusters.c
-        out = {}
+        query = sa.select(c.id, c.status, c.review)
         with self._use() as conn:
-            for start in range(0, len(cluster_ids), _BATCH):
-                part = list(cluster_ids[start : start + _BATCH])
-                for r in conn.execute(sa.select(c.id, c.status, c.review).where(c.id.in_(part))):
-                    out[r.id] = {**json.loads(r.review or "{}"), "status": r.status}
-        return out
+            rows = db.rows_in(conn, query, c.id, cluster_ids)
+            return {r.id: {**json.loads(r.review or "{}"), "status": r.status} for r in rows}
 
     def reviewed(self, summaries: pd.DataFrame) -> pd.DataFrame:
-        """``summaries`` (rows of ``clusters.csv``) with the status and the fields a reviewer set."""
+        """``summaries`` (rows of ``clusters.csv``) with the status and the fields a reviewer
+        set."""
         if summaries.empty:
             return summaries
         found = self.reviews(summaries["cluster"].tolist())
@@ -342,59 +355,123 @@ class ClusterStore:
         """A stored cluster as it stands now: described from its stored opinions (``scorer`` a
         :class:`~nlp.summarize.ClusterScorer`) with a reviewer's title, classes, department and
         status on top, and its members; ``(None, members)`` when it has no stored opinions."""
-        from nlp.clustering.describe import summarize_clusters
-
         members, vectors, words = self.members([cluster])
         if members.empty:
             return None, members
-        return self.reviewed(summarize_clusters(members, words, vectors, scorer)).iloc[0], members
+        described = summarize_clusters(members, words, vectors, scorer)
+        return self.reviewed(described).iloc[0], members
 
     def describe(self, summaries: pd.DataFrame) -> None:
         """Store the latest description of clusters (rows of ``clusters.csv``); fields a reviewer
         set are kept."""
         if summaries.empty:
             return
-        c = db.clusters.c
         fields = ("title", "level1", "level2", "department", "first_seen", "last_seen")
+        rows = self.reviewed(summaries).drop(columns=["status"], errors="ignore")
         updates = [
-            {"b_id": row["cluster"], "heat": float(row["heat"]), "summary": json.dumps(_plain(row), ensure_ascii=False), **{k: row[k] for k in fields}}
-            for row in self.reviewed(summaries).drop(columns=["status"], errors="ignore").to_dict("records")
+            {
+                "b_id": row["cluster"],
+                "heat": float(row["heat"]),
+                "summary": json.dumps(_plain(row), ensure_ascii=False),
+                **{k: row[k] for k in fields},
+            }
+            for row in rows.to_dict("records")
         ]
+        columns = {k: sa.bindparam(k) for k in (*fields, "heat", "summary")}
+        statement = db.clusters.update().where(db.clusters.c.id == sa.bindparam("b_id"))
         with self._use() as conn:
-            conn.execute(
-                db.clusters.update().where(c.id == sa.bindparam("b_id")).values(
-                    **{k: sa.bindparam(k) for k in ("title", "level1", "level2", "department", "heat", "first_seen", "last_seen", "summary")}
-                ),
-                updates,
-            )  # fmt: skip
+            conn.execute(statement.values(**columns), updates)
 
-    def list_clusters(self, where: ClusterFilter | None = None, *, limit: int = 50, offset: int = 0) -> tuple[int, list[dict]]:
+    def list_clusters(
+        self, where: ClusterFilter | None = None, *, limit: int = 50, offset: int = 0
+    ) -> tuple[int, list[dict]]:
         """Stored clusters matching ``where``, hottest first: ``(total, page)``."""
         c = db.clusters.c
         conditions = where.where() if where else []
+        counted = sa.select(sa.func.count()).select_from(db.clusters).where(*conditions)
+        order = (c.heat.desc(), c.size.desc(), c.id)
+        page = _RECORD.where(*conditions).order_by(*order).limit(limit).offset(offset)
         with self._use() as conn:
-            total = conn.execute(sa.select(sa.func.count()).select_from(db.clusters).where(*conditions)).scalar()
-            rows = conn.execute(
-                sa.select(c.id, c.size, c.summary, c.status, c.merged_into, c.created_at, c.updated_at).where(*conditions)
-                .order_by(c.heat.desc(), c.size.desc(), c.id).limit(limit).offset(offset)
-            ).all()  # fmt: skip
+            total = conn.execute(counted).scalar()
+            rows = conn.execute(page).all()
         return total, [_cluster_record(r) for r in rows]
 
     def cluster(self, cluster_id: str) -> dict | None:
         """One stored cluster's description, or ``None``."""
-        c = db.clusters.c
         with self._use() as conn:
-            row = conn.execute(sa.select(c.id, c.size, c.summary, c.status, c.merged_into, c.created_at, c.updated_at).where(c.id == cluster_id)).first()
+            row = conn.execute(_RECORD.where(db.clusters.c.id == cluster_id)).first()
         return _cluster_record(row) if row else None
 
     def __repr__(self) -> str:
         return f"ClusterStore({self.engine.url.render_as_string(hide_password=True)})"
 
 
+# Every change to a stored cluster's centroid, size and places goes through this statement,
+# with values from _shifted.
+_SHIFT = (
+    db.clusters.update()
+    .where(db.clusters.c.id == sa.bindparam("b_id"))
+    .values(
+        centroid=sa.bindparam("centroid"),
+        size=sa.bindparam("size"),
+        places=sa.bindparam("places"),
+        updated_at=sa.bindparam("updated_at"),
+    )
+)
+
+# What a listed cluster shows: its latest description and these columns.
+_RECORDED = ("id", "summary", "size", "status", "merged_into", "created_at", "updated_at")
+_RECORD = sa.select(*(db.clusters.c[k] for k in _RECORDED))
+
+
+def _shifted(row, at: str, add, remove, size: int, places: set[str]) -> dict:
+    """New values for :data:`_SHIFT`: the one place where a centroid changes. The centroid is
+    a sum of member vectors, so a member that joins is added and one that leaves is taken away,
+    in that order."""
+    centroid = np.frombuffer(row.centroid, dtype=np.float32)
+    if add is not None:
+        centroid = centroid + add
+    if remove is not None:
+        centroid = centroid - remove
+    known = set(json.loads(row.places))
+    return {
+        "b_id": row.id,
+        "centroid": np.asarray(centroid, dtype=np.float32).tobytes(),
+        "size": max(row.size + size, 0),
+        "places": json.dumps(sorted(known | places), ensure_ascii=False),
+        "updated_at": at,
+    }
+
+
+def _new_cluster(
+    cluster: str, centroid: np.ndarray, size: int, places: set[str], at: str, review=None
+) -> dict:
+    period, number = parse_cluster_id(cluster)
+    return {
+        "id": cluster,
+        "period": period,
+        "number": number,
+        "centroid": centroid.tobytes(),
+        "size": size,
+        "places": json.dumps(sorted(places), ensure_ascii=False),
+        "title": "",
+        "created_at": at,
+        "updated_at": at,
+        "review": json.dumps(review or {}, ensure_ascii=False),
+    }
+
+
+def _meta(conn: Connection, key: str) -> str | None:
+    return conn.execute(sa.select(db.meta.c.value).where(db.meta.c.key == key)).scalar()
+
+
 def _cluster_record(row) -> dict:
     summary = json.loads(row.summary or "{}")
     summary.setdefault("size", int(row.size))
-    summary.update({"cluster": row.id, "status": row.status, "merged_into": row.merged_into, "created_at": row.created_at, "updated_at": row.updated_at})
+    summary["cluster"] = row.id
+    summary.update(
+        {k: getattr(row, k) for k in ("status", "merged_into", "created_at", "updated_at")}
+    )
     return summary
 
 
@@ -409,9 +486,3 @@ def _final(cluster_id: str, into: dict[str, str]) -> str:
 
 def _plain(row: dict) -> dict:
     return {k: (v.item() if isinstance(v, np.generic) else v) for k, v in row.items()}
-
-
-def _id_parts(cluster_id: str) -> tuple[str, int]:
-    """``C2024Q3-0017`` → (``2024Q3``, 17)."""
-    period, _, number = cluster_id[1:].rpartition("-")
-    return period, int(number)

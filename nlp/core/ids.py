@@ -9,6 +9,8 @@ from datetime import UTC, datetime
 
 __all__ = [
     "cluster_id",
+    "content_key",
+    "external_key",
     "format_weekly_counts",
     "now",
     "opinion_key",
@@ -28,9 +30,20 @@ def parse_cluster_id(cluster: str) -> tuple[str, int]:
     return period, int(number)
 
 
-def opinion_key(row_id: str, when: str, text: str) -> str:
-    """The key an opinion is stored under: a hash of its id, time and text."""
-    return "sha1:" + hashlib.sha1(f"{row_id}\x1f{when}\x1f{text}".encode()).hexdigest()
+def opinion_key(row_id: object, when: object, text: str) -> str:
+    """The key a scored row is stored under: a hash of its id, time and text."""
+    return content_key(row_id, when, text)
+
+
+def external_key(external_id: str) -> str:
+    """The key of an opinion that its sender named: ``ext:<external id>``, so that the same
+    opinion sent again finds its stored result whatever else changed."""
+    return f"ext:{external_id}"
+
+
+def content_key(*fields: object) -> str:
+    """The key of an opinion known only by its content: a hash of ``fields`` (as text) in order."""
+    return "sha1:" + hashlib.sha1("\x1f".join(map(str, fields)).encode()).hexdigest()
 
 
 def now() -> str:

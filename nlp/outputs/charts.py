@@ -15,6 +15,8 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import pandas as pd
 
+from nlp.core.ids import parse_weekly_counts
+
 __all__ = ["class_bars_svg", "cluster_map_svg", "confusion_svg", "cluster_trends_svg", "overall_weekly", "parse_weekly", "weekly_trend_svg"]
 
 _FONTS = ["Noto Sans CJK SC", "Source Han Sans SC", "WenQuanYi Zen Hei", "Microsoft YaHei", "PingFang SC", "SimHei", "DejaVu Sans"]
@@ -91,8 +93,7 @@ def weekly_trend_svg(weekly: pd.Series, title: str = "每周意见数 Opinions p
 
 def parse_weekly(text: str) -> pd.Series:
     """``"2024-W31:2 2024-W32:1"`` (the ``weekly_counts`` column) as a Series, weeks in order."""
-    pairs = [p.rpartition(":") for p in str(text or "").split()]
-    return pd.Series({w: int(c) for w, _, c in pairs if w}, dtype="int64").sort_index()
+    return pd.Series(parse_weekly_counts(text), dtype="int64")
 
 
 @_styled

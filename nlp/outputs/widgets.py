@@ -11,11 +11,18 @@ from typing import TYPE_CHECKING
 
 from nlp.clustering.describe import STATUSES
 from nlp.core.errors import MinyiError, NotInstalledError
+from nlp.outputs.charts import weekly_trend_svg
 
 if TYPE_CHECKING:
-    from nlp.clustering.review import Review
+    from nlp.clustering.review import ClusterView, Review
 
-__all__ = ["review_panel"]
+__all__ = ["cluster_html", "review_panel"]
+
+
+def cluster_html(view: ClusterView) -> str:
+    """A cluster of :meth:`Review.cluster` as HTML: its description, its weekly trend as a chart,
+    and its first members."""
+    return view.html(weekly_trend_svg(view.trend, title="每周意见数"))
 
 
 def review_panel(review: Review, *, limit: int = 50, **where):
@@ -43,7 +50,7 @@ def review_panel(review: Review, *, limit: int = 50, **where):
         view.clear_output()
         if picker.value:
             with view:
-                display(HTML(review.cluster(picker.value, draft=False)._repr_html_()))
+                display(HTML(cluster_html(review.cluster(picker.value, draft=False))))
 
     def act(call):
         def handler(*_):

@@ -10,8 +10,8 @@ from typing import Annotated
 from fastapi import APIRouter, File, Form, HTTPException, UploadFile
 from fastapi.responses import FileResponse
 
-from service import jobs
-from service.deps import ApiKey, SettingsDep, StoreDep
+from service.deps import ApiKey, DatabaseDep, SettingsDep
+from service.jobs import find_batch, new_folder, queue_batch
 from service.schemas import Batch, BatchFile, ErrorResponse
 
 router = APIRouter(prefix="/v1", tags=["batches"])
@@ -33,7 +33,7 @@ def _describe(job: dict) -> Batch:
 @router.post("/batches", response_model=Batch, status_code=202, responses=_ERRORS, summary="Upload a whole export (批量导入) to be scored in the background")
 def create_batch(
     settings: SettingsDep,
-    store: StoreDep,
+    database: DatabaseDep,
     _key: ApiKey,
     file: Annotated[UploadFile, File(description="CSV, TSV, TXT, XLSX/XLS, JSONL/JSON or Parquet.")],
     text_column: Annotated[str | None, Form(max_length=200, description="The text column; guessed from common names when empty.", examples=["留言详情"])] = None,
@@ -46,7 +46,7 @@ def create_batch(
     name = PurePath(file.filename or "").name
     if not name.lower().endswith(FORMATS):
         raise HTTPException(422, f"file {name or '(no name)'!r} is not one of {', '.join(FORMATS)}")
-    folder = jobs.new_folder(settings.data_folder)
+    folder = new_folder(settings.data_folder)
     written = 0
     try:
         with open(folder / name, "wb") as target:
@@ -59,25 +59,25 @@ def create_batch(
         shutil.rmtree(folder, ignore_errors=True)
         raise
     options = {"text": text_column or None, "id": id_column or None, "time": time_column or None, "sheet": sheet or None}
-    job = jobs.create_batch(store, folder, name, options)
-    return _describe(jobs.get_batch(store, job))
+    job = queue_batch(database, folder, name, options)
+    return _describe(find_batch(database, job))
 
 
-def _job(store, batch_id: str) -> dict:
-    job = jobs.get_batch(store, batch_id) if batch_id.isalnum() else None
+def _job(database, batch_id: str) -> dict:
+    job = find_batch(database, batch_id) if batch_id.isalnum() else None
     if job is None:
         raise HTTPException(404, f"no batch {batch_id!r}")
     return job
 
 
 @router.get("/batches/{batch_id}", response_model=Batch, responses=_ERRORS, summary="A batch job's progress and output files")
-def get_batch(batch_id: str, store: StoreDep, _key: ApiKey) -> Batch:
-    return _describe(_job(store, batch_id))
+def get_batch(batch_id: str, database: DatabaseDep, _key: ApiKey) -> Batch:
+    return _describe(_job(database, batch_id))
 
 
 @router.get("/batches/{batch_id}/files/{name}", responses=_ERRORS, summary="Download one output file of a finished batch")
-def get_file(batch_id: str, name: str, store: StoreDep, _key: ApiKey) -> FileResponse:
-    job = _job(store, batch_id)
+def get_file(batch_id: str, name: str, database: DatabaseDep, _key: ApiKey) -> FileResponse:
+    job = _job(database, batch_id)
     out = Path(job["folder"]) / "out"
     path = out / PurePath(name).name
     if job["status"] != "done" or PurePath(name).name != name or not path.is_file():

@@ -12,6 +12,7 @@ from fastapi.responses import Response
 
 from nlp.clustering.describe import STATUSES
 from nlp.clustering.store import ClusterFilter
+from nlp.core.ids import parse_weekly_counts
 from nlp.outputs.drafts import write_docx
 from nlp.summarize.draft import ExtractiveDrafter
 from service.deps import ApiKey, StoredPipelineDep
@@ -64,7 +65,8 @@ def get_cluster(cluster_id: str, pipeline: StoredPipelineDep, _key: ApiKey) -> C
     cluster = _found(pipeline, cluster_id)
     members, _, _ = pipeline.store.members([cluster_id])
     rows = members.tail(_MAX_MEMBERS).to_dict("records")
-    trend = [TrendPoint(week=w, count=int(c)) for w, _, c in (p.rpartition(":") for p in str(cluster.get("weekly_counts", "")).split())]
+    weekly = parse_weekly_counts(cluster.get("weekly_counts"))
+    trend = [TrendPoint(week=week, count=count) for week, count in weekly.items()]
     return ClusterDetail(
         **cluster,
         members=[Member(external_id=r["external_id"], **{k: r[k] for k in ("text", "title", "time", "source", "place", "level1", "level2")}) for r in rows],

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import hashlib
-
 import pandas as pd
 from fastapi import APIRouter, HTTPException
 
 from nlp import InputTable
+from nlp.core.ids import content_key, external_key
 from nlp.io.columns import Columns
 from service.deps import ApiKey, SettingsDep, StoredPipelineDep
 from service.schemas import (
@@ -25,11 +24,10 @@ _COLUMNS = Columns(text="text", id="external_id", title="title", source="source"
 
 
 def opinion_key(item: OpinionIn) -> str:
-    """``ext:<external id>``, or a hash of the content for opinions without one."""
+    """The store key of a received opinion: its external id, or its content without one."""
     if item.external_id:
-        return f"ext:{item.external_id}"
-    content = "\x1f".join(getattr(item, f) or "" for f in _FIELDS[1:])
-    return "sha1:" + hashlib.sha1(content.encode()).hexdigest()
+        return external_key(item.external_id)
+    return content_key(*(getattr(item, f) or "" for f in _FIELDS[1:]))
 
 
 @router.post(

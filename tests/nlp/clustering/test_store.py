@@ -1,8 +1,11 @@
+import json
+
 import numpy as np
 import pandas as pd
 import pytest
 
 from nlp import InputTable, Pipeline
+from nlp.clustering.describe import summarize_clusters
 from nlp.clustering.store import ClusterFilter, ClusterStore
 from nlp.core.errors import ConfigError
 
@@ -75,3 +78,89 @@ def test_a_file_that_is_not_a_database_is_refused(tmp_path):
     bad.write_bytes(b"this is not sqlite" * 100)
     with pytest.raises(ConfigError, match="cannot be opened"):
         ClusterStore(tmp_path)
+
+
+# The repository's methods, on a small state written through it (tests/nlp/clustering/conftest.py).
+
+
+def centroid(store, cluster):
+    return np.frombuffer(store.cluster_row(cluster).centroid, dtype=np.float32)
+
+
+def test_store_shift_centroid_adds_and_takes_away_vectors_members_and_places(small_state):
+    s = small_state
+    before = centroid(s.store, s.heat)
+    s.store.shift_centroid(s.heat, add=s.unit((0, 1, 0)), size=1, places=["柳湾村"])
+    row = s.store.cluster_row(s.heat)
+    np.testing.assert_allclose(centroid(s.store, s.heat), before + s.unit((0, 1, 0)))
+    assert row.size == 2 and json.loads(row.places) == ["柳湾村"]
+    s.store.shift_centroid(s.heat, remove=s.unit((0, 1, 0)), size=-5)
+    np.testing.assert_allclose(centroid(s.store, s.heat), before, atol=1e-7)
+    assert s.store.cluster_row(s.heat).size == 0  # never below zero
+    assert json.loads(s.store.cluster_row(s.heat).places) == ["柳湾村"]  # places are only gained
+
+
+def test_store_new_cluster_is_numbered_after_its_period_and_starts_empty(small_state):
+    s = small_state
+    new = s.store.new_cluster(s.road, review={"title": "村道积水"})
+    assert new == "C2024Q3-0004" and s.store.next_number("2024Q3") == 5
+    row = s.store.cluster_row(new)
+    assert row.size == 0 and json.loads(row.places) == [] and row.status == "待核实"
+    assert not centroid(s.store, new).any() and len(centroid(s.store, new)) == 3
+    assert s.store.reviews([new])[new] == {"title": "村道积水", "status": "待核实"}
+
+
+def test_store_merge_clusters_moves_members_and_keeps_the_centroid_as_a_face(small_state):
+    s = small_state
+    s.store.merge_clusters(s.road, s.lift)
+    assert s.store.known(["t-lift"]) == {"t-lift": s.road}
+    assert s.store.cluster_opinions([s.lift]) == [] and len(s.store.cluster_opinions([s.road])) == 4
+    road, lift = s.store.cluster_row(s.road), s.store.cluster_row(s.lift)
+    assert road.size == 3 and lift.merged_into == s.road
+    assert json.loads(road.places) == ["幸福小区", "青石村"]
+    ids, centroids, _ = s.store.clusters()
+    assert ids == [s.road, s.road, s.heat]  # the lift's centroid now leads to the road
+    np.testing.assert_allclose(centroids[1], s.unit((0, 1, 0)))
+    listed = s.store.list_clusters(ClusterFilter())[1]
+    assert [c["cluster"] for c in listed] == [s.road, s.heat]
+
+
+def test_store_move_members_moves_exact_duplicates_with_their_vector(small_state):
+    s = small_state
+    road, heat = centroid(s.store, s.road), centroid(s.store, s.heat)
+    first = s.store.find_opinions([], ["R1"])["R1"]
+    s.store.move_members([first], s.heat)  # R2 has the same text: one membership, both move
+    moved = s.store.find_opinions([], ["R1", "R2"])
+    assert set(s.store.opinion_clusters(list(moved.values())).values()) == {s.heat}
+    assert s.store.known(["t-road", "t-road-2"]) == {"t-road": s.heat, "t-road-2": s.road}
+    np.testing.assert_allclose(centroid(s.store, s.road), road - s.unit((1, 0, 0)), atol=1e-7)
+    np.testing.assert_allclose(centroid(s.store, s.heat), heat + s.unit((1, 0, 0)))
+    assert (s.store.cluster_row(s.road).size, s.store.cluster_row(s.heat).size) == (1, 2)
+    assert json.loads(s.store.cluster_row(s.heat).places) == ["青石村"]
+
+
+def test_store_finds_opinions_by_number_key_or_external_id(small_state):
+    s = small_state
+    found = s.store.find_opinions([1, 99], ["ext:L1", "H1", "nope"])
+    assert found == {1: 1, "ext:L1": 4, "L1": 4, "ext:H1": 5, "H1": 5}
+    assert s.store.opinion_keys([5, 4, 1]) == ["ext:R1", "ext:L1", "ext:H1"]
+    assert s.store.cluster_opinions([s.road, s.heat]) == [1, 2, 3, 5]
+    assert s.store.cluster_of("ext:L1") == s.lift and s.store.cluster_of("ext:none") is None
+
+
+def test_store_keeps_what_a_reviewer_set_over_later_descriptions(small_state):
+    s = small_state
+    s.store.label_opinions([5], level1="城乡建设", level2="供暖", department="区供热办")
+    s.store.set_review(s.heat, title="供暖不足")
+    s.store.set_status(s.heat, "已转办")
+    stored = s.store.stored_keys(["ext:H1"])["ext:H1"]
+    assert stored["cluster"] == s.heat and stored["reviewed"]
+    labels = (stored["level1"], stored["level2"], stored["department"])
+    assert labels == ("城乡建设", "供暖", "区供热办")
+    examples = s.store.reviewed_examples()
+    assert examples[["level1", "level2"]].values.tolist() == [["城乡建设", "供暖"]]
+    members, vectors, words = s.store.members([s.heat])
+    s.store.describe(summarize_clusters(members, words, vectors))  # a later run describes it
+    record = s.store.cluster(s.heat)
+    shown = (record["title"], record["status"], record["department"])
+    assert shown == ("供暖不足", "已转办", "区供热办")

@@ -1,4 +1,8 @@
-"""Stored opinions, cluster descriptions for filtering, and batch jobs.
+"""Stored opinions, and cluster descriptions for filtering.
+
+This revision also made the service's table of batch jobs (``batches``) until that table moved
+to the service (``service/db.py``), which now makes it where it is missing: databases upgraded
+by an earlier version keep theirs, with the same columns, and the service goes on using it.
 
 Revision ID: 0002
 Revises: 0001
@@ -46,29 +50,9 @@ def upgrade() -> None:
         sa.Column("created_at", sa.String(32), nullable=False),
     )
     op.create_index("opinions_cluster", "opinions", ["cluster_id"])
-    op.create_table(
-        "batches",
-        sa.Column("id", sa.String(32), primary_key=True),
-        sa.Column("status", sa.String(16), nullable=False),
-        sa.Column("filename", sa.Text, nullable=False),
-        sa.Column("folder", sa.Text, nullable=False),
-        sa.Column("options", sa.Text, nullable=False, server_default="{}"),
-        sa.Column("stage", sa.String(32), nullable=False, server_default=""),
-        sa.Column("done", sa.Integer, nullable=False, server_default="0"),
-        sa.Column("total", sa.Integer, nullable=False, server_default="0"),
-        sa.Column("attempts", sa.Integer, nullable=False, server_default="0"),
-        sa.Column("error", sa.Text, nullable=False, server_default=""),
-        sa.Column("summary", sa.Text, nullable=False, server_default="{}"),
-        sa.Column("lease_until", sa.Float, nullable=False, server_default="0"),
-        sa.Column("owner", sa.String(128), nullable=False, server_default=""),
-        sa.Column("created_at", sa.String(32), nullable=False),
-        sa.Column("updated_at", sa.String(32), nullable=False),
-    )
-    op.create_index("batches_status", "batches", ["status"])
 
 
 def downgrade() -> None:
-    op.drop_table("batches")
     op.drop_table("opinions")
     op.drop_index("clusters_heat", "clusters")
     with op.batch_alter_table("clusters") as batch:

@@ -1,0 +1,54 @@
+"""The service's own table of batch jobs, in the database it shares with the cluster state."""
+
+import sqlite3
+
+import pytest
+
+pytest.importorskip("fastapi")
+
+import sqlalchemy as sa  # noqa: E402
+
+from nlp.clustering.store import ClusterStore  # noqa: E402
+from service.db import create_tables  # noqa: E402
+from service.jobs import find_batch, queue_batch, requeue_orphans  # noqa: E402
+
+
+def table_names(store: ClusterStore) -> set[str]:
+    return set(sa.inspect(store.engine).get_table_names())
+
+
+def test_the_library_leaves_batches_to_the_service(tmp_path):
+    store = ClusterStore(tmp_path)
+    assert "batches" not in table_names(store)
+    create_tables(store.engine)
+    create_tables(store.engine)  # again: nothing to do
+    assert "batches" in table_names(store)
+    job = queue_batch(store.engine, tmp_path / "job", "export.csv", {"text": "留言详情"})
+    found = find_batch(store.engine, job)
+    assert found["status"] == "queued" and found["filename"] == "export.csv"
+    assert find_batch(store.engine, "nope") is None
+
+
+def test_a_database_whose_batches_an_earlier_version_made_keeps_them(tmp_path):
+    path = tmp_path / "minyi.sqlite"
+    ClusterStore(path).close()
+    old = sqlite3.connect(path)  # as the library's migration 0002 made it before
+    old.executescript(
+        "CREATE TABLE batches (id VARCHAR(32) NOT NULL PRIMARY KEY, status VARCHAR(16) NOT NULL,"
+        " filename TEXT NOT NULL, folder TEXT NOT NULL, options TEXT DEFAULT '{}' NOT NULL,"
+        " stage VARCHAR(32) DEFAULT '' NOT NULL, done INTEGER DEFAULT '0' NOT NULL,"
+        " total INTEGER DEFAULT '0' NOT NULL, attempts INTEGER DEFAULT '0' NOT NULL,"
+        " error TEXT DEFAULT '' NOT NULL, summary TEXT DEFAULT '{}' NOT NULL,"
+        " lease_until FLOAT DEFAULT '0' NOT NULL, owner VARCHAR(128) DEFAULT '' NOT NULL,"
+        " created_at VARCHAR(32) NOT NULL, updated_at VARCHAR(32) NOT NULL);"
+        "CREATE INDEX batches_status ON batches (status);"
+        "INSERT INTO batches (id, status, filename, folder, owner, created_at, updated_at) VALUES"
+        " ('b1', 'running', 'q3.xlsx', '/data/b1', 'elsewhere:1', '2024-10-01', '2024-10-01');"
+    )
+    old.commit()
+    old.close()
+    store = ClusterStore(path)
+    create_tables(store.engine)
+    assert find_batch(store.engine, "b1")["filename"] == "q3.xlsx"
+    assert requeue_orphans(store.engine) == 0  # run by another host: left alone
+    assert find_batch(store.engine, queue_batch(store.engine, tmp_path, "q4.csv", {}))
