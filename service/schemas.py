@@ -7,6 +7,7 @@ from pydantic import BaseModel, Field
 __all__ = [
     "ClassifyRequest", "ClassifyResponse", "ClassifyResult", "Alternative", "ErrorResponse", "OpinionIn", "OpinionsRequest",
     "OpinionResult", "OpinionsResponse", "Cluster", "ClusterPage", "ClusterDetail", "Member", "TrendPoint", "DraftResponse", "Batch", "BatchFile",
+    "AuditEntry", "AuditPage", "BatchPage",
 ]  # fmt: skip
 
 
@@ -145,3 +146,24 @@ class Batch(BaseModel):
     updated_at: str
     summary: dict = Field(default_factory=dict)
     files: list[BatchFile] = Field(default_factory=list)
+
+
+class AuditEntry(BaseModel):
+    at: str
+    who: str = Field(description="The key's name, or the reviewer's.", examples=["intake-desk"])
+    action: str = Field(examples=["opinions.store"])
+    target: str = Field("", examples=["3 opinions"])
+    detail: str = ""
+    source: str = Field(description="service, or review (a review decision).")
+
+
+class AuditPage(BaseModel):
+    limit: int
+    offset: int
+    items: list[AuditEntry]
+
+
+class BatchPage(BaseModel):
+    limit: int
+    offset: int
+    items: list[Batch]

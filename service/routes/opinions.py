@@ -8,7 +8,8 @@ from fastapi import APIRouter, HTTPException
 from nlp import InputTable
 from nlp.core.ids import content_key, external_key
 from nlp.io.columns import Columns
-from service.deps import ApiKey, SettingsDep, StoredPipelineDep
+from service.audit import record
+from service.deps import CallerDep, SettingsDep, StoredPipelineDep
 from service.schemas import (
     ErrorResponse,
     OpinionIn,
@@ -33,10 +34,10 @@ def opinion_key(item: OpinionIn) -> str:
 @router.post(
     "/opinions",
     response_model=OpinionsResponse,
-    responses={401: {"model": ErrorResponse}, 413: {"model": ErrorResponse}, 422: {"model": ErrorResponse}, 429: {"model": ErrorResponse}},
+    responses={code: {"model": ErrorResponse} for code in (401, 403, 413, 422, 429)},
     summary="Store opinions (意见入库) and assign each to a same-issue cluster (问题聚类)",
 )
-def add_opinions(body: OpinionsRequest, pipeline: StoredPipelineDep, settings: SettingsDep, _key: ApiKey) -> OpinionsResponse:
+def add_opinions(body: OpinionsRequest, pipeline: StoredPipelineDep, settings: SettingsDep, caller: CallerDep) -> OpinionsResponse:
     """Opinions are masked, classified and joined to stored clusters (or start new ones), in order.
     Idempotent: an opinion sent again (same external id, or same content without one) returns its
     stored result with ``created: false``."""
@@ -73,4 +74,6 @@ def add_opinions(body: OpinionsRequest, pipeline: StoredPipelineDep, settings: S
             external_id=item.external_id, key=key, created=first and row["status"] == "ok", status=row["status"], error=row["error"],
             cluster=row["cluster"], level1=row["level1"], level2=row["level2"], department=row["department"],
         ))  # fmt: skip
+    created = sum(r.created for r in results)
+    record(store.engine, caller.name, "opinions.store", f"{created} new of {len(results)}")
     return OpinionsResponse(results=results)
