@@ -13,7 +13,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-__all__ = ["api_keys", "audit", "batches", "create_tables", "metadata"]
+__all__ = ["api_keys", "audit", "batches", "create_tables", "metadata", "open_database"]
 
 _LOCK_ID = 0x6D696E7962  # PostgreSQL advisory lock: two servers starting together make it once
 
@@ -86,3 +86,13 @@ def create_tables(engine: Engine) -> None:
                     conn.exec_driver_sql(
                         f"ALTER TABLE {name} ADD COLUMN {column} {kind} NOT NULL DEFAULT '{default}'"
                     )
+
+
+def open_database(place: str) -> Engine:
+    """The engine of the database at ``place`` (a URL, a ``.sqlite`` file or a state folder),
+    migrated, with the service's tables made where they are missing (for the command line)."""
+    from nlp.clustering.store import ClusterStore
+
+    engine = ClusterStore(place).engine
+    create_tables(engine)
+    return engine
