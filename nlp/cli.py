@@ -493,7 +493,7 @@ _SERVICE_STATE = (
     "service's default. Example: --state sqlite:///srv/minyi.sqlite"
 )
 StateOption = Annotated[
-    Optional[str], typer.Option("--state", help=_SERVICE_STATE, show_default=False)
+    str | None, typer.Option("--state", help=_SERVICE_STATE, show_default=False)
 ]
 
 
@@ -567,7 +567,7 @@ def keys_revoke(
 def audit_log(
     state: StateOption = None,
     who: Annotated[
-        Optional[str], typer.Option(help="Only this key's (or reviewer's) name.")
+        str | None, typer.Option(help="Only this key's (or reviewer's) name.")
     ] = None,
     limit: Annotated[int, typer.Option(help="Most lines. Example: --limit 50")] = 100,
 ) -> None:

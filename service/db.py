@@ -83,9 +83,8 @@ def create_tables(engine: Engine) -> None:
                     col = metadata.tables[name].c[column]
                     kind = col.type.compile(conn.dialect)
                     default = col.server_default.arg
-                    conn.exec_driver_sql(
-                        f"ALTER TABLE {name} ADD COLUMN {column} {kind} NOT NULL DEFAULT '{default}'"
-                    )
+                    added = f"{column} {kind} NOT NULL DEFAULT '{default}'"
+                    conn.exec_driver_sql(f"ALTER TABLE {name} ADD COLUMN {added}")
 
 
 def open_database(place: str) -> Engine:

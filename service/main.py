@@ -1,4 +1,7 @@
-"""The FastAPI app: wiring only. Run with ``minyi serve`` or ``uvicorn --factory service.main:create_app``."""
+"""The FastAPI app: wiring only.
+
+Run with ``minyi serve`` or ``uvicorn --factory service.main:create_app``.
+"""
 
 from __future__ import annotations
 
@@ -13,12 +16,12 @@ from fastapi_offline import FastAPIOffline
 
 from nlp import MinyiError, __version__
 from service.deps import _reader, _store
+from service.jobs import requeue_orphans
 from service.keys import KeyRing
 from service.metrics import Metrics
 from service.middleware import Guard
 from service.routes import audit, batches, classify, clusters, health, opinions
 from service.settings import Settings, get_settings, load_settings
-from service.jobs import requeue_orphans
 from service.worker import Supervisor
 
 __all__ = ["create_app"]

@@ -33,23 +33,51 @@ _ERRORS = {code: {"model": ErrorResponse} for code in (401, 403, 404, 429)}
 _MAX_MEMBERS = 500
 
 
-@router.get("/clusters", response_model=ClusterPage, responses=_ERRORS, summary="List same-issue clusters (问题列表), hottest first")
+@router.get(
+    "/clusters",
+    response_model=ClusterPage,
+    responses=_ERRORS,
+    summary="List same-issue clusters (问题列表), hottest first",
+)
 def list_clusters(
     reader: ReaderDep,
     _caller: CallerDep,
     level1: Annotated[str | None, Query(max_length=64, examples=["交通运输"])] = None,
     level2: Annotated[str | None, Query(max_length=64, examples=["道路破损/改道"])] = None,
     department: Annotated[str | None, Query(max_length=128, examples=["交通运输局"])] = None,
-    place: Annotated[str | None, Query(max_length=200, description="A place named by the cluster's opinions.", examples=["青石村"])] = None,
-    since: Annotated[date | None, Query(description="Clusters with an opinion on or after this day.")] = None,
-    until: Annotated[date | None, Query(description="Clusters with an opinion on or before this day.")] = None,
-    min_heat: Annotated[float | None, Query(ge=0, le=1, description="Lowest heat score (0–1).")] = None,
+    place: Annotated[
+        str | None,
+        Query(
+            max_length=200,
+            description="A place named by the cluster's opinions.",
+            examples=["青石村"],
+        ),
+    ] = None,
+    since: Annotated[
+        date | None, Query(description="Clusters with an opinion on or after this day.")
+    ] = None,
+    until: Annotated[
+        date | None, Query(description="Clusters with an opinion on or before this day.")
+    ] = None,
+    min_heat: Annotated[
+        float | None, Query(ge=0, le=1, description="Lowest heat score (0–1).")
+    ] = None,
     min_size: Annotated[int | None, Query(ge=1, le=10_000_000)] = None,
     status: Annotated[Literal[STATUSES] | None, Query(description="Review status.")] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
 ) -> ClusterPage:
-    where = ClusterFilter(level1=level1, level2=level2, department=department, place=place, since=since, until=until, min_heat=min_heat, min_size=min_size, status=status)
+    where = ClusterFilter(
+        level1=level1,
+        level2=level2,
+        department=department,
+        place=place,
+        since=since,
+        until=until,
+        min_heat=min_heat,
+        min_size=min_size,
+        status=status,
+    )
     total, items = reader.list_clusters(where, limit=limit, offset=offset)
     return ClusterPage(total=total, limit=limit, offset=offset, items=items)
 
@@ -61,7 +89,12 @@ def _found(store, cluster_id: str) -> dict:
     return cluster
 
 
-@router.get("/clusters/{cluster_id}", response_model=ClusterDetail, responses=_ERRORS, summary="One cluster: members, scores, weekly trend")
+@router.get(
+    "/clusters/{cluster_id}",
+    response_model=ClusterDetail,
+    responses=_ERRORS,
+    summary="One cluster: members, scores, weekly trend",
+)
 def get_cluster(cluster_id: str, reader: ReaderDep, _caller: CallerDep) -> ClusterDetail:
     cluster = _found(reader, cluster_id)
     members, _, _ = reader.members([cluster_id])
@@ -70,15 +103,28 @@ def get_cluster(cluster_id: str, reader: ReaderDep, _caller: CallerDep) -> Clust
     trend = [TrendPoint(week=week, count=count) for week, count in weekly.items()]
     return ClusterDetail(
         **cluster,
-        members=[Member(external_id=r["external_id"], **{k: r[k] for k in ("text", "title", "time", "source", "place", "level1", "level2")}) for r in rows],
+        members=[
+            Member(
+                external_id=r["external_id"],
+                **{
+                    k: r[k]
+                    for k in ("text", "title", "time", "source", "place", "level1", "level2")
+                },
+            )
+            for r in rows
+        ],
         trend=trend,
-    )  # fmt: skip
+    )
 
 
 @router.post(
     "/clusters/{cluster_id}/draft",
     response_model=DraftResponse,
-    responses={**_ERRORS, 409: {"model": ErrorResponse}, 200: {"content": {"application/json": {}, DOCX: {}}}},
+    responses={
+        **_ERRORS,
+        409: {"model": ErrorResponse},
+        200: {"content": {"application/json": {}, DOCX: {}}},
+    },
     summary="Draft a deputy suggestion (代表建议草稿) from a cluster; .docx with Accept: " + DOCX,
 )
 def draft_cluster(
@@ -100,5 +146,9 @@ def draft_cluster(
             path = Path(folder) / "draft.docx"
             write_docx(draft, path)
             content = path.read_bytes()
-        return Response(content, media_type=DOCX, headers={"Content-Disposition": f'attachment; filename="{cluster_id}.docx"'})
+        return Response(
+            content,
+            media_type=DOCX,
+            headers={"Content-Disposition": f'attachment; filename="{cluster_id}.docx"'},
+        )
     return draft.to_dict()

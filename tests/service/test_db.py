@@ -6,11 +6,11 @@ import pytest
 
 pytest.importorskip("fastapi")
 
-import sqlalchemy as sa  # noqa: E402
+import sqlalchemy as sa
 
-from nlp.clustering.store import ClusterStore  # noqa: E402
-from service.db import create_tables  # noqa: E402
-from service.jobs import find_batch, queue_batch, requeue_orphans  # noqa: E402
+from nlp.clustering.store import ClusterStore
+from service.db import create_tables
+from service.jobs import find_batch, queue_batch, requeue_orphans
 
 
 def table_names(store: ClusterStore) -> set[str]:

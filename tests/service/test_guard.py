@@ -87,7 +87,11 @@ def test_a_chunked_body_over_the_limit_is_413_as_it_streams(server):
     status, sent = send_chunked(base, "/v1/classify", {"Authorization": f"Bearer {KEY}"}, 200 * MIB)
     grown = (_kib(proc.pid, "VmHWM") - before) / 1024
     assert status == 413 and sent < 200 * MIB and grown < 100
-    r = httpx.post(f"{base}/v1/classify", json={"texts": ["暖气不热"]}, headers={"Authorization": f"Bearer {KEY}"})
+    r = httpx.post(
+        f"{base}/v1/classify",
+        json={"texts": ["暖气不热"]},
+        headers={"Authorization": f"Bearer {KEY}"},
+    )
     assert r.status_code == 200
 
 
@@ -119,7 +123,7 @@ def test_readyz_and_metrics(server):
     assert httpx.get(f"{base}/readyz").json() == {"status": "ready"}
     metrics = httpx.get(f"{base}/metrics").text
     assert "# TYPE minyi_request_seconds histogram" in metrics
-    assert 'minyi_auth_failures_total' in metrics
+    assert "minyi_auth_failures_total" in metrics
 
 
 def test_healthz_answers_while_the_pool_is_busy(server):
@@ -128,7 +132,11 @@ def test_healthz_answers_while_the_pool_is_busy(server):
     body = {"texts": ["青石村那条路坑坑洼洼好几年了，下雨天根本没法走" * 50] * 20}
     headers = {"Authorization": f"Bearer {KEY}"}
     busy = [
-        threading.Thread(target=httpx.post, args=(f"{base}/v1/classify",), kwargs={"json": body, "headers": headers, "timeout": 120})
+        threading.Thread(
+            target=httpx.post,
+            args=(f"{base}/v1/classify",),
+            kwargs={"json": body, "headers": headers, "timeout": 120},
+        )
         for _ in range(8)
     ]
     for t in busy:

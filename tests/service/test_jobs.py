@@ -85,12 +85,17 @@ def test_hostile_uploads_fail_their_own_jobs_only(server):
 
 def test_a_worker_that_dies_fails_its_job_with_the_reason(server):
     proc, base, db = server
-    rows = [f"2024-10-{1 + i % 28:02d},第{i}条：小区{i % 40}号楼暖气不热，希望尽快处理" for i in range(3000)]
+    rows = [
+        f"2024-10-{1 + i % 28:02d},第{i}条：小区{i % 40}号楼暖气不热，希望尽快处理"
+        for i in range(3000)
+    ]
     job = upload(base, "big.csv", ("留言时间,留言详情\n" + "\n".join(rows)).encode())
     owner = ""
     for _ in range(600):
         with sqlite3.connect(db) as conn:
-            status, owner = conn.execute("SELECT status, owner FROM batches WHERE id=?", (job,)).fetchone()
+            status, owner = conn.execute(
+                "SELECT status, owner FROM batches WHERE id=?", (job,)
+            ).fetchone()
         if status == "running" and owner:
             break
         time.sleep(0.05)

@@ -14,7 +14,9 @@ pytest.importorskip("fastapi")
 from service.devserver import running_server  # noqa: E402
 
 ADMIN = "env-admin-key"
-CSV = "留言时间,留言详情\n2024-10-02,暖气不热，屋里才十五度\n2024-10-03,医保报销要跑好几趟\n".encode()
+CSV = (
+    "留言时间,留言详情\n2024-10-02,暖气不热，屋里才十五度\n2024-10-03,医保报销要跑好几趟\n".encode()
+)
 
 
 def minyi(*args) -> subprocess.CompletedProcess:
