@@ -31,6 +31,7 @@ router = APIRouter(prefix="/v1", tags=["clusters"])
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 _ERRORS = {code: {"model": ErrorResponse} for code in (401, 403, 404, 429)}
 _MAX_MEMBERS = 500
+_MEMBER_FIELDS = ("text", "title", "time", "source", "place", "level1", "level2")
 
 
 @router.get(
@@ -101,20 +102,15 @@ def get_cluster(cluster_id: str, reader: ReaderDep, _caller: CallerDep) -> Clust
     rows = members.tail(_MAX_MEMBERS).to_dict("records")
     weekly = parse_weekly_counts(cluster.get("weekly_counts"))
     trend = [TrendPoint(week=week, count=count) for week, count in weekly.items()]
-    return ClusterDetail(
-        **cluster,
-        members=[
-            Member(
-                external_id=r["external_id"],
-                **{
-                    k: r[k]
-                    for k in ("text", "title", "time", "source", "place", "level1", "level2")
-                },
-            )
-            for r in rows
-        ],
-        trend=trend,
-    )
+    return ClusterDetail(**cluster, members=[_member(r) for r in rows], trend=trend)
+
+
+def _member(row: dict) -> Member:
+    """A member as the API shows it; a value missing from the table (NaN: an opinion of a batch
+    without an id column, say) is empty, or ``None`` for the external id."""
+    ext = row["external_id"]
+    fields = {k: row[k] if isinstance(row[k], str) else "" for k in _MEMBER_FIELDS}
+    return Member(external_id=ext if isinstance(ext, str) else None, **fields)
 
 
 @router.post(

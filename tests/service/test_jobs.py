@@ -80,6 +80,10 @@ def test_hostile_uploads_fail_their_own_jobs_only(server):
         assert state["status"] == "failed" and state["error"], (name, state)
         assert "internal error" not in state["error"], (name, state["error"])
     assert wait(base, fine)["status"] == "done"
+    # Its opinions have no external id: their cluster still shows them.
+    clusters = httpx.get(f"{base}/v1/clusters", headers=H).json()["items"]
+    detail = httpx.get(f"{base}/v1/clusters/{clusters[0]['cluster']}", headers=H)
+    assert detail.status_code == 200 and detail.json()["members"][0]["external_id"] is None
     assert proc.poll() is None and httpx.get(f"{base}/healthz").json() == {"status": "ok"}
 
 
