@@ -97,8 +97,8 @@ class Worker:
             summary = json.dumps(result.summary, ensure_ascii=False, default=str)
             end = {"status": "done", "stage": "done", "done": n, "total": n, "error": ""}
             end["summary"] = summary
-        except MinyiError as e:
-            end = {"status": "failed", "error": str(e)}
+        except MinyiError as e:  # the caller sees the file's name, not where the server keeps it
+            end = {"status": "failed", "error": str(e).replace(f"{folder}{os.sep}", "")}
         except MemoryError:
             end = {"status": "failed", "error": "the job ran out of memory (MINYI_JOB_MEMORY_MB)"}
         except Exception as e:  # the job fails; the worker and the other jobs go on

@@ -72,13 +72,15 @@ def wait(base, job, seconds=180):
 
 
 def test_hostile_uploads_fail_their_own_jobs_only(server):
-    proc, base, _ = server
+    proc, base, db = server
+    server_folder = db.parent
     jobs = {name: upload(base, name, data) for name, data in hostile().items()}
     fine = upload(base, "fine.csv", GOOD.encode())
     for name, job in jobs.items():
         state = wait(base, job)
         assert state["status"] == "failed" and state["error"], (name, state)
         assert "internal error" not in state["error"], (name, state["error"])
+        assert str(server_folder) not in state["error"]  # no path of the server's
     assert wait(base, fine)["status"] == "done"
     # Its opinions have no external id: their cluster still shows them.
     clusters = httpx.get(f"{base}/v1/clusters", headers=H).json()["items"]
