@@ -1,4 +1,7 @@
-"""HTTP service over :class:`nlp.Pipeline` (FastAPI; install with ``pip install "minyi[service]"``)."""
+"""HTTP service over :class:`nlp.Pipeline`.
+
+FastAPI; install with ``pip install "minyi[service]"``.
+"""
 
 from service.main import create_app
 

@@ -1,37 +1,41 @@
-"""Dependencies: settings, the shared pipeline, API-key checking and rate limiting.
+"""Dependencies: settings, the shared pipeline, the database and the caller.
 
 They are ``async`` (none of them blocks once its objects are built), so FastAPI runs them on the
-event loop instead of sending each one to the thread pool.
+event loop instead of sending each one to the thread pool. Keys, scopes and limits are checked
+before the app by :class:`service.middleware.Guard`; :func:`get_caller` hands the caller on.
 """
 
 from __future__ import annotations
 
-import hmac
-import time
-from collections import defaultdict, deque
 from functools import lru_cache
 from typing import Annotated
 
-from fastapi import Depends, Header, HTTPException
+import sqlalchemy as sa
+from fastapi import Depends, HTTPException, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
 from nlp import Pipeline, PipelineConfig
 from nlp.clustering.store import ClusterStore
 from service.db import create_tables
+from service.keys import Caller
 from service.settings import Settings, get_settings
 
 __all__ = [
-    "ApiKey",
+    "CallerDep",
     "DatabaseDep",
     "PipelineDep",
+    "ReaderDep",
     "SettingsDep",
     "StoreDep",
     "StoredPipelineDep",
+    "get_caller",
     "get_database",
     "get_pipeline",
+    "get_reader",
     "get_store",
     "get_stored_pipeline",
-    "require_key",
 ]
 
 SettingsDep = Annotated[Settings, Depends(get_settings)]
@@ -59,6 +63,29 @@ def _store(url: str) -> ClusterStore:
     return store
 
 
+@lru_cache(maxsize=4)
+def _reader(url: str) -> ClusterStore:
+    """The same database for reading only. On SQLite its transactions begin DEFERRED: in WAL
+    mode a reader takes no lock and never waits for a writer (the library's engine begins every
+    transaction IMMEDIATE, which a writer needs and a reader must not wait for)."""
+    writer = _store(url).engine
+    if writer.dialect.name != "sqlite":
+        return _store(url)
+    engine = sa.create_engine(writer.url, future=True)
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection, record):
+        dbapi_connection.isolation_level = None
+        dbapi_connection.execute("PRAGMA busy_timeout=5000")
+        dbapi_connection.execute("PRAGMA query_only=1")
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn):
+        conn.exec_driver_sql("BEGIN DEFERRED")
+
+    return ClusterStore(engine)
+
+
 async def get_store(settings: SettingsDep) -> ClusterStore:
     """The cluster state shared by requests and batch jobs."""
     return _store(settings.database)
@@ -67,8 +94,16 @@ async def get_store(settings: SettingsDep) -> ClusterStore:
 StoreDep = Annotated[ClusterStore, Depends(get_store)]
 
 
+async def get_reader(settings: SettingsDep) -> ClusterStore:
+    """The cluster state for routes that only read it."""
+    return _reader(settings.database)
+
+
+ReaderDep = Annotated[ClusterStore, Depends(get_reader)]
+
+
 async def get_database(settings: SettingsDep) -> Engine:
-    """The database itself, for the service's own tables (batch jobs)."""
+    """The database itself, for the service's own tables (batch jobs, keys, audit)."""
     return _store(settings.database).engine
 
 
@@ -76,12 +111,22 @@ DatabaseDep = Annotated[Engine, Depends(get_database)]
 
 
 @lru_cache(maxsize=8)
-def _stored_pipeline(url: str, taxonomy: str | None, model: str | None, mask_pii: bool, drafts: str = "none") -> Pipeline:
+def _stored_pipeline(
+    url: str, taxonomy: str | None, model: str | None, mask_pii: bool, drafts: str = "none"
+) -> Pipeline:
     """A pipeline over the database at ``url`` that shares the classify pipeline's loaded parts
     (``drafts="none"`` for single opinions; batch jobs draft as the CLI does)."""
-    config = PipelineConfig(taxonomy=taxonomy, classifier=model or "lexicon", mask_pii=mask_pii, drafts=drafts)
+    config = PipelineConfig(
+        taxonomy=taxonomy, classifier=model or "lexicon", mask_pii=mask_pii, drafts=drafts
+    )
     shared = _pipeline(taxonomy, model)  # reuse its loaded parts
-    return Pipeline(config, store=_store(url), classifier=shared.classifier, taxonomy=shared.taxonomy, tokenizer=shared.tokenizer)
+    return Pipeline(
+        config,
+        store=_store(url),
+        classifier=shared.classifier,
+        taxonomy=shared.taxonomy,
+        tokenizer=shared.tokenizer,
+    )
 
 
 async def get_stored_pipeline(settings: SettingsDep) -> Pipeline:
@@ -91,27 +136,20 @@ async def get_stored_pipeline(settings: SettingsDep) -> Pipeline:
 
 StoredPipelineDep = Annotated[Pipeline, Depends(get_stored_pipeline)]
 
-_calls: dict[str, deque] = defaultdict(deque)
+
+_bearer = HTTPBearer(auto_error=False, description="A key from `minyi keys add` or MINYI_API_KEYS")
 
 
-async def require_key(settings: SettingsDep, authorization: Annotated[str | None, Header()] = None) -> str:
-    """The caller's API key, checked in constant time; 401 when missing or wrong, 429 when over the limit."""
-    scheme, _, given = (authorization or "").partition(" ")
-    if scheme.lower() != "bearer" or not given:
-        raise HTTPException(401, "missing or invalid API key", headers={"WWW-Authenticate": "Bearer"})
-    # Compare against every key so that timing does not tell which one nearly matched.
-    matched = [k for k in settings.keys if hmac.compare_digest(k.encode(), given.encode())]
-    if not matched:
-        raise HTTPException(401, "missing or invalid API key", headers={"WWW-Authenticate": "Bearer"})
-    key = matched[0]
-    window = _calls[key]
-    now = time.monotonic()
-    while window and now - window[0] > 60:
-        window.popleft()
-    if len(window) >= settings.rate_limit_per_minute:
-        raise HTTPException(429, f"rate limit of {settings.rate_limit_per_minute} requests a minute reached; retry later", headers={"Retry-After": "60"})
-    window.append(now)
-    return key
+async def get_caller(
+    request: Request,
+    _credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> Caller:
+    """The caller whose key the middleware accepted (the bearer scheme is named here so that
+    the OpenAPI schema shows it)."""
+    caller = request.scope.get("state", {}).get("caller")
+    if caller is None:  # a route outside /v1 asked for it: a wiring mistake, not the caller's
+        raise HTTPException(401, "missing or invalid API key")
+    return caller
 
 
-ApiKey = Annotated[str, Depends(require_key)]
+CallerDep = Annotated[Caller, Depends(get_caller)]

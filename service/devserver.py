@@ -20,14 +20,26 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def start_server(log: str | Path | None = None, access_log: bool = True, wait: str = "/healthz", **settings) -> tuple[subprocess.Popen, str]:
+def start_server(
+    log: str | Path | None = None, access_log: bool = True, wait: str = "/healthz", **settings
+) -> tuple[subprocess.Popen, str]:
     """Start ``uvicorn --factory service.main:create_app`` with ``MINYI_<NAME>`` settings and
     return the process and base URL once ``wait`` answers 200 (see :func:`running_server`)."""
     import httpx
 
     port = _free_port()
     env = {**os.environ, **{f"MINYI_{k.upper()}": str(v) for k, v in settings.items()}}
-    cmd = [sys.executable, "-m", "uvicorn", "--factory", "service.main:create_app", "--host", "127.0.0.1", "--port", str(port)]
+    cmd = [
+        sys.executable,
+        "-m",
+        "uvicorn",
+        "--factory",
+        "service.main:create_app",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+    ]
     if not access_log:
         cmd.append("--no-access-log")
     if log:
@@ -38,7 +50,9 @@ def start_server(log: str | Path | None = None, access_log: bool = True, wait: s
     base = f"http://127.0.0.1:{port}"
     for _ in range(600):
         if proc.poll() is not None:
-            raise RuntimeError(f"the service exited with {proc.returncode}" + (f"; see {log}" if log else ""))
+            raise RuntimeError(
+                f"the service exited with {proc.returncode}" + (f"; see {log}" if log else "")
+            )
         try:
             if httpx.get(f"{base}{wait}", timeout=5).status_code == 200:
                 return proc, base
@@ -50,7 +64,9 @@ def start_server(log: str | Path | None = None, access_log: bool = True, wait: s
 
 
 @contextmanager
-def running_server(log: str | Path | None = None, access_log: bool = True, wait: str = "/healthz", **settings) -> Iterator[str]:
+def running_server(
+    log: str | Path | None = None, access_log: bool = True, wait: str = "/healthz", **settings
+) -> Iterator[str]:
     """Start ``uvicorn --factory service.main:create_app`` with ``MINYI_<NAME>`` settings.
 
     Yields the base URL once ``wait`` answers 200; stops the server on exit.

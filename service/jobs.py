@@ -1,10 +1,13 @@
 """Batch jobs: an uploaded export is scored in the background; the job's state lives in the
 database, so a job whose server stopped (restart, crash, power loss) is taken up again.
 
-A job is claimed by one process at a time (an atomic update on its row) and holds a lease that
-its worker renews while it runs. A job whose lease ran out, or whose owner process on this host is
-gone, goes back to the queue and is run again from its input file; outputs are written to a
-temporary folder and moved into place only when complete.
+Jobs run in worker processes (:mod:`service.worker`), never in the API process: a file that
+crashes its reader or exhausts memory fails its own job, with a reason, and the server answers
+on. A job is claimed by one worker at a time (an atomic update on its row, the worker's own
+``host:pid`` as owner) and holds a lease that the worker renews while it runs. A job whose lease
+ran out, or whose owner process on this host is gone, goes back to the queue and is run again
+from its input file; outputs are written to a temporary folder and moved into place only when
+complete.
 
 The jobs' table is the service's own (:mod:`service.db`); this module is the one that writes it.
 """
@@ -12,11 +15,9 @@ The jobs' table is the service's own (:mod:`service.db`); this module is the one
 from __future__ import annotations
 
 import json
-import logging
 import os
 import shutil
 import socket
-import threading
 import time
 import uuid
 from pathlib import Path
@@ -24,40 +25,75 @@ from pathlib import Path
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from nlp import MinyiError, Pipeline
 from nlp.core.ids import now
-from nlp.io import read_table, resolve_columns
-from nlp.outputs import write_outputs
 from service.db import batches
 
-__all__ = ["BatchWorker", "find_batch", "new_folder", "queue_batch", "requeue_orphans"]
+__all__ = [
+    "MAX_ATTEMPTS",
+    "claim",
+    "delete_batch",
+    "fail_jobs_of",
+    "find_batch",
+    "list_batches",
+    "new_folder",
+    "queue_batch",
+    "requeue_orphans",
+    "update",
+]
 
-log = logging.getLogger(__name__)
-OWNER = f"{socket.gethostname()}:{os.getpid()}"
 MAX_ATTEMPTS = 3
 
 
-def queue_batch(database: Engine, folder: Path, filename: str, options: dict) -> str:
+def queue_batch(
+    database: Engine, folder: Path, filename: str, options: dict, created_by: str = ""
+) -> str:
     """Record a queued job whose input is already in ``folder``."""
     job = uuid.uuid4().hex
     text = json.dumps(options, ensure_ascii=False)
     values = {"status": "queued", "filename": filename, "folder": str(folder), "options": text}
+    values.update(created_by=created_by, created_at=now(), updated_at=now())
     with database.begin() as conn:
-        conn.execute(batches.insert().values(id=job, created_at=now(), updated_at=now(), **values))
+        conn.execute(batches.insert().values(id=job, **values))
     return job
 
 
 def new_folder(root: Path) -> Path:
-    folder = root / "batches" / uuid.uuid4().hex
-    folder.mkdir(parents=True)
+    """A new folder (0700) for one job's upload and outputs."""
+    parent = root / "batches"
+    parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    folder = parent / uuid.uuid4().hex
+    folder.mkdir(mode=0o700)
     return folder
 
 
 def find_batch(database: Engine, job: str) -> dict | None:
     """A job's row, or ``None``."""
-    with database.begin() as conn:
+    with database.connect() as conn:
         row = conn.execute(sa.select(batches).where(batches.c.id == job)).mappings().first()
     return dict(row) if row else None
+
+
+def list_batches(database: Engine, created_by: str | None, limit: int, offset: int) -> list[dict]:
+    """Jobs, newest first: those of ``created_by``, or all of them with ``None``."""
+    query = sa.select(batches).order_by(batches.c.created_at.desc()).limit(limit).offset(offset)
+    if created_by is not None:
+        query = query.where(batches.c.created_by == created_by)
+    with database.connect() as conn:
+        return [dict(r) for r in conn.execute(query).mappings()]
+
+
+def delete_batch(database: Engine, job: str) -> bool:
+    """Remove a job that is not running, with its upload and outputs; ``False`` if running."""
+    b = batches.c
+    with database.begin() as conn:
+        row = conn.execute(sa.select(b.folder, b.status).where(b.id == job)).first()
+        if row is None:
+            return True
+        if row.status == "running":
+            return False
+        conn.execute(batches.delete().where(b.id == job, b.status != "running"))
+    shutil.rmtree(row.folder, ignore_errors=True)
+    return True
 
 
 def requeue_orphans(database: Engine) -> int:
@@ -73,10 +109,49 @@ def requeue_orphans(database: Engine) -> int:
     return len(gone)
 
 
+def fail_jobs_of(database: Engine, owner: str, reason: str) -> list[str]:
+    """Mark failed the running jobs of the worker ``owner`` (whose process ended)."""
+    b = batches.c
+    with database.begin() as conn:
+        ids = conn.execute(sa.select(b.id).where(b.owner == owner, b.status == "running"))
+        ids = list(ids.scalars())
+        if ids:
+            mine = batches.update().where(b.id.in_(ids), b.status == "running")
+            conn.execute(mine.values(status="failed", error=reason, updated_at=now()))
+    return ids
+
+
+def claim(database: Engine, owner: str, lease: float) -> dict | None:
+    """Take the oldest free job for ``owner``: queued, or running with its lease run out."""
+    b = batches.c
+    clock = time.time()
+    free = sa.or_(b.status == "queued", sa.and_(b.status == "running", b.lease_until < clock))
+    with database.begin() as conn:
+        first = sa.select(b.id).where(free).order_by(b.created_at).limit(1)
+        candidate = conn.execute(first).scalar()
+        if candidate is None:
+            return None
+        take = batches.update().where(b.id == candidate, free)
+        values = {"status": "running", "owner": owner, "lease_until": clock + lease}
+        values.update(attempts=b.attempts + 1, updated_at=now())
+        if conn.execute(take.values(**values)).rowcount != 1:
+            return None
+        claimed = conn.execute(sa.select(batches).where(b.id == candidate))
+        return dict(claimed.mappings().first())
+
+
+def update(database: Engine, job: str, owner: str, lease: float, **values) -> None:
+    """Record progress or the end of ``job``, if ``owner`` still holds it; renews the lease."""
+    b = batches.c
+    with database.begin() as conn:
+        mine = batches.update().where(b.id == job, b.owner == owner)
+        conn.execute(mine.values(updated_at=now(), lease_until=time.time() + lease, **values))
+
+
 def _gone(owner: str, host: str) -> bool:
     """Whether the process ``owner`` (host:pid) ran on ``host`` and has stopped."""
     where, _, pid = owner.partition(":")
-    return where == host and not _alive(int(pid or 0))
+    return where == host and not _alive(int(pid or 0) if pid.isdigit() else 0)
 
 
 def _alive(pid: int) -> bool:
@@ -89,104 +164,3 @@ def _alive(pid: int) -> bool:
     except PermissionError:
         return True
     return True
-
-
-class BatchWorker(threading.Thread):
-    """Runs queued jobs one after another until :meth:`stop`."""
-
-    def __init__(
-        self,
-        database: Engine,
-        pipeline: Pipeline,
-        lease_seconds: float = 60.0,
-        poll_seconds: float = 0.5,
-    ):
-        super().__init__(name="minyi-batch", daemon=True)
-        self.database, self.pipeline = database, pipeline
-        self.lease, self.poll = lease_seconds, poll_seconds
-        self._stop = threading.Event()
-        self._progress: dict = {}
-
-    def stop(self) -> None:
-        self._stop.set()
-
-    def run(self) -> None:
-        while not self._stop.is_set():
-            try:
-                job = self._claim()
-            except sa.exc.SQLAlchemyError:
-                log.exception("cannot claim a batch job")
-                job = None
-            if job is None:
-                self._stop.wait(self.poll)
-                continue
-            self._run(job)
-
-    def _claim(self) -> dict | None:
-        b = batches.c
-        clock = time.time()
-        free = sa.or_(b.status == "queued", sa.and_(b.status == "running", b.lease_until < clock))
-        with self.database.begin() as conn:
-            first = sa.select(b.id).where(free).order_by(b.created_at).limit(1)
-            candidate = conn.execute(first).scalar()
-            if candidate is None:
-                return None
-            claim = batches.update().where(b.id == candidate, free)
-            values = {"status": "running", "owner": OWNER, "lease_until": clock + self.lease}
-            values.update(attempts=b.attempts + 1, updated_at=now())
-            if conn.execute(claim.values(**values)).rowcount != 1:
-                return None
-            claimed = conn.execute(sa.select(batches).where(b.id == candidate))
-            return dict(claimed.mappings().first())
-
-    def _update(self, job: str, **values) -> None:
-        b = batches.c
-        lease = time.time() + self.lease
-        with self.database.begin() as conn:
-            mine = batches.update().where(b.id == job, b.owner == OWNER)
-            conn.execute(mine.values(updated_at=now(), lease_until=lease, **values))
-
-    def _run(self, job: dict) -> None:
-        folder = Path(job["folder"])
-        if job["attempts"] > MAX_ATTEMPTS:
-            self._update(job["id"], status="failed", error=f"gave up after {MAX_ATTEMPTS} attempts")
-            return
-        options = json.loads(job["options"] or "{}")
-        beat = threading.Event()
-        heart = threading.Thread(target=self._heartbeat, args=(job["id"], beat), daemon=True)
-        heart.start()
-
-        def finish(**values) -> None:
-            beat.set()
-            heart.join()
-            self._update(job["id"], **values)
-
-        try:
-            table = read_table(folder / job["filename"], sheet=options.get("sheet"), encoding=options.get("encoding"))
-            columns = resolve_columns(list(table.frame.columns), **{k: options.get(k) for k in ("text", "id", "time", "source", "place", "title", "user")})
-            self._progress = {"stage": "read", "done": 0, "total": len(table.frame)}
-            result = self.pipeline.run(table, columns, progress=self._report)
-            staging = folder / "out.partial"
-            shutil.rmtree(staging, ignore_errors=True)
-            write_outputs(result, staging, ["csv", "xlsx"])
-            shutil.rmtree(folder / "out", ignore_errors=True)
-            staging.rename(folder / "out")
-            n = len(table.frame)
-            finish(status="done", stage="done", done=n, total=n, error="", summary=json.dumps(result.summary, ensure_ascii=False, default=str))
-        except MinyiError as e:
-            finish(status="failed", error=str(e))
-        except Exception as e:  # the job fails; the server and the other jobs go on
-            log.exception("batch %s failed", job["id"])
-            finish(status="failed", error=f"internal error ({type(e).__name__}); see the server log")
-
-    def _report(self, stage: str, done: int, total: int) -> None:
-        self._progress = {"stage": stage, "done": done, "total": total}
-
-    def _heartbeat(self, job: str, finished: threading.Event) -> None:
-        """Renew the lease and publish progress from a thread of its own: the pipeline may hold
-        the database's write lock for a while, and this thread simply waits for it."""
-        while not finished.wait(1.0):
-            try:
-                self._update(job, **self._progress)
-            except sa.exc.SQLAlchemyError:
-                log.warning("could not record progress of batch %s", job)

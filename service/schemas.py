@@ -5,9 +5,27 @@ from __future__ import annotations
 from pydantic import BaseModel, Field
 
 __all__ = [
-    "ClassifyRequest", "ClassifyResponse", "ClassifyResult", "Alternative", "ErrorResponse", "OpinionIn", "OpinionsRequest",
-    "OpinionResult", "OpinionsResponse", "Cluster", "ClusterPage", "ClusterDetail", "Member", "TrendPoint", "DraftResponse", "Batch", "BatchFile",
-]  # fmt: skip
+    "ClassifyRequest",
+    "ClassifyResponse",
+    "ClassifyResult",
+    "Alternative",
+    "ErrorResponse",
+    "OpinionIn",
+    "OpinionsRequest",
+    "OpinionResult",
+    "OpinionsResponse",
+    "Cluster",
+    "ClusterPage",
+    "ClusterDetail",
+    "Member",
+    "TrendPoint",
+    "DraftResponse",
+    "Batch",
+    "BatchFile",
+    "AuditEntry",
+    "AuditPage",
+    "BatchPage",
+]
 
 
 class ClassifyRequest(BaseModel):
@@ -42,22 +60,35 @@ class ErrorResponse(BaseModel):
 
 class OpinionIn(BaseModel):
     text: str = Field(min_length=1, examples=["村里那条路坑坑洼洼好几年了，下雨天根本没法走"])
-    external_id: str | None = Field(None, max_length=190, description="Your id for the opinion; sending it again returns the stored result.", examples=["QR-20241105-0031"])
+    external_id: str | None = Field(
+        None,
+        max_length=190,
+        description="Your id for the opinion; sending it again returns the stored result.",
+        examples=["QR-20241105-0031"],
+    )
     title: str = Field("", max_length=500, examples=["青石村道路破损"])
-    source: str = Field("", max_length=128, description="Channel (接待日, 小程序, 12345 …).", examples=["接待日"])
+    source: str = Field(
+        "", max_length=128, description="Channel (接待日, 小程序, 12345 …).", examples=["接待日"]
+    )
     time: str = Field("", max_length=32, examples=["2024-11-05 09:30"])
     place: str = Field("", max_length=200, examples=["青石镇青石村"])
-    user: str = Field("", max_length=200, description="Who gave it (masked before storing unless masking is off).")
+    user: str = Field(
+        "", max_length=200, description="Who gave it (masked before storing unless masking is off)."
+    )
 
 
 class OpinionsRequest(BaseModel):
-    opinions: list[OpinionIn] = Field(min_length=1, description="At most the service's MINYI_MAX_TEXTS opinions.")
+    opinions: list[OpinionIn] = Field(
+        min_length=1, description="At most the service's MINYI_MAX_TEXTS opinions."
+    )
 
 
 class OpinionResult(BaseModel):
     external_id: str | None
     key: str = Field(description="The key the opinion is stored under.")
-    created: bool = Field(description="False when the opinion was stored before (idempotent resubmission).")
+    created: bool = Field(
+        description="False when the opinion was stored before (idempotent resubmission)."
+    )
     status: str = Field(examples=["ok"], description="ok, empty or error (then it is not stored).")
     error: str = ""
     cluster: str = Field("", examples=["C2024Q4-0003"])
@@ -87,7 +118,12 @@ class Cluster(BaseModel):
     urgency: float = 0.0
     breadth: float = 0.0
     importance: float = 0.0
-    status: str = Field("待核实", description="Where the cluster stands: 待核实, 已核实, 已转办, 已办结 or 不予处理 (set in review).")
+    status: str = Field(
+        "待核实",
+        description=(
+            "Where the cluster stands: 待核实, 已核实, 已转办, 已办结 or 不予处理 (set in review)."
+        ),
+    )
 
 
 class ClusterPage(BaseModel):
@@ -145,3 +181,24 @@ class Batch(BaseModel):
     updated_at: str
     summary: dict = Field(default_factory=dict)
     files: list[BatchFile] = Field(default_factory=list)
+
+
+class AuditEntry(BaseModel):
+    at: str
+    who: str = Field(description="The key's name, or the reviewer's.", examples=["intake-desk"])
+    action: str = Field(examples=["opinions.store"])
+    target: str = Field("", examples=["3 opinions"])
+    detail: str = ""
+    source: str = Field(description="service, or review (a review decision).")
+
+
+class AuditPage(BaseModel):
+    limit: int
+    offset: int
+    items: list[AuditEntry]
+
+
+class BatchPage(BaseModel):
+    limit: int
+    offset: int
+    items: list[Batch]

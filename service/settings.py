@@ -13,8 +13,9 @@ __all__ = ["Settings", "get_settings", "load_settings"]
 class Settings(BaseSettings):
     """Everything the service reads from its environment.
 
-    ``MINYI_API_KEYS`` holds the accepted keys, separated by commas; with none set, every
-    ``/v1`` call is refused.
+    ``MINYI_API_KEYS`` holds admin keys, separated by commas; keys with names and scopes are
+    made by ``minyi keys add`` and kept (hashed) in the database. With neither, every ``/v1``
+    call is refused.
     """
 
     model_config = SettingsConfigDict(env_prefix="MINYI_", env_file=".env", extra="ignore")
@@ -30,7 +31,10 @@ class Settings(BaseSettings):
     max_body_bytes: int = 10 * 1024 * 1024
     max_upload_bytes: int = 200 * 1024 * 1024
     rate_limit_per_minute: int = 600
-    batch_workers: int = 1  # background batch threads per server process
+    auth_failures_per_minute: int = 30  # per client address; more are answered 429
+    batch_workers: int = 1  # batch worker processes per server process
+    job_memory_mb: int = 0  # address-space limit of a worker process; 0: none
+    keep_uploads: bool = False  # keep an uploaded file once its batch is done or failed
     job_lease_seconds: float = 60.0  # a running job not heard from for this long is taken up again
 
     @property
@@ -47,7 +51,7 @@ class Settings(BaseSettings):
             from platformdirs import user_data_dir
 
             folder = Path(user_data_dir("minyi", appauthor=False))
-        folder.mkdir(parents=True, exist_ok=True)
+        folder.mkdir(mode=0o700, parents=True, exist_ok=True)
         return folder
 
     @property

@@ -8,7 +8,8 @@ from fastapi import APIRouter, HTTPException
 from nlp import InputTable
 from nlp.core.ids import content_key, external_key
 from nlp.io.columns import Columns
-from service.deps import ApiKey, SettingsDep, StoredPipelineDep
+from service.audit import record
+from service.deps import CallerDep, SettingsDep, StoredPipelineDep
 from service.schemas import (
     ErrorResponse,
     OpinionIn,
@@ -20,7 +21,15 @@ from service.schemas import (
 router = APIRouter(prefix="/v1", tags=["opinions"])
 
 _FIELDS = ("external_id", "text", "title", "source", "time", "place", "user")
-_COLUMNS = Columns(text="text", id="external_id", title="title", source="source", time="time", place="place", user="user")
+_COLUMNS = Columns(
+    text="text",
+    id="external_id",
+    title="title",
+    source="source",
+    time="time",
+    place="place",
+    user="user",
+)
 
 
 def opinion_key(item: OpinionIn) -> str:
@@ -33,19 +42,25 @@ def opinion_key(item: OpinionIn) -> str:
 @router.post(
     "/opinions",
     response_model=OpinionsResponse,
-    responses={401: {"model": ErrorResponse}, 413: {"model": ErrorResponse}, 422: {"model": ErrorResponse}, 429: {"model": ErrorResponse}},
+    responses={code: {"model": ErrorResponse} for code in (401, 403, 413, 422, 429)},
     summary="Store opinions (意见入库) and assign each to a same-issue cluster (问题聚类)",
 )
-def add_opinions(body: OpinionsRequest, pipeline: StoredPipelineDep, settings: SettingsDep, _key: ApiKey) -> OpinionsResponse:
+def add_opinions(
+    body: OpinionsRequest, pipeline: StoredPipelineDep, settings: SettingsDep, caller: CallerDep
+) -> OpinionsResponse:
     """Opinions are masked, classified and joined to stored clusters (or start new ones), in order.
     Idempotent: an opinion sent again (same external id, or same content without one) returns its
     stored result with ``created: false``."""
     items = body.opinions
     if len(items) > settings.max_texts:
-        raise HTTPException(413, f"{len(items)} opinions in one request; the limit is {settings.max_texts}")
+        raise HTTPException(
+            413, f"{len(items)} opinions in one request; the limit is {settings.max_texts}"
+        )
     too_long = [i for i, o in enumerate(items) if len(o.text) > settings.max_text_chars]
     if too_long:
-        raise HTTPException(422, f"opinion {too_long[0]} is longer than {settings.max_text_chars} characters")
+        raise HTTPException(
+            422, f"opinion {too_long[0]} is longer than {settings.max_text_chars} characters"
+        )
     keys = [opinion_key(o) for o in items]
     store = pipeline.store
     with store.transaction():
@@ -58,19 +73,38 @@ def add_opinions(body: OpinionsRequest, pipeline: StoredPipelineDep, settings: S
         fresh: dict[str, dict] = {}
         if todo:
             frame = pd.DataFrame({f: [getattr(items[i], f) or "" for i in todo] for f in _FIELDS})
-            result = pipeline.run(InputTable.from_frame(frame, source="POST /v1/opinions"), _COLUMNS, keys=[keys[i] for i in todo])
+            result = pipeline.run(
+                InputTable.from_frame(frame, source="POST /v1/opinions"),
+                _COLUMNS,
+                keys=[keys[i] for i in todo],
+            )
             for i, row in zip(todo, result.opinions.to_dict("records")):
                 fresh[keys[i]] = row
     results, answered = [], set()
     for item, key in zip(items, keys):
         if key in stored:
-            results.append(OpinionResult(external_id=item.external_id, key=key, created=False, status="ok", **stored[key]))
+            results.append(
+                OpinionResult(
+                    external_id=item.external_id, key=key, created=False, status="ok", **stored[key]
+                )
+            )
             continue
         row = fresh[key]
         first = key not in answered  # a key repeated in one request is created once
         answered.add(key)
-        results.append(OpinionResult(
-            external_id=item.external_id, key=key, created=first and row["status"] == "ok", status=row["status"], error=row["error"],
-            cluster=row["cluster"], level1=row["level1"], level2=row["level2"], department=row["department"],
-        ))  # fmt: skip
+        results.append(
+            OpinionResult(
+                external_id=item.external_id,
+                key=key,
+                created=first and row["status"] == "ok",
+                status=row["status"],
+                error=row["error"],
+                cluster=row["cluster"],
+                level1=row["level1"],
+                level2=row["level2"],
+                department=row["department"],
+            )
+        )
+    created = sum(r.created for r in results)
+    record(store.engine, caller.name, "opinions.store", f"{created} new of {len(results)}")
     return OpinionsResponse(results=results)

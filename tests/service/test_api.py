@@ -14,7 +14,13 @@ KEY = "test-key-1"
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
     log = tmp_path_factory.mktemp("server") / "server.log"
-    with running_server(log, api_keys=f"other,{KEY}", max_texts=50, rate_limit_per_minute=1000, max_body_bytes=200000) as base:
+    with running_server(
+        log,
+        api_keys=f"other,{KEY}",
+        max_texts=50,
+        rate_limit_per_minute=1000,
+        max_body_bytes=200000,
+    ) as base:
         yield base, log
 
 
@@ -77,5 +83,8 @@ def test_health_ready_metrics_and_openapi(server):
 
 def test_rate_limit_gives_429(tmp_path):
     with running_server(tmp_path / "rl.log", api_keys="rl-key", rate_limit_per_minute=2) as base:
-        codes = [call(base, "/v1/classify", {"texts": ["暖气不热"]}, key="rl-key").status_code for _ in range(3)]
+        codes = [
+            call(base, "/v1/classify", {"texts": ["暖气不热"]}, key="rl-key").status_code
+            for _ in range(3)
+        ]
     assert codes == [200, 200, 429]

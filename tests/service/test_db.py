@@ -6,11 +6,11 @@ import pytest
 
 pytest.importorskip("fastapi")
 
-import sqlalchemy as sa  # noqa: E402
+import sqlalchemy as sa
 
-from nlp.clustering.store import ClusterStore  # noqa: E402
-from service.db import create_tables  # noqa: E402
-from service.jobs import find_batch, queue_batch, requeue_orphans  # noqa: E402
+from nlp.clustering.store import ClusterStore
+from service.db import create_tables
+from service.jobs import find_batch, queue_batch, requeue_orphans
 
 
 def table_names(store: ClusterStore) -> set[str]:
@@ -52,3 +52,32 @@ def test_a_database_whose_batches_an_earlier_version_made_keeps_them(tmp_path):
     assert find_batch(store.engine, "b1")["filename"] == "q3.xlsx"
     assert requeue_orphans(store.engine) == 0  # run by another host: left alone
     assert find_batch(store.engine, queue_batch(store.engine, tmp_path, "q4.csv", {}))
+
+
+def test_reads_take_no_lock_while_a_writer_holds_one(tmp_path):
+    import threading
+    import time
+
+    from nlp.clustering.store import ClusterFilter
+    from service.deps import _reader
+
+    url = f"sqlite:///{tmp_path / 'minyi.sqlite'}"
+    writer, reader = ClusterStore(url), _reader(url)  # opened (and migrated) before
+    holding, release = threading.Event(), threading.Event()
+
+    def write():
+        with writer.transaction() as conn:  # BEGIN IMMEDIATE: the write lock until it ends
+            conn.execute(sa.text("INSERT INTO meta (key, value) VALUES ('busy', '1')"))
+            holding.set()
+            release.wait(10)
+
+    thread = threading.Thread(target=write)
+    thread.start()
+    assert holding.wait(10)
+    try:
+        start = time.perf_counter()
+        total, _ = reader.list_clusters(ClusterFilter(), limit=10, offset=0)
+        assert total == 0 and time.perf_counter() - start < 1
+    finally:
+        release.set()
+        thread.join()

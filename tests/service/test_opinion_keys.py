@@ -5,8 +5,8 @@ import pytest
 
 pytest.importorskip("fastapi")
 
-from service.routes.opinions import opinion_key  # noqa: E402
-from service.schemas import OpinionIn  # noqa: E402
+from service.routes.opinions import opinion_key
+from service.schemas import OpinionIn
 
 
 def test_received_opinions_keep_the_keys_they_were_stored_under():
