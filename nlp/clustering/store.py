@@ -327,6 +327,63 @@ class ClusterStore(StoredOpinions):
             text = conn.execute(sa.select(r.config).order_by(r.id.desc()).limit(1)).scalar()
         return json.loads(text) if text else {}
 
+    def purge(self, before: str) -> dict[str, int]:
+        """Delete the opinions stored before ``before`` (an ISO 8601 time, UTC, as
+        :func:`nlp.core.ids.now` writes them), the membership keys added before it that no
+        stored opinion holds any more, and the clusters this leaves empty (with clusters merged
+        into them). Clusters keep their centroids: they describe an issue, not a person, and
+        opinions about it still join it. A SQLite file is rebuilt so that nothing deleted stays
+        in it; on PostgreSQL deleted rows are gone once the table is vacuumed (autovacuum, or
+        ``VACUUM``).
+
+        Returns:
+            How many ``opinions``, ``members`` and ``clusters`` were deleted.
+        """
+        o, m, c = db.opinions.c, db.members.c, db.clusters.c
+        with self.transaction() as conn:
+            old = conn.execute(sa.select(o.id, o.cluster_id).where(o.created_at < before)).all()
+            touched = {r.cluster_id for r in old}
+            for start in range(0, len(old), db.BATCH):
+                part = [r.id for r in old[start : start + db.BATCH]]
+                conn.execute(db.opinions.delete().where(o.id.in_(part)))
+            held = sa.select(o.text_key).where(o.text_key.is_not(None))
+            gone = conn.execute(
+                sa.select(m.text_key, m.cluster_id)
+                .where(m.added_at < before)
+                .where(m.text_key.not_in(held))
+            ).all()
+            touched |= {r.cluster_id for r in gone}
+            for start in range(0, len(gone), db.BATCH):
+                part = [r.text_key for r in gone[start : start + db.BATCH]]
+                conn.execute(db.members.delete().where(m.text_key.in_(part)))
+            lost: dict[str, int] = defaultdict(int)
+            for r in gone:
+                lost[r.cluster_id] += 1
+            for cluster, count in lost.items():
+                shrunk = db.clusters.update().where(c.id == cluster)
+                conn.execute(
+                    shrunk.values(
+                        size=sa.case((c.size > count, c.size - count), else_=0), updated_at=now()
+                    )
+                )
+            used = set(conn.execute(sa.select(m.cluster_id).distinct()).scalars())
+            used |= set(conn.execute(sa.select(o.cluster_id).distinct()).scalars())
+            rows = conn.execute(sa.select(c.id, c.merged_into)).all()
+            into = {r.id: r.merged_into for r in rows if r.merged_into}
+            empty = [
+                r.id
+                for r in rows
+                if _final(r.id, into) in touched
+                and _final(r.id, into) not in used
+                and r.id not in used
+            ]
+            for start in range(0, len(empty), db.BATCH):
+                part = empty[start : start + db.BATCH]
+                conn.execute(db.clusters.delete().where(c.id.in_(part)))
+        if (old or gone) and self.path is not None:
+            self._compact()
+        return {"opinions": len(old), "members": len(gone), "clusters": len(empty)}
+
     # Review's changes to clusters -----------------------------------------------------------
 
     def cluster_row(self, cluster: str) -> sa.Row | None:
