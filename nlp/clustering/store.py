@@ -183,9 +183,14 @@ class ClusterStore(StoredOpinions):
     def _compact(self) -> None:
         """Rebuild a SQLite file so that nothing deleted or rewritten stays in its pages or its
         write-ahead log."""
-        with self.engine.connect() as conn:
-            conn.exec_driver_sql("VACUUM")
-            conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+        raw = self.engine.raw_connection()  # outside SQLAlchemy's BEGIN: VACUUM refuses one
+        try:
+            cursor = raw.cursor()
+            cursor.execute("VACUUM")
+            cursor.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            cursor.close()
+        finally:
+            raw.close()
 
     @property
     def _conn(self) -> Connection | None:

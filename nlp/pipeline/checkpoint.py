@@ -2,9 +2,9 @@
 
 ``minyi score --resume`` keeps them in ``OUT/.minyi-work/``: one file per block of
 ``block_size`` distinct rows, each written to a temporary name and renamed when complete, so a
-block is either whole or absent, whatever moment the process dies. A manifest ties the blocks to the input
-(its size and content hash) and to the config; blocks of another input or config are never
-reused. The folder is removed once the outputs are written.
+block is either whole or absent, whatever moment the process dies. A manifest ties the blocks
+to the input (its size and content hash) and to the config; blocks of another input or config
+are never reused. The folder is removed once the outputs are written.
 
 A block holds the rows' texts before masking (near duplicates are found on them), so it is
 encrypted (AES-256-GCM, keyed from the secret of :mod:`nlp.core.secrets`) and readable by its

@@ -113,8 +113,8 @@ def files_text(folder: Path) -> str:
     parts = []
     for path in folder.rglob("*"):
         if path.suffix == ".xlsx":
-            for sheet in pd.read_excel(path, sheet_name=None, dtype=str, engine="openpyxl").values():
-                parts.append(sheet.to_csv())
+            sheets = pd.read_excel(path, sheet_name=None, dtype=str, engine="openpyxl")
+            parts.extend(sheet.to_csv() for sheet in sheets.values())
         elif path.is_file():
             parts.append(path.read_bytes().decode("utf-8", "replace"))
     return "\n".join(parts)
