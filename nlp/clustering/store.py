@@ -133,7 +133,14 @@ class ClusterStore(StoredOpinions):
         return {k: found[m] for k, m in zip(keys, mapped) if m in found}
 
     def save_opinions(self, rows, keys, *args, **kwargs) -> int:
-        """See :meth:`StoredOpinions.save_opinions`; keys as :meth:`stored_key` makes them."""
+        """See :meth:`StoredOpinions.save_opinions`; keys as :meth:`stored_key` makes them. NUL
+        characters are left out of the cells (PostgreSQL refuses them in text; the text itself
+        was normalised without them)."""
+        rows = rows.copy()
+        for name in rows.columns:
+            if not pd.api.types.is_string_dtype(rows[name]):
+                continue
+            rows[name] = [v.replace("\x00", "") if isinstance(v, str) else v for v in rows[name]]
         return super().save_opinions(rows, [self.stored_key(k) for k in keys], *args, **kwargs)
 
     def find_opinions(self, numbers: Sequence[int], names: Sequence[str]) -> dict[object, int]:
