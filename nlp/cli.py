@@ -45,6 +45,20 @@ def _main(
     ] = None,
 ) -> None:
     """民意 Minyi command line."""
+    import os
+
+    os.umask(0o077)  # what Minyi writes (outputs, state, saved blocks) is its owner's only
+
+
+def _secret() -> bytes | None:
+    """The secret given in ``MINYI_SECRET`` (see :mod:`nlp.core.secrets`), or ``None``: then a
+    SQLite state keeps its own beside it, and a run without one uses this user's."""
+    import os
+
+    from nlp.core.secrets import parse_secret
+
+    given = os.environ.get("MINYI_SECRET")
+    return parse_secret(given) if given else None
 
 Column = Annotated[Optional[str], typer.Option(show_default=False)]
 _RAW_CSV_HELP = (
@@ -269,6 +283,49 @@ def import_decisions(
 
 
 @app.command()
+def purge(
+    state: Annotated[
+        str,
+        typer.Option(
+            help="The state (folder or database URL) to purge. Example: --state state/",
+            show_default=False,
+        ),
+    ],
+    older_than: Annotated[
+        str,
+        typer.Option(
+            help="Delete opinions stored longer ago than this: days (365d) or weeks (52w).",
+            show_default=False,
+        ),
+    ],
+) -> None:
+    """Delete stored opinions older than a time, with the clusters they leave empty.
+
+    Example: minyi purge --state state/ --older-than 365d
+    """
+    from datetime import UTC, datetime, timedelta
+
+    from nlp.clustering.store import ClusterStore
+
+    unit = {"d": 1, "w": 7}.get(older_than[-1:].lower())
+    if unit is None or not older_than[:-1].isdigit():
+        _fail(f"--older-than {older_than!r} is not a number of days or weeks such as 365d or 52w")
+    cutoff = datetime.now(UTC) - timedelta(days=int(older_than[:-1]) * unit)
+    try:
+        store = ClusterStore(state, secret=_secret())
+        try:
+            done = store.purge(cutoff.isoformat(timespec="seconds"))
+        finally:
+            store.close()
+    except MinyiError as e:
+        _fail(str(e))
+    typer.echo(
+        f"deleted {done['opinions']} opinions, {done['members']} membership keys and "
+        f"{done['clusters']} empty clusters stored before {cutoff:%Y-%m-%d}"
+    )
+
+
+@app.command()
 def evaluate(
     input: Annotated[Path, typer.Argument(help="Labeled export: any format `minyi score` reads", show_default=False)],
     label_column: Annotated[str, typer.Option(help="Column with the true class. Example: --label-column 一级分类", show_default=False)],
@@ -419,14 +476,16 @@ def _run(
             console.print("[yellow]note:[/] the file has a header but no data rows")
         from nlp.clustering.store import ClusterStore
 
-        pipeline = Pipeline(config, store=ClusterStore(state) if state else None, drafter=drafter)
+        secret = _secret()
+        store = ClusterStore(state, secret=secret) if state else None
+        pipeline = Pipeline(config, store=store, drafter=drafter, secret=secret)
         checkpoint = None
         if resume:
             from nlp.core.version import __version__
             from nlp.pipeline.checkpoint import Checkpoint, fingerprint
 
             identity = {"input": fingerprint(path), "sheet": table.sheet, "encoding": table.encoding, "columns": cols.as_dict(), "config": config.to_dict(), "minyi": __version__}
-            checkpoint = Checkpoint(out / ".minyi-work", identity)
+            checkpoint = Checkpoint(out / ".minyi-work", identity, pipeline.secret)
             saved = checkpoint.blocks()
             if saved:
                 typer.echo(f"resuming: {saved} saved block(s) of {config.block_size} rows found in {checkpoint.folder}", err=True)

@@ -10,6 +10,7 @@ its batch jobs in a table of its own (``service/db.py``).
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -18,6 +19,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import Connection, Engine
 
 from nlp.core.errors import ConfigError
+from nlp.core.secrets import private_folder
 
 __all__ = [
     "BATCH",
@@ -54,10 +56,10 @@ clusters = sa.Table(
     # Filled from the latest description of the cluster (migration 0002).
     sa.Column("level1", sa.String(64), nullable=False, server_default=""),
     sa.Column("level2", sa.String(64), nullable=False, server_default=""),
-    sa.Column("department", sa.String(128), nullable=False, server_default=""),
+    sa.Column("department", sa.Text, nullable=False, server_default=""),
     sa.Column("heat", sa.Float, nullable=False, server_default="0"),
-    sa.Column("first_seen", sa.String(32), nullable=False, server_default=""),
-    sa.Column("last_seen", sa.String(32), nullable=False, server_default=""),
+    sa.Column("first_seen", sa.Text, nullable=False, server_default=""),
+    sa.Column("last_seen", sa.Text, nullable=False, server_default=""),
     sa.Column("summary", sa.Text, nullable=False, server_default="{}"),  # JSON: one row of clusters.csv
     # Review (migration 0003): status in the closed loop, fields a reviewer set (JSON: title,
     # level1, level2, department; they win over every later description), and the cluster a
@@ -69,7 +71,7 @@ clusters = sa.Table(
 
 members = sa.Table(
     "members", metadata,
-    sa.Column("text_key", sa.String(64), primary_key=True),
+    sa.Column("text_key", sa.String(64), primary_key=True),  # keyed hash of the text (0004)
     sa.Column("cluster_id", sa.String(32), sa.ForeignKey("clusters.id"), nullable=False),
     sa.Column("added_at", sa.String(32), nullable=False),
 )  # fmt: skip
@@ -87,19 +89,21 @@ runs = sa.Table(
 opinions = sa.Table(
     "opinions", metadata,
     sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
-    sa.Column("key", sa.String(200), nullable=False, unique=True),  # "ext:<external id>" or a content hash
-    sa.Column("external_id", sa.String(190), nullable=True),
+    # "ext:<external id>", or "hk:<keyed hash>" of its content (see ClusterStore.stored_key)
+    sa.Column("key", sa.String(200), nullable=False, unique=True),
+    sa.Column("external_id", sa.Text, nullable=True),
     sa.Column("text", sa.Text, nullable=False),  # masked unless masking is off
     sa.Column("title", sa.Text, nullable=False, server_default=""),
-    sa.Column("time", sa.String(32), nullable=False, server_default=""),
-    sa.Column("source", sa.String(128), nullable=False, server_default=""),
-    sa.Column("place", sa.String(200), nullable=False, server_default=""),
+    # Migration 0004: what comes from input cells is Text, whatever its length.
+    sa.Column("time", sa.Text, nullable=False, server_default=""),
+    sa.Column("source", sa.Text, nullable=False, server_default=""),
+    sa.Column("place", sa.Text, nullable=False, server_default=""),
     sa.Column("places", sa.Text, nullable=False, server_default=""),
-    sa.Column("user", sa.String(200), nullable=False, server_default=""),
+    sa.Column("user", sa.Text, nullable=False, server_default=""),  # a pseudonym unless --keep-pii
     sa.Column("level1", sa.String(64), nullable=False, server_default=""),
     sa.Column("level2", sa.String(64), nullable=False, server_default=""),
     sa.Column("confidence", sa.Float, nullable=True),
-    sa.Column("department", sa.String(128), nullable=False, server_default=""),
+    sa.Column("department", sa.Text, nullable=False, server_default=""),
     sa.Column("keywords", sa.Text, nullable=False, server_default=""),
     sa.Column("cluster_id", sa.String(32), nullable=False),
     sa.Column("vector", sa.LargeBinary, nullable=True),  # centred unit vector, float32
@@ -110,7 +114,7 @@ opinions = sa.Table(
     sa.Column("text_key", sa.String(64), nullable=True),
     sa.Column("reviewed_level1", sa.String(64), nullable=False, server_default=""),
     sa.Column("reviewed_level2", sa.String(64), nullable=False, server_default=""),
-    sa.Column("reviewed_department", sa.String(128), nullable=False, server_default=""),
+    sa.Column("reviewed_department", sa.Text, nullable=False, server_default=""),
 )  # fmt: skip
 
 decisions = sa.Table(
@@ -155,7 +159,9 @@ def database_url(place: str | Path) -> str:
         return text
     path = Path(place)
     path = path if path.suffix in (".sqlite", ".db") else path / "minyi.sqlite"
-    path.parent.mkdir(parents=True, exist_ok=True)
+    private_folder(path.parent)
+    if not path.exists():  # readable by its owner only; SQLite gives its -wal and -shm the same
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600))
     return f"sqlite:///{path}"
 
 
@@ -168,7 +174,8 @@ def connect(place: str | Path, *, migrate: bool = True) -> Engine:
     """
     url = database_url(place)
     try:
-        engine = sa.create_engine(url, future=True)
+        # No statement's values in any error message or log: they are opinions' contents.
+        engine = sa.create_engine(url, future=True, hide_parameters=True)
     except (sa.exc.ArgumentError, ImportError) as e:
         raise ConfigError(f"cannot use database {_safe(url)}: {e}") from e
     if engine.dialect.name == "sqlite":
@@ -219,6 +226,8 @@ def _sqlite_setup(engine: Engine) -> None:
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA busy_timeout=30000")
+        # Deleted rows (purged opinions, keys rewritten) are overwritten, not left in free pages.
+        cursor.execute("PRAGMA secure_delete=ON")
         cursor.close()
 
     @event.listens_for(engine, "begin")

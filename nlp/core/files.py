@@ -14,11 +14,13 @@ def atomic_write(path: Path, write: Callable[[Path], None], *, durable: bool = F
 
     The file is whole or absent, even if the process is killed while writing. With ``durable`` the
     data is flushed to the disk before the rename, so it also survives a crash of the machine
-    (a resumed run trusts what it finds).
+    (a resumed run trusts what it finds). The file is readable by its owner only (0600): what
+    Minyi writes holds opinions.
     """
     tmp = path.with_name(f".{path.name}.tmp")
     try:
         write(tmp)
+        os.chmod(tmp, 0o600)
         if durable:
             with open(tmp, "rb+") as f:
                 os.fsync(f.fileno())

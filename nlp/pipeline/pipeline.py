@@ -22,6 +22,7 @@ from nlp.clustering.incremental import Opinions, assign_clusters, describe_store
 from nlp.core.config import PipelineConfig
 from nlp.core.ids import opinion_key
 from nlp.core.memory import take_rows
+from nlp.core.secrets import pseudonym, user_secret
 from nlp.dedupe import dedupe_key, exact_duplicates
 from nlp.dedupe.minhash import near_duplicates
 from nlp.io.columns import resolve_columns
@@ -89,6 +90,8 @@ class Pipeline:
         scorer: Cluster scorer; built from ``config.scoring`` when ``None``.
         store: Cluster state of earlier runs: ids stay stable and new opinions join old clusters.
         drafter: Writes draft suggestions; the offline extractive drafter when ``None``.
+        secret: The key of users' pseudonyms and of saved blocks (:mod:`nlp.core.secrets`):
+            the store's secret when ``None`` and there is a store, else this user's.
         stages: The per-row stages, in order (:data:`nlp.pipeline.stages.ROW_STAGES` when
             ``None``); each is sent to an engine's workers with its blocks.
 
@@ -112,10 +115,12 @@ class Pipeline:
         scorer: ClusterScorer | None = None,
         store: ClusterStore | None = None,
         drafter: Drafter | None = None,
+        secret: bytes | None = None,
         stages: Sequence[RowStage] | None = None,
     ):
         self.config = config or PipelineConfig()
         self.store = store
+        self._secret = secret
         self.drafter = drafter
         self.stages: tuple[RowStage, ...] = tuple(ROW_STAGES if stages is None else stages)
         check_stages(self.stages)
@@ -138,6 +143,18 @@ class Pipeline:
     tokenizer = property(lambda self: self.parts.tokenizer, doc="The word segmenter.")
     encoder = property(lambda self: self.parts.encoder, doc="The sentence encoder.")
     scorer = property(lambda self: self.parts.scorer, doc="The cluster scorer.")
+
+    @property
+    def secret(self) -> bytes:
+        """The key of users' pseudonyms and of saved blocks."""
+        if self._secret is None:
+            self._secret = self.store.secret if self.store is not None else user_secret()
+        return self._secret
+
+    def pseudonym(self, person: str) -> str:
+        """The stand-in of a user (``用户-3f9a0c12d4``): the same person, the same stand-in in
+        every run with this secret."""
+        return pseudonym(self.secret, person)
 
     @property
     def routing(self) -> RoutingTable | None:
@@ -262,7 +279,7 @@ class Pipeline:
         state.cluster = [""] * n
         state.vectors = RowVectors(np.zeros((0, 0), dtype=np.float32), [])
         if store is not None:  # the store's membership keys (exact duplicates share one)
-            state.text_keys = [dedupe_key(rows.unmasked[i]) for i in ok]
+            state.text_keys = [store.text_key(dedupe_key(rows.unmasked[i])) for i in ok]
         if ok:
             given_place = column(state.table.frame, state.columns.place, n)
             points, point_of = np.unique(state.source_of[ok], return_inverse=True)
@@ -320,8 +337,9 @@ class Pipeline:
             cluster=state.cluster,
         )
         masker = self.masker if self.config.mask_pii else None
+        people = self.pseudonym if state.columns.user else None
         state.opinions = annotate(
-            state.table.frame, state.columns, results, self.parts.department, masker
+            state.table.frame, state.columns, results, self.parts.department, masker, people
         )
         # From here on the table holds what the rows export; the per-row lists would only keep
         # a second copy of a large input alive.

@@ -6,6 +6,7 @@ The stages know nothing of it (predict apart from annotate): they return plain l
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -29,6 +30,7 @@ OUTPUT_COLUMNS = tuple(
 # Columns whose strings are made anew for each row: kept in pandas' own string storage, not as
 # Python strings (see _strings).
 _MADE_PER_ROW = ("places", "time")
+_CHINESE = re.compile(r"[\u4e00-\u9fff]{2}")
 
 
 @dataclass
@@ -59,6 +61,7 @@ def annotate(
     rows: RowResults,
     department: Callable[[str, str, str], str],
     masker: PiiMasker | None,
+    pseudonym: Callable[[str], str] | None = None,
 ) -> pd.DataFrame:
     """The opinions table: :data:`OUTPUT_COLUMNS` first, then the input's other columns.
 
@@ -67,8 +70,12 @@ def annotate(
         columns: Which input column plays which role.
         rows: The stages' results.
         department: ``(level1, level2, places)`` → the responsible body.
-        masker: Masks the input's other columns; ``None``: masking is off, and the input's own
-            text is exported as ``original``.
+        masker: Masks the input's other columns (phones, ID numbers, e-mail, cards in every
+            one; names too in those with Chinese text: the source and the input's other
+            columns); ``None``: masking is off, and the input's own text is exported as
+            ``original``.
+        pseudonym: With a masker, what the user column becomes: the same person, the same
+            stand-in (see :func:`nlp.core.secrets.pseudonym`).
     """
     n = len(rows.status)
     c, source = rows.classes, rows.source
@@ -118,14 +125,18 @@ def annotate(
     if masker is None:  # the input's own text is exported only when masking is off
         out["original"] = _strings(column(frame, columns.text, n))
     for col in ("id", "source", "place", "user", "places"):
-        masked = _mask_column(out[col], masker)
+        if col == "user" and masker is not None and pseudonym is not None:
+            masked = _each_distinct(out[col], pseudonym)
+        else:
+            masked = _mask_column(out[col], masker, names=col == "source")
         out[col] = masked if col in _MADE_PER_ROW else _strings(masked)
-    # Other input columns follow ours, masked the same way; a clashing name gets a prefix.
+    # Other input columns follow ours, masked the same way (a note names people as freely as
+    # the text); a clashing name gets a prefix.
     for name in frame.columns:
         if name in columns.used():
             continue
         target = f"input_{name}" if name in out.columns else name
-        out[target] = _strings(_mask_column(frame[name], masker))
+        out[target] = _strings(_mask_column(frame[name], masker, names=True))
     return out
 
 
@@ -157,6 +168,29 @@ def _strings(values: list) -> pd.Series:
     return pd.Series(values, dtype=object)
 
 
-def _mask_column(values, masker: PiiMasker | None) -> list[str]:
+def _mask_column(values, masker: PiiMasker | None, *, names: bool = False) -> list[str]:
+    """Cells as text, masked: patterns in each distinct cell, and with ``names`` the names in
+    those with Chinese text, found by one LAC pass over the distinct cells (a column of a few
+    channels or statuses costs a few calls; a free-text note costs one per distinct note)."""
     values = [str(v) for v in values]
-    return [masker.mask_patterns(v) for v in values] if masker else values
+    if masker is None:
+        return values
+    if not names:
+        return _each_distinct(values, masker.mask_patterns)
+    distinct = list(dict.fromkeys(values))
+    worded = [v for v in distinct if _CHINESE.search(v)]
+    masked = {v: masker.mask_patterns(v) for v in distinct}
+    masked.update(zip(worded, (m.text for m in masker.mask_many(worded))))
+    return [masked[v] for v in values]
+
+
+def _each_distinct(values, change: Callable[[str], str]) -> list[str]:
+    """``change`` applied once to each distinct cell (as text)."""
+    done: dict[str, str] = {}
+    out = []
+    for v in values:
+        v = str(v)
+        if v not in done:
+            done[v] = change(v)
+        out.append(done[v])
+    return out

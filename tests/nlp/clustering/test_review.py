@@ -1,4 +1,5 @@
 import json
+import shutil
 
 import pandas as pd
 import pytest
@@ -135,6 +136,9 @@ def test_bad_decisions_are_refused_and_change_nothing(state):
 def test_decisions_move_to_another_machine(tmp_path):
     here, there = tmp_path / "here", tmp_path / "there"
     first = score(here, ROAD + LIFT + HEAT, "2024-08-01")
+    # Decisions name opinions by keyed hashes: the two machines share the state's secret.
+    there.mkdir()
+    shutil.copy(here / "minyi.secret", there / "minyi.secret")
     score(there, ROAD + LIFT + HEAT, "2024-08-01")
     road, lift, heat = (cluster_of(first, t[0]) for t in (ROAD, LIFT, HEAT))
     review = Review(here, who="张")
