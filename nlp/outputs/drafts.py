@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from nlp.io.cells import utf8_safe, xml_safe
+from nlp.summarize.markdown import render_markdown, section_lines
 
 if TYPE_CHECKING:
     from nlp.summarize.draft import Draft
@@ -27,36 +28,6 @@ log = logging.getLogger(__name__)
 
 PARALLEL_FROM = 200  # drafts; for fewer, starting processes costs more than writing them in one
 _PER_TASK = 50  # drafts a process writes per task
-
-
-def _lines(value) -> list[str]:
-    """Section content as lines, each cited sentence followed by its source ids."""
-    if isinstance(value, str):
-        return [value]
-    out = []
-    for item in value:
-        if hasattr(item, "sources"):
-            out.append(f"{item.text}（来源：{'、'.join(item.sources)}）")
-        else:
-            out.append(str(item))
-    return out
-
-
-def render_markdown(draft: Draft) -> str:
-    """The draft as Markdown."""
-    parts = [f"# {draft.title}", "", f"问题ID：{draft.cluster}", ""]
-    for name, value in draft.sections.items():
-        parts.append(f"## {name}")
-        parts.append("")
-        lines = _lines(value)
-        if name == "附":
-            parts.append("来源意见编号：" + "、".join(lines))
-        elif isinstance(value, str):
-            parts.extend(lines)
-        else:
-            parts.extend(f"{i}. {line}" for i, line in enumerate(lines, 1)) if lines else parts.append("（无）")
-        parts.append("")
-    return "\n".join(parts)
 
 
 # The styles a draft uses, those they are based on or linked to, the defaults, and the list
@@ -142,7 +113,7 @@ def write_docx(draft: Draft, path: str | Path) -> None:
         if name == "承办单位":
             continue
         doc.add_heading(xml_safe(str(name)), level=1)
-        lines = [xml_safe(line) for line in _lines(value)]
+        lines = [xml_safe(line) for line in section_lines(value)]
         if name == "附":
             doc.add_paragraph("来源意见编号：" + "、".join(lines))
             continue

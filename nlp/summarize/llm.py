@@ -21,6 +21,7 @@ import pandas as pd
 
 from nlp.summarize.draft import Draft, Drafter, ExtractiveDrafter
 from nlp.summarize.facts import FactSheet
+from nlp.summarize.markdown import render_markdown
 
 __all__ = ["LLMRewriter", "unsupported_facts"]
 
@@ -84,8 +85,6 @@ class LLMRewriter:
     def draft(self, cluster: Mapping, members: pd.DataFrame) -> Draft:
         """The base draft, with title, 基本情况 and 建议 rewritten when the rewrite checks out."""
         draft = self.base.draft(cluster, members)
-        from nlp.outputs.drafts import render_markdown
-
         facts = "\n".join(FactSheet(**draft.facts).lines()) if draft.facts else ""
         demands = "\n".join(f"{d['text']}（{d['count']}）" for d in draft.demands) or "（无）"
         try:
