@@ -38,7 +38,9 @@ from nlp.classify.evaluation import evaluate
 from nlp.core.resources import read_fragments
 from nlp.text.normalize import Normalizer
 
-DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "tipdm2020c" / "messages_labeled.tsv"
+DATA = (
+    Path(__file__).resolve().parents[2] / "shared" / "data" / "tipdm2020c" / "messages_labeled.tsv"
+)
 NAMES = ["城乡建设", "环境保护", "交通运输", "教育文体", "劳动和社会保障", "商贸旅游", "卫生计生"]
 TARGETS = {"cold start": 0.85, "supervised": 0.92}
 
@@ -46,8 +48,12 @@ TARGETS = {"cold start": 0.85, "supervised": 0.92}
 def speed(classifier, tokenizer, repeat: int = 3) -> float:
     """Short opinions per second, segmentation included (the median of ``repeat`` runs: one run
     takes about a second, and a shared machine's hiccup would otherwise decide it)."""
-    short = Normalizer().normalize_many([t.replace("{place}", "青石村") for _, t in read_fragments()] * 20)
-    classifier.predict(short[:100], tokenizer.tokenize_many(short[:100]))  # warm: first-call costs are not per opinion
+    short = Normalizer().normalize_many(
+        [t.replace("{place}", "青石村") for _, t in read_fragments()] * 20
+    )
+    classifier.predict(
+        short[:100], tokenizer.tokenize_many(short[:100])
+    )  # warm: first-call costs are not per opinion
     seconds = []
     for _ in range(repeat):
         start = time.perf_counter()
@@ -81,7 +87,9 @@ def main() -> None:
     tokenizer = lexicon_pipeline.tokenizer
     tokens = tokenizer.tokenize_many(clean)
     found = lexicon_pipeline.classifier.predict(clean, tokens)
-    rows.append(("cold start", "keyword rules", found, speed(lexicon_pipeline.classifier, tokenizer)))
+    rows.append(
+        ("cold start", "keyword rules", found, speed(lexicon_pipeline.classifier, tokenizer))
+    )
 
     builtin = Pipeline(PipelineConfig(classifier="builtin"))
     model = builtin.classifier  # built from corpora/ on first use, then cached
@@ -91,7 +99,14 @@ def main() -> None:
     model.adapt = True
     start = time.perf_counter()
     found = model.predict(clean, builtin.tokenizer.tokenize_many(clean))
-    rows.append(("cold start", "built-in + self-training on the batch", found, len(clean) / (time.perf_counter() - start)))
+    rows.append(
+        (
+            "cold start",
+            "built-in + self-training on the batch",
+            found,
+            len(clean) / (time.perf_counter() - start),
+        )
+    )
 
     split = list(StratifiedKFold(args.folds, shuffle=True, random_state=0).split(clean, y))
     from sklearn.feature_extraction.text import TfidfVectorizer
@@ -101,7 +116,10 @@ def main() -> None:
     old = np.empty(len(y), dtype=object)
     old_conf = np.zeros(len(y))
     for train, test in split:
-        m = make_pipeline(TfidfVectorizer(analyzer="char_wb", ngram_range=(1, 3), min_df=2, sublinear_tf=True), LogisticRegression(C=8, max_iter=2000))
+        m = make_pipeline(
+            TfidfVectorizer(analyzer="char_wb", ngram_range=(1, 3), min_df=2, sublinear_tf=True),
+            LogisticRegression(C=8, max_iter=2000),
+        )
         m.fit([clean[i] for i in train], y[train])
         proba = m.predict_proba([clean[i] for i in test])
         old[test], old_conf[test] = m.classes_[proba.argmax(axis=1)], proba.max(axis=1)
@@ -110,44 +128,83 @@ def main() -> None:
     found, found_labels = corpus_examples(NAMES)
     borrowed = (found, found_labels, tokenizer.tokenize_many(found))
     kept = []
-    for nb_weights, corpus, name in ((False, False, "same features, one plain linear SVM"), (True, False, "minyi train --no-corpus"), (True, True, "minyi train")):
+    for nb_weights, corpus, name in (
+        (False, False, "same features, one plain linear SVM"),
+        (True, False, "minyi train --no-corpus"),
+        (True, True, "minyi train"),
+    ):
         predicted = np.empty(len(y), dtype=object)
         confidence = np.zeros(len(y))
         fit_seconds = []
         for train, test in split:
             start = time.perf_counter()
-            clf = TrainedClassifier(nb_weights=nb_weights).fit([clean[i] for i in train], list(y[train]), [tokens[i] for i in train], borrowed=borrowed if corpus else None)
+            clf = TrainedClassifier(nb_weights=nb_weights).fit(
+                [clean[i] for i in train],
+                list(y[train]),
+                [tokens[i] for i in train],
+                borrowed=borrowed if corpus else None,
+            )
             if corpus:
                 kept.append(clf.manifest_["borrowed"]["used"])
             fit_seconds.append(time.perf_counter() - start)
             out = clf.predict([clean[i] for i in test], [tokens[i] for i in test])
             predicted[test] = [p.level1 for p in out]
             confidence[test] = [p.confidence for p in out]
-        rows.append(("supervised", f"{name} (fit {np.mean(fit_seconds):.0f} s on {len(split[0][0])} rows)", (list(predicted), list(confidence)), speed(clf, tokenizer)))
+        rows.append(
+            (
+                "supervised",
+                f"{name} (fit {np.mean(fit_seconds):.0f} s on {len(split[0][0])} rows)",
+                (list(predicted), list(confidence)),
+                speed(clf, tokenizer),
+            )
+        )
 
     few = []
     for size in (50, 100, 300):
         scores = {False: [], True: []}
         for draw in range(3):
-            train, test = next(StratifiedShuffleSplit(1, train_size=size, random_state=draw).split(clean, y))
+            train, test = next(
+                StratifiedShuffleSplit(1, train_size=size, random_state=draw).split(clean, y)
+            )
             for corpus in scores:
-                clf = TrainedClassifier().fit([clean[i] for i in train], list(y[train]), [tokens[i] for i in train], borrowed=borrowed if corpus else None)
+                clf = TrainedClassifier().fit(
+                    [clean[i] for i in train],
+                    list(y[train]),
+                    [tokens[i] for i in train],
+                    borrowed=borrowed if corpus else None,
+                )
                 out = clf.predict([clean[i] for i in test], [tokens[i] for i in test])
-                scores[corpus].append(evaluate(list(y[test]), [p.level1 for p in out], [p.confidence for p in out])["macro_f1"])
+                scores[corpus].append(
+                    evaluate(list(y[test]), [p.level1 for p in out], [p.confidence for p in out])[
+                        "macro_f1"
+                    ]
+                )
         few.append((size, np.mean(scores[False]), np.mean(scores[True])))
 
-    print(f"data: {DATA.name}, {len(texts)} messages, {len(NAMES)} classes; supervised rows: {args.folds}-fold CV")
-    print(f"corpus rows of these classes: {len(found)}; kept by the inner CV in {sum(kept)} of {len(kept)} folds")
+    print(
+        f"data: {DATA.name}, {len(texts)} messages, {len(NAMES)} classes; supervised rows: {args.folds}-fold CV"
+    )
+    print(
+        f"corpus rows of these classes: {len(found)}; kept by the inner CV in {sum(kept)} of {len(kept)} folds"
+    )
     print()
     print("| setting | model | accuracy | macro-F1 | target | ECE | short opinions/s |")
     print("|---|---|---|---|---|---|---|")
     for setting, name, result, per_second in rows:
-        predicted, confidence = result if isinstance(result, tuple) else ([p.level1 for p in result], [p.confidence for p in result])
+        predicted, confidence = (
+            result
+            if isinstance(result, tuple)
+            else ([p.level1 for p in result], [p.confidence for p in result])
+        )
         report = evaluate(labels, predicted, confidence)
         rate = f"{per_second:,.0f}" if per_second else "–"
-        print(f"| {setting} | {name} | {report['accuracy']:.3f} | {report['macro_f1']:.3f} | {TARGETS[setting]:.2f} | {report['ece']:.3f} | {rate} |")
+        print(
+            f"| {setting} | {name} | {report['accuracy']:.3f} | {report['macro_f1']:.3f} | {TARGETS[setting]:.2f} | {report['ece']:.3f} | {rate} |"
+        )
     print()
-    print("few labels (`minyi train` on a random stratified draw, scored on the other messages; mean of 3 draws)")
+    print(
+        "few labels (`minyi train` on a random stratified draw, scored on the other messages; mean of 3 draws)"
+    )
     print()
     print("| labeled messages | macro-F1, --no-corpus | macro-F1, with the corpus |")
     print("|---|---|---|")

@@ -52,11 +52,15 @@ def main() -> None:
     rng = np.random.default_rng(0)
     print(f"exact neighbours up to {EXACT_LIMIT} rows, approximate above")
     print()
-    print("| rows | neighbours s | clustering s (total) | rows/s | clusters | memory MiB | bytes/row |")
+    print(
+        "| rows | neighbours s | clustering s (total) | rows/s | clusters | memory MiB | bytes/row |"
+    )
     print("|---|---|---|---|---|---|---|")
     for n in args.sizes:
         centres = rng.standard_normal((max(n // 20, 1), 512)).astype(np.float32)
-        v = centres[rng.integers(0, len(centres), n)] + 0.6 * rng.standard_normal((n, 512)).astype(np.float32)
+        v = centres[rng.integers(0, len(centres), n)] + 0.6 * rng.standard_normal((n, 512)).astype(
+            np.float32
+        )
         v /= np.linalg.norm(v, axis=1, keepdims=True)
         start = time.perf_counter()
         top_neighbours(v, 10)
@@ -64,7 +68,9 @@ def main() -> None:
         start = time.perf_counter()
         labels, grown = peak_growth(lambda v=v: cluster_vectors(v, 0.55))
         total = time.perf_counter() - start
-        print(f"| {n} | {knn:.1f} | {total:.1f} | {n / total:.0f} | {len(set(labels.tolist()))} | {grown / 2**20:.0f} | {grown / n:.0f} |")
+        print(
+            f"| {n} | {knn:.1f} | {total:.1f} | {n / total:.0f} | {len(set(labels.tolist()))} | {grown / 2**20:.0f} | {grown / n:.0f} |"
+        )
 
 
 if __name__ == "__main__":

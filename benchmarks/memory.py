@@ -29,7 +29,11 @@ import psutil
 
 # Stage names, and the functions that nlp.pipeline.pipeline calls (or the steps of Pipeline.run)
 # whose calls begin them.
-FUNCTIONS = {"exact_duplicates": "exact duplicates", "near_duplicates": "near duplicates", "summarize_clusters": "describing clusters"}
+FUNCTIONS = {
+    "exact_duplicates": "exact duplicates",
+    "near_duplicates": "near duplicates",
+    "summarize_clusters": "describing clusters",
+}
 METHODS = {
     "_clusters": "clusters",
     "_read_back": "reading rows back",
@@ -63,7 +67,9 @@ def profile(path: Path, workers: int, blocks: Path | None = None, drafts: str = 
             peaks[name] = max(peaks.get(name, 0.0), me.memory_info().rss / 2**20)
             ended[name] = time.perf_counter() - began
             try:
-                worker_peak[0] = max([worker_peak[0]] + [c.memory_info().rss / 2**20 for c in me.children()])
+                worker_peak[0] = max(
+                    [worker_peak[0]] + [c.memory_info().rss / 2**20 for c in me.children()]
+                )
             except psutil.Error:
                 pass
 
@@ -96,7 +102,9 @@ def profile(path: Path, workers: int, blocks: Path | None = None, drafts: str = 
     identity = {"input": fingerprint(path), "config": {**config.to_dict(), "drafts": "top 50"}}
     checkpoint = Checkpoint(blocks, identity) if blocks else None
     try:
-        result = Pipeline(config).run(table, engine=runner, checkpoint=checkpoint, keep_input=False)  # as minyi score runs it
+        result = Pipeline(config).run(
+            table, engine=runner, checkpoint=checkpoint, keep_input=False
+        )  # as minyi score runs it
     finally:
         if runner is not None:  # --workers 1 runs in this process
             runner.close()
@@ -106,21 +114,37 @@ def profile(path: Path, workers: int, blocks: Path | None = None, drafts: str = 
     done.set()
     watcher.join()
     reused = f", {checkpoint.reused} of the blocks loaded from {blocks}" if checkpoint else ""
-    print(f"\n{len(table.frame):,} rows, {result.summary['per_row_stages_rows']:,} distinct, {len(result.clusters):,} clusters, {len(result.drafts):,} drafts ({drafts}), {workers} workers{reused}\n")
+    print(
+        f"\n{len(table.frame):,} rows, {result.summary['per_row_stages_rows']:,} distinct, {len(result.clusters):,} clusters, {len(result.drafts):,} drafts ({drafts}), {workers} workers{reused}\n"
+    )
     print("| stage | peak RSS of the main process MiB | stage ended at s |")
     print("|---|---:|---:|")
     for name in peaks:
         print(f"| {name} | {peaks[name]:,.0f} | {ended[name]:,.0f} |")
-    print(f"\nlargest worker: {worker_peak[0]:,.0f} MiB; whole run: {max(peaks.values()):,.0f} MiB in the main process")
+    print(
+        f"\nlargest worker: {worker_peak[0]:,.0f} MiB; whole run: {max(peaks.values()):,.0f} MiB in the main process"
+    )
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("file", nargs="?", type=Path)
-    parser.add_argument("--rows", type=int, help="generate a set of this many rows (as benchmarks/scale.py does) and profile it")
+    parser.add_argument(
+        "--rows",
+        type=int,
+        help="generate a set of this many rows (as benchmarks/scale.py does) and profile it",
+    )
     parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--blocks", type=Path, help="save the per-row blocks here, or load them when a run on the same file saved them")
-    parser.add_argument("--drafts", default="top 50", help="which clusters get drafts, as minyi score --drafts takes it (its default: auto)")
+    parser.add_argument(
+        "--blocks",
+        type=Path,
+        help="save the per-row blocks here, or load them when a run on the same file saved them",
+    )
+    parser.add_argument(
+        "--drafts",
+        default="top 50",
+        help="which clusters get drafts, as minyi score --drafts takes it (its default: auto)",
+    )
     args = parser.parse_args()
     if args.file is None and args.rows is None:
         parser.error("give a FILE or --rows N")
@@ -130,7 +154,16 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as folder:
         source = Path(folder) / f"rows-{args.rows}.csv"
         # Made in a process of its own, so that generating it does not count in the run's memory.
-        subprocess.run([sys.executable, str(Path(__file__).with_name("scale.py")), "--make", str(args.rows), str(source)], check=True)
+        subprocess.run(
+            [
+                sys.executable,
+                str(Path(__file__).with_name("scale.py")),
+                "--make",
+                str(args.rows),
+                str(source),
+            ],
+            check=True,
+        )
         profile(source, args.workers, args.blocks, args.drafts)
 
 

@@ -20,12 +20,25 @@ from nlp import InputTable, Pipeline, read_table
 from nlp.core.resources import corpus_path
 from nlp.io import resolve_columns
 
-HOTSPOT = Path(__file__).resolve().parents[2] / "shared" / "data" / "tipdm2020c" / "hotspot_messages_fj3.xlsx"
+HOTSPOT = (
+    Path(__file__).resolve().parents[2]
+    / "shared"
+    / "data"
+    / "tipdm2020c"
+    / "hotspot_messages_fj3.xlsx"
+)
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("file", nargs="?", type=Path, default=HOTSPOT if HOTSPOT.exists() else corpus_path("sample_opinions.csv"))
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "file",
+        nargs="?",
+        type=Path,
+        default=HOTSPOT if HOTSPOT.exists() else corpus_path("sample_opinions.csv"),
+    )
     parser.add_argument("--repeat", type=int, default=1)
     args = parser.parse_args()
 
@@ -37,15 +50,21 @@ def main() -> None:
     chars = table.frame[columns.text].str.len()
 
     pipeline = Pipeline()
-    pipeline.run(InputTable.from_texts(["暖气不热，屋里才十五度", "我是张德顺，村里那条路坏了"]))  # load models
+    pipeline.run(
+        InputTable.from_texts(["暖气不热，屋里才十五度", "我是张德顺，村里那条路坏了"])
+    )  # load models
 
     runs = []
     for _ in range(args.repeat):
         result = pipeline.run(table, columns)
         runs.append({stage: t["seconds"] for stage, t in result.summary["timings"].items()})
 
-    print(f"file: {args.file.name}  rows: {n}  mean chars: {chars.mean():.0f}  median: {chars.median():.0f}")
-    print(f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}")
+    print(
+        f"file: {args.file.name}  rows: {n}  mean chars: {chars.mean():.0f}  median: {chars.median():.0f}"
+    )
+    print(
+        f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
+    )
     print()
     print(f"| {'stage':<10} | {'seconds':>8} | {'rows/s':>9} |")
     print(f"|{'-' * 12}|{'-' * 10}|{'-' * 11}|")
@@ -54,7 +73,9 @@ def main() -> None:
     for stage in runs[0]:
         seconds = statistics.median(r[stage] for r in runs)
         total += seconds
-        print(f"| {stage:<10} | {seconds:>8.2f} | {n / seconds if seconds else float('inf'):>9.0f} |")
+        print(
+            f"| {stage:<10} | {seconds:>8.2f} | {n / seconds if seconds else float('inf'):>9.0f} |"
+        )
     print(f"| {'total':<10} | {total:>8.2f} | {n / total:>9.0f} |")
 
 

@@ -58,20 +58,34 @@ def main() -> None:
 
     rows = []
     before = pipeline.classifier
-    rows.append(("before review: built-in", 0, macro_f1(before, clean, words, truth, False), macro_f1(before, clean, words, truth, True), 0.0))
+    rows.append(
+        (
+            "before review: built-in",
+            0,
+            macro_f1(before, clean, words, truth, False),
+            macro_f1(before, clean, words, truth, True),
+            0.0,
+        )
+    )
 
     with tempfile.TemporaryDirectory() as folder:
         for variant in ("fixes errors, confirms the rest", "fixes errors only"):
             state = Path(folder) / variant.replace(" ", "-").replace(",", "")
             frame = pd.DataFrame({"id": [str(i) for i in pool], "text": [texts[i] for i in pool]})
             start = time.perf_counter()
-            Pipeline(PipelineConfig(classifier="builtin", drafts="none"), store=ClusterStore(state)).run(InputTable.from_frame(frame))
+            Pipeline(
+                PipelineConfig(classifier="builtin", drafts="none"), store=ClusterStore(state)
+            ).run(InputTable.from_frame(frame))
             scored = time.perf_counter() - start
             review = Review(state, who="simulated reviewer")
-            stored = pd.concat([review.opinions(c) for c in review.clusters(limit=100000)["cluster"]])
+            stored = pd.concat(
+                [review.opinions(c) for c in review.clusters(limit=100000)["cluster"]]
+            )
             chosen = stored.sample(n=min(args.reviewed, len(stored)), random_state=args.seed)
             fixed = 0
-            for opinion, external, predicted in zip(chosen["opinion"], chosen["external_id"], chosen["level1"]):
+            for opinion, external, predicted in zip(
+                chosen["opinion"], chosen["external_id"], chosen["level1"]
+            ):
                 true = labels[int(external)]
                 if predicted != true:
                     review.relabel([int(opinion)], true, why="wrong class")
@@ -79,18 +93,33 @@ def main() -> None:
                 elif variant.startswith("fixes errors,"):
                     review.relabel([int(opinion)], true, why="checked")
             examples = review.store.reviewed_examples()
-            reviewed = Normalizer().normalize_many([f"{t}。{x}" if t else x for t, x in zip(examples["title"], examples["text"])])
+            reviewed = Normalizer().normalize_many(
+                [f"{t}。{x}" if t else x for t, x in zip(examples["title"], examples["text"])]
+            )
             start = time.perf_counter()
             after = ColdStartClassifier(pipeline.taxonomy, encoder=pipeline.encoder).fit(
-                tokenizer, reviewed=(reviewed, examples["level1"].tolist(), examples["level2"].tolist())
+                tokenizer,
+                reviewed=(reviewed, examples["level1"].tolist(), examples["level2"].tolist()),
             )
             fit = time.perf_counter() - start
-            rows.append((f"after: {variant} ({fixed} fixed)", len(examples), macro_f1(after, clean, words, truth, False), macro_f1(after, clean, words, truth, True), fit))
+            rows.append(
+                (
+                    f"after: {variant} ({fixed} fixed)",
+                    len(examples),
+                    macro_f1(after, clean, words, truth, False),
+                    macro_f1(after, clean, words, truth, True),
+                    fit,
+                )
+            )
             review.close()
             print(f"[{variant}: review half scored in {scored:.0f} s]", file=sys.stderr)
 
-    print(f"\nHeld-out half: {len(held)} messages; review half: {len(pool)}; {args.reviewed} opinions reviewed\n")
-    print("| model | reviewed rows learned | macro-F1 | macro-F1, self-trained on the batch | fit s |")
+    print(
+        f"\nHeld-out half: {len(held)} messages; review half: {len(pool)}; {args.reviewed} opinions reviewed\n"
+    )
+    print(
+        "| model | reviewed rows learned | macro-F1 | macro-F1, self-trained on the batch | fit s |"
+    )
     print("|---|---:|---:|---:|---:|")
     for name, n, plain, adapted, fit in rows:
         print(f"| {name} | {n} | {plain:.3f} | {adapted:.3f} | {fit:.0f} |")

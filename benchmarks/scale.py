@@ -36,12 +36,29 @@ import pandas as pd
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared" / "data" / "tipdm2020c"
-PLACES = ["青石村", "柳湾村", "幸福小区", "东关社区", "向阳小区", "桥南社区", "石桥镇", "马家坪村", "城关街道", "新华路", "解放路", "河西村"]
+PLACES = [
+    "青石村",
+    "柳湾村",
+    "幸福小区",
+    "东关社区",
+    "向阳小区",
+    "桥南社区",
+    "石桥镇",
+    "马家坪村",
+    "城关街道",
+    "新华路",
+    "解放路",
+    "河西村",
+]
 
 
 def seeds() -> list[str]:
     texts = []
-    for name in ("hotspot_messages_fj3.xlsx", "messages_unlabeled.xlsx", "messages_labeled_with_titles.xlsx"):
+    for name in (
+        "hotspot_messages_fj3.xlsx",
+        "messages_unlabeled.xlsx",
+        "messages_labeled_with_titles.xlsx",
+    ):
         path = SHARED / name
         if path.exists():
             frame = pd.read_excel(path, engine="calamine", dtype=str).fillna("")
@@ -78,11 +95,13 @@ def make_set(n: int, path: Path, seed: int = 0) -> None:
     base = seeds()
     picks = rng.integers(len(base), size=n)
     days = pd.Timestamp("2024-07-01") + pd.to_timedelta(rng.integers(0, 90, size=n), unit="D")
-    frame = pd.DataFrame({
-        "编号": [f"S{i:07d}" for i in range(n)],
-        "日期": days.strftime("%Y-%m-%d"),
-        "意见内容": [perturb(base[k][:600], rng) for k in picks],
-    })  # fmt: skip
+    frame = pd.DataFrame(
+        {
+            "编号": [f"S{i:07d}" for i in range(n)],
+            "日期": days.strftime("%Y-%m-%d"),
+            "意见内容": [perturb(base[k][:600], rng) for k in picks],
+        }
+    )
     frame.to_csv(path, index=False, encoding="utf-8")
 
 
@@ -124,18 +143,38 @@ def one(source: Path, engine: str, workers: int, jieba_runs: int = 3, drafts: st
         rss_main = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         rss_worker = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
         runs = sorted(
-            float(subprocess.run([sys.executable, __file__, "--jieba", str(source)], capture_output=True, text=True, check=True).stdout.strip().splitlines()[-1])
+            float(
+                subprocess.run(
+                    [sys.executable, __file__, "--jieba", str(source)],
+                    capture_output=True,
+                    text=True,
+                    check=True,
+                )
+                .stdout.strip()
+                .splitlines()[-1]
+            )
             for _ in range(jieba_runs)
         )
         segment = runs[len(runs) // 2]
     total = read + wall["total"] + written
     return {
-        "rows": n, "read": read, "per_row": wall["per_row_stages"], "dedupe": wall["dedupe"], "cluster": wall["cluster"],
-        "draft": wall["draft"], "write": written, "total": total, "rows_per_s": n / total,
-        "rss_main_mib": rss_main, "rss_worker_mib": rss_worker,
-        "jieba": segment, "jieba_range": (runs[0], runs[-1]), "ratio": total / segment, "clusters": int(len(result.clusters)),
+        "rows": n,
+        "read": read,
+        "per_row": wall["per_row_stages"],
+        "dedupe": wall["dedupe"],
+        "cluster": wall["cluster"],
+        "draft": wall["draft"],
+        "write": written,
+        "total": total,
+        "rows_per_s": n / total,
+        "rss_main_mib": rss_main,
+        "rss_worker_mib": rss_worker,
+        "jieba": segment,
+        "jieba_range": (runs[0], runs[-1]),
+        "ratio": total / segment,
+        "clusters": int(len(result.clusters)),
         "distinct": result.summary["per_row_stages_rows"],
-    }  # fmt: skip
+    }
 
 
 def main() -> None:
@@ -143,14 +182,20 @@ def main() -> None:
     parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000])
     parser.add_argument("--engine", default="local")
     parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--jieba-runs", type=int, default=3, help="plain jieba runs per size (the median is used)")
-    parser.add_argument("--drafts", default="auto", help="which clusters get a draft, as minyi score --drafts")
+    parser.add_argument(
+        "--jieba-runs", type=int, default=3, help="plain jieba runs per size (the median is used)"
+    )
+    parser.add_argument(
+        "--drafts", default="auto", help="which clusters get a draft, as minyi score --drafts"
+    )
     parser.add_argument("--one", help=argparse.SUPPRESS)
     parser.add_argument("--make", nargs=2, help=argparse.SUPPRESS)
     parser.add_argument("--jieba", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.one:
-        print(json.dumps(one(Path(args.one), args.engine, args.workers, args.jieba_runs, args.drafts)))
+        print(
+            json.dumps(one(Path(args.one), args.engine, args.workers, args.jieba_runs, args.drafts))
+        )
         return
     if args.make:
         make_set(int(args.make[0]), Path(args.make[1]))
@@ -166,13 +211,32 @@ def main() -> None:
             # Made in a process of its own: generating the rows must not count in the job's memory.
             source = Path(folder) / f"rows-{n}.csv"
             subprocess.run([sys.executable, __file__, "--make", str(n), str(source)], check=True)
-            done = subprocess.run([sys.executable, __file__, "--one", str(source), "--engine", args.engine, "--workers", str(args.workers), "--jieba-runs", str(args.jieba_runs), "--drafts", args.drafts], capture_output=True, text=True)
+            done = subprocess.run(
+                [
+                    sys.executable,
+                    __file__,
+                    "--one",
+                    str(source),
+                    "--engine",
+                    args.engine,
+                    "--workers",
+                    str(args.workers),
+                    "--jieba-runs",
+                    str(args.jieba_runs),
+                    "--drafts",
+                    args.drafts,
+                ],
+                capture_output=True,
+                text=True,
+            )
         if done.returncode != 0:
             sys.exit(f"size {n} failed:\n{done.stderr[-3000:]}")
         rows.append(json.loads(done.stdout.strip().splitlines()[-1]))
         print(f"[{n} rows done in {rows[-1]['total']:.0f} s]", file=sys.stderr)
     print(f"\nengine {args.engine}, {args.workers} workers, drafts {args.drafts}\n")
-    print("| rows | distinct (text, title) | read s | per-row stages s | dedupe s | cluster s | draft s | write s | total s | rows/s | peak RSS main / worker MiB | jieba s (median; min–max) | total / jieba | clusters |")
+    print(
+        "| rows | distinct (text, title) | read s | per-row stages s | dedupe s | cluster s | draft s | write s | total s | rows/s | peak RSS main / worker MiB | jieba s (median; min–max) | total / jieba | clusters |"
+    )
     print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for r in rows:
         print(

@@ -35,11 +35,23 @@ def load(name: str, limit: int, rng: random.Random) -> tuple[list[str], list[str
         if name == "bq_dev.csv":
             rows = [(r["sentence1"], r["sentence2"], float(r["label"])) for r in csv.DictReader(f)]
         elif name == "cnsd_stsb_dev.txt":
-            rows = [(p[1], p[2], float(p[3])) for p in (line.rstrip("\n").split("||") for line in f) if len(p) == 4]
+            rows = [
+                (p[1], p[2], float(p[3]))
+                for p in (line.rstrip("\n").split("||") for line in f)
+                if len(p) == 4
+            ]
         elif name == "atec_nlp_sim_train.csv":
-            rows = [(p[1].lstrip("\ufeff"), p[2], float(p[3])) for p in (line.rstrip("\r\n").split("\t") for line in f) if len(p) == 4]
+            rows = [
+                (p[1].lstrip("\ufeff"), p[2], float(p[3]))
+                for p in (line.rstrip("\r\n").split("\t") for line in f)
+                if len(p) == 4
+            ]
         else:
-            rows = [(p[0], p[1], float(p[2])) for p in (line.rstrip("\n").split("\t") for line in f) if len(p) == 3]
+            rows = [
+                (p[0], p[1], float(p[2]))
+                for p in (line.rstrip("\n").split("\t") for line in f)
+                if len(p) == 3
+            ]
     rng.shuffle(rows)
     rows = rows[:limit]
     return [r[0] for r in rows], [r[1] for r in rows], [r[2] for r in rows]
@@ -57,7 +69,11 @@ def fragments() -> tuple[list[str], list[str], list[float]]:
 
 def _pair_cosines(vectors, ia: list[int], ib: list[int]) -> np.ndarray:
     """Row-wise dot products of unit-length rows, dense or sparse."""
-    products = vectors[ia].multiply(vectors[ib]) if hasattr(vectors, "multiply") else vectors[ia] * vectors[ib]
+    products = (
+        vectors[ia].multiply(vectors[ib])
+        if hasattr(vectors, "multiply")
+        else vectors[ia] * vectors[ib]
+    )
     return np.asarray(products.sum(axis=1)).ravel()
 
 
@@ -68,7 +84,13 @@ def main() -> None:
     rng = random.Random(0)
     sets = {}
     if PAIRS.is_dir():
-        for name in ("lcqmc_dev.txt", "bq_dev.csv", "atec_nlp_sim_train.csv", "pawsx_zh_valid.data", "cnsd_stsb_dev.txt"):
+        for name in (
+            "lcqmc_dev.txt",
+            "bq_dev.csv",
+            "atec_nlp_sim_train.csv",
+            "pawsx_zh_valid.data",
+            "cnsd_stsb_dev.txt",
+        ):
             sets[name.split("_")[0].split(".")[0]] = load(name, args.pairs, rng)
     sets["fragments"] = fragments()
     synonyms = Synonyms.load()
@@ -89,12 +111,18 @@ def main() -> None:
             vectors = encoder.encode(unique)
             seconds = time.perf_counter() - start
             speed[enc_name] = speed.get(enc_name, 0) + len(unique) / seconds / len(sets)
-            cosines[(set_name, enc_name)] = _pair_cosines(vectors, [index[t] for t in a], [index[t] for t in b])
+            cosines[(set_name, enc_name)] = _pair_cosines(
+                vectors, [index[t] for t in a], [index[t] for t in b]
+            )
         # Synonym rewriting before TF-IDF, and the mean of USE and word TF-IDF.
         rewritten = [synonyms.rewrite(t) for t in unique]
         vectors = TfidfEncoder(dims=0, sparse=True).encode(rewritten)
-        cosines[(set_name, "tfidf+synonyms")] = _pair_cosines(vectors, [index[t] for t in a], [index[t] for t in b])
-        cosines[(set_name, "use+tfidf+synonyms")] = (cosines[(set_name, "use")] + cosines[(set_name, "tfidf+synonyms")]) / 2
+        cosines[(set_name, "tfidf+synonyms")] = _pair_cosines(
+            vectors, [index[t] for t in a], [index[t] for t in b]
+        )
+        cosines[(set_name, "use+tfidf+synonyms")] = (
+            cosines[(set_name, "use")] + cosines[(set_name, "tfidf+synonyms")]
+        ) / 2
         for (s, enc_name), cos in list(cosines.items()):
             if s != set_name:
                 continue
@@ -104,7 +132,9 @@ def main() -> None:
                 value = roc_auc_score(np.array(y) > 0.5, cos)
             scores.setdefault(enc_name, {})[set_name] = value
     names = list(sets)
-    print(f"pairs per set: up to {args.pairs}; fragments: {len(sets['fragments'][0])} pairs from corpora/fragments.txt")
+    print(
+        f"pairs per set: up to {args.pairs}; fragments: {len(sets['fragments'][0])} pairs from corpora/fragments.txt"
+    )
     print("ROC-AUC of cosine (cnsd: Spearman with the 0-5 score)")
     print()
     print("| encoder | " + " | ".join(names) + " | texts/s |")

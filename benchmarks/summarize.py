@@ -87,7 +87,11 @@ def evaluate(items, unit: str) -> dict[str, np.ndarray]:
             parts = [p.strip() for p in _CLAUSE.split(short) if len(p.strip()) >= 2] or [short]
         k = 1 if unit == "sentence" else 2
         ours = key_sentences(parts, k, positions=list(range(len(parts))))
-        for name, pick in (("minyi key_sentences", ours), ("lead", lead(parts, k)), ("textrank", textrank(parts, k))):
+        for name, pick in (
+            ("minyi key_sentences", ours),
+            ("lead", lead(parts, k)),
+            ("textrank", textrank(parts, k)),
+        ):
             chosen = "".join(parts[i] for i in sorted(pick))
             results[name].append(rouge(chosen, summary))
     return {k: np.array(v) for k, v in results.items()}

@@ -22,22 +22,105 @@ HERE = Path(__file__).parent
 SEED = 20261123
 PER_CLASS = 46  # 74 level-2 classes → about 3,400 opinions
 
-VILLAGES = ["青石村", "柳湾村", "河东村", "马家坪村", "松林村", "白沙村", "双河村", "石门村", "杨家湾村", "龙潭村", "新华村", "太平村"]
-COMMUNITIES = ["东关社区", "幸福里社区", "桥南社区", "向阳小区", "锦绣花园", "纺织厂宿舍", "滨江苑", "建设路小区", "梧桐里", "金桂园"]
+VILLAGES = [
+    "青石村",
+    "柳湾村",
+    "河东村",
+    "马家坪村",
+    "松林村",
+    "白沙村",
+    "双河村",
+    "石门村",
+    "杨家湾村",
+    "龙潭村",
+    "新华村",
+    "太平村",
+]
+COMMUNITIES = [
+    "东关社区",
+    "幸福里社区",
+    "桥南社区",
+    "向阳小区",
+    "锦绣花园",
+    "纺织厂宿舍",
+    "滨江苑",
+    "建设路小区",
+    "梧桐里",
+    "金桂园",
+]
 TOWNS = ["石桥镇", "河口镇", "林场乡", "东关街道", "城西街道", "新塘镇", "白云乡"]
 CITIES = ["A市", "本市", "我县", "县城", "市里"]
-NAMES = ["张德顺", "李秀兰", "王建国", "赵桂芳", "刘长福", "陈玉梅", "杨树林", "周国强", "吴小燕", "郑海波"]
-TITLES = ["关于{topic}的问题", "{place}{topic}问题", "反映{place}{short}", "{short}，盼解决", "投诉{topic}", "请求解决{topic}问题"]
+NAMES = [
+    "张德顺",
+    "李秀兰",
+    "王建国",
+    "赵桂芳",
+    "刘长福",
+    "陈玉梅",
+    "杨树林",
+    "周国强",
+    "吴小燕",
+    "郑海波",
+]
+TITLES = [
+    "关于{topic}的问题",
+    "{place}{topic}问题",
+    "反映{place}{short}",
+    "{short}，盼解决",
+    "投诉{topic}",
+    "请求解决{topic}问题",
+]
 
 # Dialect and spoken words people use at reception days and in WeChat groups.
-DIALECT = [("什么", "啥"), ("怎么", "咋"), ("我们", "俺们"), ("没有", "莫得"), ("知道", "晓得"), ("很", "老"), ("不行", "不得行"), ("这样", "恁样")]
+DIALECT = [
+    ("什么", "啥"),
+    ("怎么", "咋"),
+    ("我们", "俺们"),
+    ("没有", "莫得"),
+    ("知道", "晓得"),
+    ("很", "老"),
+    ("不行", "不得行"),
+    ("这样", "恁样"),
+]
 # Slips of phone typing: homophones and near-homophones.
-TYPOS = [("的", "地"), ("在", "再"), ("已经", "以经"), ("反映", "反应"), ("交", "缴"), ("部门", "布门"), ("维修", "维休"), ("解决", "解绝"), ("情况", "情况况")]
-OPENERS_SPOKEN = ["我反映个事，", "代表，我跟你说，", "我想说一下，", "领导，", "我们{place}的事，", "你们管不管，", "说个实际问题，", ""]
+TYPOS = [
+    ("的", "地"),
+    ("在", "再"),
+    ("已经", "以经"),
+    ("反映", "反应"),
+    ("交", "缴"),
+    ("部门", "布门"),
+    ("维修", "维休"),
+    ("解决", "解绝"),
+    ("情况", "情况况"),
+]
+OPENERS_SPOKEN = [
+    "我反映个事，",
+    "代表，我跟你说，",
+    "我想说一下，",
+    "领导，",
+    "我们{place}的事，",
+    "你们管不管，",
+    "说个实际问题，",
+    "",
+]
 OPENERS_BOARD = ["尊敬的领导：您好！", "尊敬的{city}领导：", "领导您好，", "各位领导好！", "您好！"]
-CLOSERS_BOARD = ["恳请领导重视，谢谢！", "盼复！", "望领导百忙之中给予关注。", "希望早日得到解决，谢谢！", "以上情况属实，请领导核查。"]
+CLOSERS_BOARD = [
+    "恳请领导重视，谢谢！",
+    "盼复！",
+    "望领导百忙之中给予关注。",
+    "希望早日得到解决，谢谢！",
+    "以上情况属实，请领导核查。",
+]
 HOTLINE = ["来电人反映：", "市民来电反映，", "来电称：", "群众来电："]
-WECHAT_TAIL = ["有没有人管啊", "大家都是这个情况吧", "急急急", "求转发", "@代表 麻烦反映一下", "？？？"]
+WECHAT_TAIL = [
+    "有没有人管啊",
+    "大家都是这个情况吧",
+    "急急急",
+    "求转发",
+    "@代表 麻烦反映一下",
+    "？？？",
+]
 
 
 def _fill(text: str, rng: random.Random, place: str) -> str:
@@ -51,7 +134,9 @@ def _fill(text: str, rng: random.Random, place: str) -> str:
     )
 
 
-def _compose(level1: str, level2: str, seed: dict, rng: random.Random, others: list[tuple[str, str, dict]]) -> tuple[str, str, int]:
+def _compose(
+    level1: str, level2: str, seed: dict, rng: random.Random, others: list[tuple[str, str, dict]]
+) -> tuple[str, str, int]:
     place = rng.choice(VILLAGES if rng.random() < 0.5 else COMMUNITIES)
     if rng.random() < 0.3:
         place = rng.choice(TOWNS) + place
@@ -124,14 +209,24 @@ def main() -> None:
             if text in seen:
                 continue
             seen.add(text)
-            rows.append({"level1": level1, "level2": level2, "title": title, "text": text, "problem": f"{level2}#{problem}"})
+            rows.append(
+                {
+                    "level1": level1,
+                    "level2": level2,
+                    "title": title,
+                    "text": text,
+                    "problem": f"{level2}#{problem}",
+                }
+            )
             made += 1
     rng.shuffle(rows)
     with open(HERE / "training_opinions.csv", "w", encoding="utf-8", newline="") as f:
         writer = csv.DictWriter(f, fieldnames=["level1", "level2", "title", "text", "problem"])
         writer.writeheader()
         writer.writerows(rows)
-    print(f"wrote {len(rows)} opinions over {len(classes)} level-2 classes to {HERE / 'training_opinions.csv'}")
+    print(
+        f"wrote {len(rows)} opinions over {len(classes)} level-2 classes to {HERE / 'training_opinions.csv'}"
+    )
 
 
 if __name__ == "__main__":

@@ -18,7 +18,9 @@ def fitted_temperature() -> float:
     from nlp.text.segment import make_tokenizer
 
     frame = pd.read_csv(corpus_path("training_opinions.csv"), dtype=str, keep_default_na=False)
-    texts = Normalizer().normalize_many([f"{t}。{x}" if t else x for t, x in zip(frame["title"], frame["text"])])
+    texts = Normalizer().normalize_many(
+        [f"{t}。{x}" if t else x for t, x in zip(frame["title"], frame["text"])]
+    )
     lexicon = LexiconClassifier().fit()
     tokens = make_tokenizer("jieba", extra_words=lexicon.vocabulary).tokenize_many(texts)
     return fit_keyword_temperature(lexicon, tokens, frame["level1"].tolist())

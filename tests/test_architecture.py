@@ -114,8 +114,12 @@ def test_cycles_finds_a_cycle_through_a_package_init():
 
 
 def test_imports_leave_out_type_checking_blocks(tmp_path):
-    source = "from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    import a\nelse:\n    import b\n"
-    found = {n.names[0].name for n in _runtime_nodes(ast.parse(source)) if isinstance(n, ast.Import)}
+    source = (
+        "from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    import a\nelse:\n    import b\n"
+    )
+    found = {
+        n.names[0].name for n in _runtime_nodes(ast.parse(source)) if isinstance(n, ast.Import)
+    }
     assert found == {"b"}
 
 

@@ -28,7 +28,14 @@ def hotspot_runs(tmp_path_factory, request):
     runs = {"encodable": [not _lossy(row) for row in frame.fillna("").itertuples(index=False)]}
     for name, src in (("xlsx", xlsx), ("gbk", work / "gbk.csv"), ("gb18030", work / "gb18030.csv")):
         # Drafts once (the CSV runs compare rows, not drafts).
-        done = minyi("score", str(src), "--out", str(work / name), "-q", *(["--drafts", "none"] if name != "xlsx" else []))
+        done = minyi(
+            "score",
+            str(src),
+            "--out",
+            str(work / name),
+            "-q",
+            *(["--drafts", "none"] if name != "xlsx" else []),
+        )
         assert done.returncode == 0, done.stderr
         runs[name] = work / name
     return runs
@@ -43,7 +50,9 @@ def _lossy(row) -> bool:
 
 
 def _opinions(folder):
-    return pd.read_csv(folder / "opinions.csv", encoding="utf-8-sig", dtype=str, keep_default_na=False)
+    return pd.read_csv(
+        folder / "opinions.csv", encoding="utf-8-sig", dtype=str, keep_default_na=False
+    )
 
 
 def test_hotspot_xlsx_and_gb18030_csv_give_the_same_opinions(hotspot_runs):
@@ -57,12 +66,17 @@ def test_hotspot_xlsx_and_gbk_csv_agree_on_every_row_gbk_can_hold(hotspot_runs):
     assert len(b) == 4326 and (a["status"] == b["status"]).all()
     keep = pd.Series(hotspot_runs["encodable"])
     assert keep.mean() > 0.95
-    pd.testing.assert_frame_equal(a[keep].drop(columns=["duplicate_of", "near_duplicate_of", "cluster"]), b[keep].drop(columns=["duplicate_of", "near_duplicate_of", "cluster"]))
+    pd.testing.assert_frame_equal(
+        a[keep].drop(columns=["duplicate_of", "near_duplicate_of", "cluster"]),
+        b[keep].drop(columns=["duplicate_of", "near_duplicate_of", "cluster"]),
+    )
     assert (a["level1"] == b["level1"]).mean() > 0.99
 
 
 def test_hotspot_identical_bodies_are_marked(hotspot_runs):
-    out = pd.read_csv(hotspot_runs["xlsx"] / "opinions.csv", encoding="utf-8-sig", keep_default_na=False)
+    out = pd.read_csv(
+        hotspot_runs["xlsx"] / "opinions.csv", encoding="utf-8-sig", keep_default_na=False
+    )
     dup = out[out["duplicate_of"].astype(str) != ""]
     groups = dup["duplicate_of"].nunique()
     assert 90 <= groups <= 115
@@ -77,5 +91,7 @@ def test_hotspot_outputs_hold_no_phone_number(hotspot_runs):
         for f in folder.iterdir():
             if f.suffix in (".csv", ".json", ".html"):
                 assert not PHONE.search(f.read_text(encoding="utf-8-sig")), f.name
-        xlsx = pd.read_excel(folder / "opinions.xlsx", dtype=str, engine="calamine", keep_default_na=False)
+        xlsx = pd.read_excel(
+            folder / "opinions.xlsx", dtype=str, engine="calamine", keep_default_na=False
+        )
         assert not xlsx.apply(lambda col: col.str.contains(PHONE)).any().any()

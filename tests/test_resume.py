@@ -36,7 +36,9 @@ def export(tmp_path_factory):
 
 
 def _children(pid: int) -> list[int]:
-    found = subprocess.run(["ps", "-o", "pid=", "--ppid", str(pid)], capture_output=True, text=True).stdout
+    found = subprocess.run(
+        ["ps", "-o", "pid=", "--ppid", str(pid)], capture_output=True, text=True
+    ).stdout
     return [int(p) for p in found.split()]
 
 
@@ -45,12 +47,16 @@ def _alive(pid: int) -> bool:
         os.kill(pid, 0)
     except ProcessLookupError:
         return False
-    state = subprocess.run(["ps", "-o", "stat=", "-p", str(pid)], capture_output=True, text=True).stdout.strip()
+    state = subprocess.run(
+        ["ps", "-o", "stat=", "-p", str(pid)], capture_output=True, text=True
+    ).stdout.strip()
     return bool(state) and not state.startswith("Z")
 
 
 def read(folder):
-    return pd.read_csv(folder / "opinions.csv", encoding="utf-8-sig", keep_default_na=False, dtype=str)
+    return pd.read_csv(
+        folder / "opinions.csv", encoding="utf-8-sig", keep_default_na=False, dtype=str
+    )
 
 
 def test_killed_run_resumes_from_its_blocks_with_every_row_once(export, tmp_path):
@@ -59,7 +65,11 @@ def test_killed_run_resumes_from_its_blocks_with_every_row_once(export, tmp_path
     running = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     work = out / ".minyi-work"
     deadline = time.monotonic() + 300
-    while len(list(work.glob("block-*.pickle"))) < 3 and running.poll() is None and time.monotonic() < deadline:
+    while (
+        len(list(work.glob("block-*.pickle"))) < 3
+        and running.poll() is None
+        and time.monotonic() < deadline
+    ):
         time.sleep(0.05)
     assert running.poll() is None, "the run ended before it could be killed"
     workers = _children(running.pid)
@@ -75,14 +85,26 @@ def test_killed_run_resumes_from_its_blocks_with_every_row_once(export, tmp_path
 
     again = subprocess.run(args, capture_output=True, text=True, timeout=600)
     assert again.returncode == 0, again.stderr
-    assert f"resuming: {saved} saved block(s)" in again.stderr and f"{saved} saved block(s) reused, {8 - saved} computed" in again.stdout
+    assert (
+        f"resuming: {saved} saved block(s)" in again.stderr
+        and f"{saved} saved block(s) reused, {8 - saved} computed" in again.stdout
+    )
     assert not work.exists() and not list(out.glob(".*.tmp"))
 
     reference = tmp_path / "reference"
-    plain = subprocess.run(command("score", str(export), "--out", str(reference), "--block-size", "200", "-q"), capture_output=True, text=True, timeout=600)
+    plain = subprocess.run(
+        command("score", str(export), "--out", str(reference), "--block-size", "200", "-q"),
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert plain.returncode == 0, plain.stderr
     resumed, whole = read(out), read(reference)
-    assert len(resumed) == 1600 and resumed["id"].is_unique and resumed["row"].tolist() == [str(i) for i in range(1600)]
+    assert (
+        len(resumed) == 1600
+        and resumed["id"].is_unique
+        and resumed["row"].tolist() == [str(i) for i in range(1600)]
+    )
     pd.testing.assert_frame_equal(resumed, whole)
 
 
@@ -90,11 +112,23 @@ def test_resume_ignores_blocks_of_another_input(export, tmp_path):
     out = tmp_path / "out"
     other = tmp_path / "other.csv"
     other.write_text("意见内容\n暖气不热\n", encoding="utf-8")
-    first = subprocess.run(command("score", str(other), "--out", str(out), "--resume", "-q"), capture_output=True, text=True, timeout=600)
+    first = subprocess.run(
+        command("score", str(other), "--out", str(out), "--resume", "-q"),
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert first.returncode == 0, first.stderr
     (out / ".minyi-work").mkdir()
-    (out / ".minyi-work" / "manifest.json").write_text('{"format": "minyi-checkpoint/1", "input": "another"}', encoding="utf-8")
+    (out / ".minyi-work" / "manifest.json").write_text(
+        '{"format": "minyi-checkpoint/1", "input": "another"}', encoding="utf-8"
+    )
     (out / ".minyi-work" / "block-000000.pickle").write_bytes(b"not a block of this input")
-    second = subprocess.run(command("score", str(other), "--out", str(out), "--resume", "-q"), capture_output=True, text=True, timeout=600)
+    second = subprocess.run(
+        command("score", str(other), "--out", str(out), "--resume", "-q"),
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert second.returncode == 0, second.stderr
     assert "resuming" not in second.stderr and read(out)["text"].tolist() == ["暖气不热"]

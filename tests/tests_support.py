@@ -63,9 +63,23 @@ def postgres_url() -> Iterator[str | None]:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     try:
-        subprocess.run(_as_postgres_user([initdb, "-D", str(data), "-U", "minyi", "--auth=trust", "-E", "UTF8"]), check=True, capture_output=True, timeout=120)
+        subprocess.run(
+            _as_postgres_user(
+                [initdb, "-D", str(data), "-U", "minyi", "--auth=trust", "-E", "UTF8"]
+            ),
+            check=True,
+            capture_output=True,
+            timeout=120,
+        )
         opts = f"-p {port} -k {folder} -c listen_addresses=127.0.0.1 -c fsync=off"
-        subprocess.run(_as_postgres_user([pg_ctl, "-D", str(data), "-o", opts, "-l", str(folder / "log"), "-w", "start"]), check=True, capture_output=True, timeout=120)
+        subprocess.run(
+            _as_postgres_user(
+                [pg_ctl, "-D", str(data), "-o", opts, "-l", str(folder / "log"), "-w", "start"]
+            ),
+            check=True,
+            capture_output=True,
+            timeout=120,
+        )
     except (subprocess.SubprocessError, OSError) as e:
         shutil.rmtree(folder, ignore_errors=True)
         _missing_in_ci(f"the server did not start ({e})")
@@ -74,5 +88,10 @@ def postgres_url() -> Iterator[str | None]:
     try:
         yield f"postgresql+psycopg://minyi@127.0.0.1:{port}/postgres"
     finally:
-        subprocess.run(_as_postgres_user([pg_ctl, "-D", str(data), "-m", "immediate", "stop"]), check=False, capture_output=True, timeout=60)
+        subprocess.run(
+            _as_postgres_user([pg_ctl, "-D", str(data), "-m", "immediate", "stop"]),
+            check=False,
+            capture_output=True,
+            timeout=60,
+        )
         shutil.rmtree(folder, ignore_errors=True)

@@ -6,4 +6,14 @@ from nlp.classify.lexicon import LexiconClassifier
 from nlp.classify.taxonomy import ABSTAIN, Taxonomy, TaxonomyClass
 from nlp.classify.trained import TrainedClassifier
 
-__all__ = ["ABSTAIN", "Classifier", "ColdStartClassifier", "LexiconClassifier", "Prediction", "Taxonomy", "TaxonomyClass", "TrainedClassifier", "corpus_examples"]
+__all__ = [
+    "ABSTAIN",
+    "Classifier",
+    "ColdStartClassifier",
+    "LexiconClassifier",
+    "Prediction",
+    "Taxonomy",
+    "TaxonomyClass",
+    "TrainedClassifier",
+    "corpus_examples",
+]

@@ -39,7 +39,11 @@ __all__ = ["ColdStartClassifier", "corpus_examples"]
 
 log = logging.getLogger(__name__)
 
-WEIGHTS = {"lexicon": 2.0, "tfidf": 1.0, "encoder": 2.0}  # chosen on the corpus, see benchmarks/classify.py
+WEIGHTS = {
+    "lexicon": 2.0,
+    "tfidf": 1.0,
+    "encoder": 2.0,
+}  # chosen on the corpus, see benchmarks/classify.py
 LEXICON_FLOOR = 0.02  # keeps a class the keywords did not see from being ruled out
 ADAPT_MIN_ROWS = 200  # self-training needs enough rows to learn from
 ADAPT_MAX_ROWS = 5000  # rows of the batch used for self-training (sampled evenly)
@@ -63,7 +67,14 @@ class ColdStartClassifier:
         cache: Folder for the built model; the user cache folder when ``None``.
     """
 
-    def __init__(self, taxonomy: Taxonomy | None = None, encoder=None, adapt: bool = True, abstain_below: float = 0.0, cache: str | Path | None = None):
+    def __init__(
+        self,
+        taxonomy: Taxonomy | None = None,
+        encoder=None,
+        adapt: bool = True,
+        abstain_below: float = 0.0,
+        cache: str | Path | None = None,
+    ):
         self.taxonomy = taxonomy
         self.encoder = encoder
         self.adapt = adapt
@@ -76,7 +87,9 @@ class ColdStartClassifier:
 
     def _lexicon(self) -> LexiconClassifier:
         if not hasattr(self, "lexicon_"):
-            self.lexicon_ = LexiconClassifier(self.taxonomy, temperature=1.0).fit()  # a view: its own scale is learnt
+            self.lexicon_ = LexiconClassifier(
+                self.taxonomy, temperature=1.0
+            ).fit()  # a view: its own scale is learnt
         return self.lexicon_
 
     def _encoder(self):
@@ -86,7 +99,9 @@ class ColdStartClassifier:
             self.encoder = make_encoder("use")
         return self.encoder or None
 
-    def fit(self, tokenizer=None, reviewed: tuple[list[str], list[str], list[str]] | None = None) -> ColdStartClassifier:
+    def fit(
+        self, tokenizer=None, reviewed: tuple[list[str], list[str], list[str]] | None = None
+    ) -> ColdStartClassifier:
         """Build (or load from the cache) the corpus models. ``tokenizer`` splits words for the
         word features; the default jieba tokenizer when ``None``. ``reviewed`` adds examples
         (normalised texts, level-1 and level-2 labels) weighted ``REVIEWED_WEIGHT`` each; such a
@@ -100,7 +115,11 @@ class ColdStartClassifier:
         self.tokenizer_ = tokenizer or make_tokenizer("jieba", extra_words=lexicon.vocabulary)
         corpus = corpus_path("training_opinions.csv")
         encoder = self._encoder()
-        key = _cache_key(corpus, self.taxonomy_.version, f"{getattr(encoder, 'name', 'none')}|{getattr(encoder, 'settings', '')}")
+        key = _cache_key(
+            corpus,
+            self.taxonomy_.version,
+            f"{getattr(encoder, 'name', 'none')}|{getattr(encoder, 'settings', '')}",
+        )
         folder = Path(self.cache) if self.cache else _cache_folder()
         path = folder / f"coldstart-{key}.joblib"
         if path.is_file() and not reviewed:
@@ -112,7 +131,9 @@ class ColdStartClassifier:
         frame, texts = _corpus(corpus)
         level1, level2 = frame["level1"].tolist(), frame["level2"].tolist()
         # Rows written from the same seed problem are held out together when the temperature is fitted.
-        groups = frame["problem"].tolist() if "problem" in frame else [str(k) for k in range(len(texts))]
+        groups = (
+            frame["problem"].tolist() if "problem" in frame else [str(k) for k in range(len(texts))]
+        )
         weights = [1.0] * len(texts)
         if reviewed:
             texts = [*texts, *reviewed[0]]
@@ -120,8 +141,19 @@ class ColdStartClassifier:
             weights += [REVIEWED_WEIGHT] * len(reviewed[0])
             groups += [f"reviewed#{k}" for k in range(len(reviewed[0]))]
         words = self.tokenizer_.tokenize_many(texts)
-        self.models_ = _train(texts, words, level1, level2, encoder, np.array(weights), (lexicon.predict(texts, words), groups))
-        self.reviewed_ = {"examples": len(reviewed[0]) if reviewed else 0, "labels": sorted(set(reviewed[1])) if reviewed else []}
+        self.models_ = _train(
+            texts,
+            words,
+            level1,
+            level2,
+            encoder,
+            np.array(weights),
+            (lexicon.predict(texts, words), groups),
+        )
+        self.reviewed_ = {
+            "examples": len(reviewed[0]) if reviewed else 0,
+            "labels": sorted(set(reviewed[1])) if reviewed else [],
+        }
         if not reviewed:
             folder.mkdir(parents=True, exist_ok=True)
             partial = path.with_suffix(".partial")
@@ -141,24 +173,42 @@ class ColdStartClassifier:
         folder.mkdir(parents=True, exist_ok=True)
         joblib.dump(self.models_, folder / "model.joblib")
         about = {
-            "format": FORMAT, "model": "built-in (keywords + corpus TF-IDF + sentence encoder) with reviewed opinions",
-            "labels": self.models_["classes"], "taxonomy": self.taxonomy_.version, "encoder": getattr(self._encoder(), "name", "none"),
-            "reviewed_examples": getattr(self, "reviewed_", {}).get("examples", 0), "reviewed_weight": REVIEWED_WEIGHT,
-            "versions": _versions(), **(manifest or {}),
-        }  # fmt: skip
-        (folder / "manifest.json").write_text(json.dumps(about, ensure_ascii=False, indent=2), encoding="utf-8")
+            "format": FORMAT,
+            "model": "built-in (keywords + corpus TF-IDF + sentence encoder) with reviewed opinions",
+            "labels": self.models_["classes"],
+            "taxonomy": self.taxonomy_.version,
+            "encoder": getattr(self._encoder(), "name", "none"),
+            "reviewed_examples": getattr(self, "reviewed_", {}).get("examples", 0),
+            "reviewed_weight": REVIEWED_WEIGHT,
+            "versions": _versions(),
+            **(manifest or {}),
+        }
+        (folder / "manifest.json").write_text(
+            json.dumps(about, ensure_ascii=False, indent=2), encoding="utf-8"
+        )
         return folder
 
     @staticmethod
     def is_saved(folder: str | Path) -> bool:
         """Whether ``folder`` holds a model written by :meth:`save`."""
         try:
-            return json.loads((Path(folder) / "manifest.json").read_text(encoding="utf-8")).get("format") == FORMAT
+            return (
+                json.loads((Path(folder) / "manifest.json").read_text(encoding="utf-8")).get(
+                    "format"
+                )
+                == FORMAT
+            )
         except (OSError, ValueError, AttributeError):
             return False
 
     @classmethod
-    def load(cls, folder: str | Path, taxonomy: Taxonomy | None = None, encoder=None, abstain_below: float = 0.0) -> ColdStartClassifier:
+    def load(
+        cls,
+        folder: str | Path,
+        taxonomy: Taxonomy | None = None,
+        encoder=None,
+        abstain_below: float = 0.0,
+    ) -> ColdStartClassifier:
         """Load a folder written by :meth:`save`.
 
         Raises:
@@ -171,11 +221,15 @@ class ColdStartClassifier:
             about = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
             models = joblib.load(folder / "model.joblib")
         except Exception as e:  # a damaged model must say so, not crash later
-            raise ConfigError(f"model {folder} cannot be read ({type(e).__name__}: {e}); train it again") from e
+            raise ConfigError(
+                f"model {folder} cannot be read ({type(e).__name__}: {e}); train it again"
+            ) from e
         self = cls(taxonomy, encoder=encoder, abstain_below=abstain_below)
         name = getattr(self._encoder(), "name", "none")
         if about.get("encoder") != name:
-            raise ConfigError(f"model {folder} was built with encoder {about.get('encoder')!r}, not {name!r}")
+            raise ConfigError(
+                f"model {folder} was built with encoder {about.get('encoder')!r}, not {name!r}"
+            )
         lexicon = self._lexicon()
         self.taxonomy_, self.models_, self.manifest_ = lexicon.taxonomy_, models, about
         return self
@@ -191,12 +245,20 @@ class ColdStartClassifier:
         lexicon_predictions = self.lexicon_.predict(texts, tokens)
         joined = [" ".join(w) for w in tokens]
         x = _features(m, texts, joined)
-        vectors = self.encoder.encode([t[:ENCODE_CHARS] for t in texts]) if m.get("encoder") is not None and self._encoder() else None
+        vectors = (
+            self.encoder.encode([t[:ENCODE_CHARS] for t in texts])
+            if m.get("encoder") is not None and self._encoder()
+            else None
+        )
         log_p = self._combine(lexicon_predictions, x, vectors)
         if self.adapt and len(texts) >= ADAPT_MIN_ROWS:
-            proba = self._batch_text_model(_softmax(self._self_train(log_p, lexicon_predictions, x, vectors)), texts, joined)
+            proba = self._batch_text_model(
+                _softmax(self._self_train(log_p, lexicon_predictions, x, vectors)), texts, joined
+            )
         else:
-            proba = _softmax(log_p / m.get("temperature", 1.0))  # models saved before it was fitted: 1
+            proba = _softmax(
+                log_p / m.get("temperature", 1.0)
+            )  # models saved before it was fitted: 1
         level2_proba = m["level2"].predict_proba(x)
         out = []
         for k, row in enumerate(proba):
@@ -207,14 +269,24 @@ class ColdStartClassifier:
                 out.append(Prediction(ABSTAIN, confidence=confidence, alternatives=alternatives))
                 continue
             level2 = self._level2(best, lexicon_predictions[k], level2_proba[k])
-            words = lexicon_predictions[k].keywords if lexicon_predictions[k].level1 == best else _top_words(m, x[k], best)
-            out.append(Prediction(best, level2, round(float(confidence), 4), list(words)[:8], alternatives))
+            words = (
+                lexicon_predictions[k].keywords
+                if lexicon_predictions[k].level1 == best
+                else _top_words(m, x[k], best)
+            )
+            out.append(
+                Prediction(best, level2, round(float(confidence), 4), list(words)[:8], alternatives)
+            )
         return out
 
     def _combine(self, lexicon_predictions, x, vectors) -> np.ndarray:
         m = self.models_
         encoder = None if vectors is None else np.log(m["encoder"].predict_proba(vectors) + 1e-6)
-        return _weighted(self._lexicon_log_p(lexicon_predictions), np.log(m["tfidf"].predict_proba(x) + 1e-6), encoder)
+        return _weighted(
+            self._lexicon_log_p(lexicon_predictions),
+            np.log(m["tfidf"].predict_proba(x) + 1e-6),
+            encoder,
+        )
 
     def _self_train(self, log_p, lexicon_predictions, x, vectors) -> np.ndarray:
         """Two rounds of self-training on the batch's most confident rows of each class. Each fit
@@ -232,18 +304,26 @@ class ColdStartClassifier:
             label, keep = proba[rows].argmax(axis=1), _most_confident(proba[rows])
             chosen = rows[keep]
             y = np.concatenate([m["corpus_y"], classes[label[keep]]])
-            weights = np.concatenate([0.3 * m.get("corpus_w", np.ones(len(m["corpus_y"]))), np.ones(len(chosen))])
+            weights = np.concatenate(
+                [0.3 * m.get("corpus_w", np.ones(len(m["corpus_y"]))), np.ones(len(chosen))]
+            )
             tfidf = _warm(tfidf).fit(vstack([m["corpus_x"], x[chosen]]), y, sample_weight=weights)
-            log_p = np.log(_aligned(tfidf, classes, x) + 1e-6) + 0.5 * self._lexicon_log_p(lexicon_predictions)
+            log_p = np.log(_aligned(tfidf, classes, x) + 1e-6) + 0.5 * self._lexicon_log_p(
+                lexicon_predictions
+            )
             total = 1.5
             if vectors is not None:
-                enc = _warm(enc).fit(np.vstack([m["corpus_v"], vectors[chosen]]), y, sample_weight=weights)
+                enc = _warm(enc).fit(
+                    np.vstack([m["corpus_v"], vectors[chosen]]), y, sample_weight=weights
+                )
                 log_p += np.log(_aligned(enc, classes, vectors) + 1e-6)
                 total += 1.0
             log_p /= total
         return log_p
 
-    def _batch_text_model(self, proba: np.ndarray, texts: list[str], joined: list[str]) -> np.ndarray:
+    def _batch_text_model(
+        self, proba: np.ndarray, texts: list[str], joined: list[str]
+    ) -> np.ndarray:
         """The last round of self-training: ``minyi train``'s model (NB-weighted SVMs on
         character and word n-grams) fitted on the batch's most confident rows of each class, with
         the corpus rows beside them at half their weight, its probabilities calibrated on the
@@ -267,9 +347,17 @@ class ColdStartClassifier:
             return proba
         corpus = pd.DataFrame({0: m["corpus_texts"], 1: m["corpus_words"]})
         extra = (corpus, m["corpus_y"], BORROWED_WEIGHT * m.get("corpus_w", np.ones(len(corpus))))
-        with warnings.catch_warnings():  # a class the batch holds one or two of is calibrated on them
+        with (
+            warnings.catch_warnings()
+        ):  # a class the batch holds one or two of is calibrated on them
             warnings.simplefilter("ignore", UserWarning)
-            model = TrainedClassifier().fit_rows(1.0, "sigmoid", pd.DataFrame({0: [texts[i] for i in chosen], 1: [joined[i] for i in chosen]}), labels, extra)
+            model = TrainedClassifier().fit_rows(
+                1.0,
+                "sigmoid",
+                pd.DataFrame({0: [texts[i] for i in chosen], 1: [joined[i] for i in chosen]}),
+                labels,
+                extra,
+            )
         return _aligned(model, classes, pd.DataFrame({0: list(texts), 1: list(joined)}))
 
     def _lexicon_log_p(self, lexicon_predictions) -> np.ndarray:
@@ -280,7 +368,11 @@ class ColdStartClassifier:
             return lexicon_prediction.level2
         names = self.models_["level2_classes"]
         parents = self.models_["level2_parent"]
-        best = max((p, n) for p, n in zip(level2_proba, names) if parents[n] == level1) if any(parents[n] == level1 for n in names) else (0, "")
+        best = (
+            max((p, n) for p, n in zip(level2_proba, names) if parents[n] == level1)
+            if any(parents[n] == level1 for n in names)
+            else (0, "")
+        )
         return best[1]
 
 
@@ -320,7 +412,9 @@ def _corpus(path: Path):
     from nlp.text.normalize import Normalizer
 
     frame = pd.read_csv(path, dtype=str, keep_default_na=False)
-    return frame, Normalizer().normalize_many([f"{t}。{x}" if t else x for t, x in zip(frame["title"], frame["text"])])
+    return frame, Normalizer().normalize_many(
+        [f"{t}。{x}" if t else x for t, x in zip(frame["title"], frame["text"])]
+    )
 
 
 def _lexicon_log_p(lexicon_predictions, classes) -> np.ndarray:
@@ -349,12 +443,22 @@ def _views(x, y, vectors, weights):
     """The level-1 models of the TF-IDF and encoder views."""
     from sklearn.linear_model import LogisticRegression
 
-    tfidf = LogisticRegression(C=16, max_iter=3000, class_weight=CLASS_WEIGHT).fit(x, y, sample_weight=weights)
-    encoder = None if vectors is None else LogisticRegression(C=4, max_iter=3000, class_weight=CLASS_WEIGHT).fit(vectors, y, sample_weight=weights)
+    tfidf = LogisticRegression(C=16, max_iter=3000, class_weight=CLASS_WEIGHT).fit(
+        x, y, sample_weight=weights
+    )
+    encoder = (
+        None
+        if vectors is None
+        else LogisticRegression(C=4, max_iter=3000, class_weight=CLASS_WEIGHT).fit(
+            vectors, y, sample_weight=weights
+        )
+    )
     return tfidf, encoder
 
 
-def _temperature(texts, joined, level1, vectors, weights, lexicon_predictions, groups, classes) -> float:
+def _temperature(
+    texts, joined, level1, vectors, weights, lexicon_predictions, groups, classes
+) -> float:
     """The temperature that minimises the log-loss of the combined views on held-out corpus rows
     (``TEMPERATURE_FOLDS`` folds; rows written from one seed problem stay in one fold, so that the
     held-out rows say things the models did not see). The geometric mean of three views is far less
@@ -365,11 +469,21 @@ def _temperature(texts, joined, level1, vectors, weights, lexicon_predictions, g
     y = np.asarray(level1)
     lexicon_log_p = _lexicon_log_p(lexicon_predictions, classes)
     combined = np.zeros((len(y), len(classes)))
-    for train, test in StratifiedGroupKFold(TEMPERATURE_FOLDS, shuffle=True, random_state=0).split(texts, y, groups):
+    for train, test in StratifiedGroupKFold(TEMPERATURE_FOLDS, shuffle=True, random_state=0).split(
+        texts, y, groups
+    ):
         chars, word, x = _tfidf([texts[i] for i in train], [joined[i] for i in train])
-        tfidf, encoder = _views(x, y[train], None if vectors is None else vectors[train], weights[train])
-        held = _features({"chars": chars, "words": word}, [texts[i] for i in test], [joined[i] for i in test])
-        combined[test] = _weighted(lexicon_log_p[test], np.log(_aligned(tfidf, classes, held) + 1e-6), None if encoder is None else np.log(_aligned(encoder, classes, vectors[test]) + 1e-6))
+        tfidf, encoder = _views(
+            x, y[train], None if vectors is None else vectors[train], weights[train]
+        )
+        held = _features(
+            {"chars": chars, "words": word}, [texts[i] for i in test], [joined[i] for i in test]
+        )
+        combined[test] = _weighted(
+            lexicon_log_p[test],
+            np.log(_aligned(tfidf, classes, held) + 1e-6),
+            None if encoder is None else np.log(_aligned(encoder, classes, vectors[test]) + 1e-6),
+        )
     truth = np.searchsorted(classes, y)
 
     def log_loss(t: float) -> float:
@@ -381,13 +495,24 @@ def _temperature(texts, joined, level1, vectors, weights, lexicon_predictions, g
 def _weighted(lexicon, tfidf, encoder) -> np.ndarray:
     """A weighted geometric mean of the views' probabilities (as log-probabilities): their
     agreement, not their product, so that three confident views do not make an over-confident whole."""
-    out, total = WEIGHTS["lexicon"] * lexicon + WEIGHTS["tfidf"] * tfidf, WEIGHTS["lexicon"] + WEIGHTS["tfidf"]
+    out, total = (
+        WEIGHTS["lexicon"] * lexicon + WEIGHTS["tfidf"] * tfidf,
+        WEIGHTS["lexicon"] + WEIGHTS["tfidf"],
+    )
     if encoder is not None:
         out, total = out + WEIGHTS["encoder"] * encoder, total + WEIGHTS["encoder"]
     return out / total
 
 
-def _train(texts, words, level1, level2, encoder, weights: np.ndarray | None = None, calibration: tuple | None = None) -> dict:
+def _train(
+    texts,
+    words,
+    level1,
+    level2,
+    encoder,
+    weights: np.ndarray | None = None,
+    calibration: tuple | None = None,
+) -> dict:
     """The corpus models; ``calibration`` (the keyword view's predictions and each row's group)
     also fits the temperature."""
     from sklearn.linear_model import LogisticRegression
@@ -399,14 +524,27 @@ def _train(texts, words, level1, level2, encoder, weights: np.ndarray | None = N
     tfidf, encoder_model = _views(x, level1, vectors, weights)
     with_level2 = [i for i, y in enumerate(level2) if y]  # reviewed opinions may have no level 2
     models = {
-        "chars": chars, "words": word, "tfidf": tfidf, "classes": [str(c) for c in tfidf.classes_],
-        "corpus_x": x, "corpus_y": np.array(level1), "corpus_w": weights, "corpus_texts": list(texts), "corpus_words": joined,
-        "level2": LogisticRegression(C=16, max_iter=3000).fit(x[with_level2], [level2[i] for i in with_level2], sample_weight=weights[with_level2]),
-        "level2_parent": {level2[i]: level1[i] for i in with_level2}, "encoder": encoder_model, "corpus_v": vectors,
-    }  # fmt: skip
+        "chars": chars,
+        "words": word,
+        "tfidf": tfidf,
+        "classes": [str(c) for c in tfidf.classes_],
+        "corpus_x": x,
+        "corpus_y": np.array(level1),
+        "corpus_w": weights,
+        "corpus_texts": list(texts),
+        "corpus_words": joined,
+        "level2": LogisticRegression(C=16, max_iter=3000).fit(
+            x[with_level2], [level2[i] for i in with_level2], sample_weight=weights[with_level2]
+        ),
+        "level2_parent": {level2[i]: level1[i] for i in with_level2},
+        "encoder": encoder_model,
+        "corpus_v": vectors,
+    }
     models["level2_classes"] = [str(c) for c in models["level2"].classes_]
     if calibration is not None:
-        models["temperature"] = _temperature(texts, joined, level1, vectors, weights, *calibration, np.array(models["classes"]))
+        models["temperature"] = _temperature(
+            texts, joined, level1, vectors, weights, *calibration, np.array(models["classes"])
+        )
     return models
 
 
@@ -439,7 +577,11 @@ def _top_words(models: dict, row, label: str, top: int = 5) -> list[str]:
     if "word_names" not in models:
         models["word_names"] = words.get_feature_names_out()
     names = models["word_names"]
-    return [names[part.indices[i]] for i in np.argsort(-scores)[:top] if scores[i] > 0 and len(names[part.indices[i]]) > 1]
+    return [
+        names[part.indices[i]]
+        for i in np.argsort(-scores)[:top]
+        if scores[i] > 0 and len(names[part.indices[i]]) > 1
+    ]
 
 
 def _warm(model):
@@ -460,10 +602,11 @@ def _cache_key(corpus: Path, taxonomy_version: str, encoder: str) -> str:
     from nlp.core.version import __version__
 
     digest = hashlib.sha256(corpus.read_bytes())
-    digest.update(f"{taxonomy_version}|{encoder}|{sklearn.__version__}|{__version__}|{WEIGHTS}|{CLASS_WEIGHT}|v3".encode())
+    digest.update(
+        f"{taxonomy_version}|{encoder}|{sklearn.__version__}|{__version__}|{WEIGHTS}|{CLASS_WEIGHT}|v3".encode()
+    )
     return digest.hexdigest()[:16]
 
 
 def _cache_folder() -> Path:
     return cache_folder()
-

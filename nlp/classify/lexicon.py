@@ -36,7 +36,13 @@ class LexiconClassifier:
             ``keyword_temperature`` when ``None``.
     """
 
-    def __init__(self, taxonomy: Taxonomy | None = None, prior: float = 1.0, abstain_below: float = 0.0, temperature: float | None = None):
+    def __init__(
+        self,
+        taxonomy: Taxonomy | None = None,
+        prior: float = 1.0,
+        abstain_below: float = 0.0,
+        temperature: float | None = None,
+    ):
         self.taxonomy = taxonomy
         self.prior = prior
         self.abstain_below = abstain_below
@@ -98,9 +104,13 @@ class LexiconClassifier:
                 hits[level1].append(word)
         return level1_score, level2_score, hits
 
-    def _ranked(self, level1_score: dict[str, float], hits: dict[str, list[str]]) -> list[tuple[str, float]]:
+    def _ranked(
+        self, level1_score: dict[str, float], hits: dict[str, list[str]]
+    ) -> list[tuple[str, float]]:
         """Level-1 classes by score; ties go to the class with more distinct keywords, then to the taxonomy's order."""
-        return sorted(level1_score.items(), key=lambda kv: (-kv[1], -len(hits[kv[0]]), self.order_[kv[0]]))
+        return sorted(
+            level1_score.items(), key=lambda kv: (-kv[1], -len(hits[kv[0]]), self.order_[kv[0]])
+        )
 
     def _predict_one(self, words: list[str]) -> Prediction:
         level1_score, level2_score, hits = self._scores(words)
@@ -119,7 +129,9 @@ class LexiconClassifier:
         return Prediction(best, level2, round(confidence, 4), hits[best][:8], alternatives)
 
 
-def fit_keyword_temperature(classifier: LexiconClassifier, tokens: list[list[str]], labels: list[str]) -> float:
+def fit_keyword_temperature(
+    classifier: LexiconClassifier, tokens: list[list[str]], labels: list[str]
+) -> float:
     """The temperature whose confidences best match how often the top class is right (least
     squared error over opinions with a keyword; the top class itself does not depend on it)."""
     from scipy.optimize import minimize_scalar
@@ -137,7 +149,9 @@ def fit_keyword_temperature(classifier: LexiconClassifier, tokens: list[list[str
 
     def error(t: float) -> float:
         p = 1.0 / t
-        confidence = np.array([best**p / ((scores**p).sum() + classifier.prior**p) for scores, best in top])
+        confidence = np.array(
+            [best**p / ((scores**p).sum() + classifier.prior**p) for scores, best in top]
+        )
         return float(np.mean((confidence - truth) ** 2))
 
     return float(minimize_scalar(error, bounds=(0.05, 5.0), method="bounded").x)

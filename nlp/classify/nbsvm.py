@@ -34,11 +34,17 @@ class NBLinearSVC(ClassifierMixin, BaseEstimator):
         """Fit; ``sample_weight`` weighs each row in the counts and in the SVMs' losses."""
         y = np.asarray(y)
         self.classes_ = np.unique(y)
-        weight = np.ones(len(y)) if sample_weight is None else np.asarray(sample_weight, dtype=np.float64)
+        weight = (
+            np.ones(len(y))
+            if sample_weight is None
+            else np.asarray(sample_weight, dtype=np.float64)
+        )
         present = (x > 0).astype(np.float64)
         targets = self.classes_[1:] if len(self.classes_) == 2 else self.classes_
         members = (y[:, None] == targets[None, :]).astype(np.float64) * weight[:, None]
-        within = np.asarray((present.T @ members).T)  # (weighted) documents holding each feature, per class
+        within = np.asarray(
+            (present.T @ members).T
+        )  # (weighted) documents holding each feature, per class
         everywhere = np.asarray(present.T @ weight).ravel()
         coefs, intercepts = [], []
         for k, label in enumerate(targets):
@@ -46,7 +52,9 @@ class NBLinearSVC(ClassifierMixin, BaseEstimator):
             p = self.alpha + within[k]
             q = self.alpha + everywhere - within[k]
             r = np.log((p / p.sum()) / (q / q.sum()))
-            svm = LinearSVC(C=self.C).fit(x.multiply(r).tocsr(), inside.astype(int), sample_weight=sample_weight)
+            svm = LinearSVC(C=self.C).fit(
+                x.multiply(r).tocsr(), inside.astype(int), sample_weight=sample_weight
+            )
             coefs.append(svm.coef_[0] * r)
             intercepts.append(svm.intercept_[0])
         self.coef_, self.intercept_ = np.array(coefs), np.array(intercepts)
@@ -59,4 +67,8 @@ class NBLinearSVC(ClassifierMixin, BaseEstimator):
 
     def predict(self, x) -> np.ndarray:
         scores = self.decision_function(x)
-        return self.classes_[(scores > 0).astype(int)] if scores.ndim == 1 else self.classes_[scores.argmax(axis=1)]
+        return (
+            self.classes_[(scores > 0).astype(int)]
+            if scores.ndim == 1
+            else self.classes_[scores.argmax(axis=1)]
+        )

@@ -53,10 +53,14 @@ class RoutingTable:
         """
         from nlp.io import read_table
 
-        frame = read_table(path).frame.rename(columns=lambda c: _ALIASES.get(str(c).strip(), str(c).strip()))
+        frame = read_table(path).frame.rename(
+            columns=lambda c: _ALIASES.get(str(c).strip(), str(c).strip())
+        )
         missing = {"level1", "level2", "place", "department"} - set(frame.columns)
         if missing:
-            raise InputError(f"routing table {path} lacks the column(s) {', '.join(sorted(missing))}; it needs level1, level2, place, department")
+            raise InputError(
+                f"routing table {path} lacks the column(s) {', '.join(sorted(missing))}; it needs level1, level2, place, department"
+            )
         rules = []
         for n, row in enumerate(frame.to_dict("records"), start=2):
             values = {k: str(row[k]).strip() for k in ("level1", "level2", "place", "department")}

@@ -41,7 +41,9 @@ class Taxonomy:
             :class:`~nlp.classify.lexicon.LexiconClassifier`); 1 leaves them as they are.
     """
 
-    def __init__(self, classes: list[TaxonomyClass], version: str = "", keyword_temperature: float = 1.0):
+    def __init__(
+        self, classes: list[TaxonomyClass], version: str = "", keyword_temperature: float = 1.0
+    ):
         self.version = version
         self.keyword_temperature = keyword_temperature
         self.classes = classes
@@ -51,7 +53,9 @@ class Taxonomy:
         for c in classes:
             if c.parent:
                 if c.parent not in names:
-                    raise ConfigError(f"level-2 class {c.name!r} names an unknown parent {c.parent!r}")
+                    raise ConfigError(
+                        f"level-2 class {c.name!r} names an unknown parent {c.parent!r}"
+                    )
                 self._children[c.parent].append(c)
         self._by_key = {(c.parent, c.name): c for c in classes}
 
@@ -77,9 +81,19 @@ class Taxonomy:
             for child in top.get("children") or []:
                 classes.append(_parse_class(child, top["name"], path, inherit=top))
         temperature = data.get("keyword_temperature", 1.0)
-        if isinstance(temperature, bool) or not isinstance(temperature, int | float) or not 0 < temperature <= 10:
-            raise ConfigError(f"taxonomy {path}: keyword_temperature must be a number above 0 and at most 10, not {temperature!r}")
-        return cls(classes, version=str(data.get("version", path.name)), keyword_temperature=float(temperature))
+        if (
+            isinstance(temperature, bool)
+            or not isinstance(temperature, int | float)
+            or not 0 < temperature <= 10
+        ):
+            raise ConfigError(
+                f"taxonomy {path}: keyword_temperature must be a number above 0 and at most 10, not {temperature!r}"
+            )
+        return cls(
+            classes,
+            version=str(data.get("version", path.name)),
+            keyword_temperature=float(temperature),
+        )
 
     def children(self, level1: str) -> list[TaxonomyClass]:
         """Level-2 classes under ``level1``."""
@@ -104,7 +118,9 @@ def _parse_class(item: dict, parent: str, path: Path, inherit: dict | None = Non
     elif isinstance(raw, list):
         keywords = {str(k): 1.0 for k in raw}
     else:
-        raise ConfigError(f"taxonomy {path}: keywords of {item['name']!r} must be a list or mapping")
+        raise ConfigError(
+            f"taxonomy {path}: keywords of {item['name']!r} must be a list or mapping"
+        )
     department = item.get("department") or (inherit or {}).get("department", "")
     return TaxonomyClass(
         name=str(item["name"]),

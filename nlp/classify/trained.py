@@ -26,7 +26,9 @@ __all__ = ["TrainedClassifier"]
 
 FORMAT = "minyi-trained-classifier/3"
 READS = (FORMAT, "minyi-trained-classifier/2")  # /2: a plain linear SVM, read as before
-ISOTONIC_MIN = 50  # examples of the rarest class from which isotonic calibration beats Platt's sigmoid
+ISOTONIC_MIN = (
+    50  # examples of the rarest class from which isotonic calibration beats Platt's sigmoid
+)
 # A borrowed row (from the project's corpus) counts this much of one of the user's rows.
 BORROWED_WEIGHT = 0.5
 
@@ -44,7 +46,12 @@ class TrainedClassifier:
     """
 
     def __init__(
-        self, c_grid: tuple[float, ...] = (0.3, 1.0, 3.0), folds: int = 3, abstain_below: float = 0.0, seed: int = 0, nb_weights: bool = True
+        self,
+        c_grid: tuple[float, ...] = (0.3, 1.0, 3.0),
+        folds: int = 3,
+        abstain_below: float = 0.0,
+        seed: int = 0,
+        nb_weights: bool = True,
     ):
         self.c_grid = c_grid
         self.folds = folds
@@ -58,10 +65,33 @@ class TrainedClassifier:
         from sklearn.feature_extraction.text import TfidfVectorizer
 
         min_df = 2 if rows >= 200 else 1  # a handful of examples has few repeated n-grams
-        return ColumnTransformer([
-            ("chars", TfidfVectorizer(analyzer="char_wb", ngram_range=(1, 3), min_df=min_df, sublinear_tf=True, max_features=300_000), 0),
-            ("words", TfidfVectorizer(tokenizer=str.split, lowercase=False, ngram_range=(1, 2), min_df=min_df, sublinear_tf=True, token_pattern=None), 1),
-        ])  # fmt: skip
+        return ColumnTransformer(
+            [
+                (
+                    "chars",
+                    TfidfVectorizer(
+                        analyzer="char_wb",
+                        ngram_range=(1, 3),
+                        min_df=min_df,
+                        sublinear_tf=True,
+                        max_features=300_000,
+                    ),
+                    0,
+                ),
+                (
+                    "words",
+                    TfidfVectorizer(
+                        tokenizer=str.split,
+                        lowercase=False,
+                        ngram_range=(1, 2),
+                        min_df=min_df,
+                        sublinear_tf=True,
+                        token_pattern=None,
+                    ),
+                    1,
+                ),
+            ]
+        )
 
     def _svm(self, c: float):
         from sklearn.svm import LinearSVC
@@ -76,7 +106,10 @@ class TrainedClassifier:
         from sklearn.pipeline import make_pipeline
 
         svm = self._svm(c)
-        return make_pipeline(self._features(rows), CalibratedClassifierCV(svm, method=calibrated, cv=3) if calibrated else svm)
+        return make_pipeline(
+            self._features(rows),
+            CalibratedClassifierCV(svm, method=calibrated, cv=3) if calibrated else svm,
+        )
 
     def fit(
         self,
@@ -114,13 +147,21 @@ class TrainedClassifier:
         extra = None
         if borrowed is not None and len(borrowed[0]):
             if set(borrowed[1]) - set(counts):
-                raise ConfigError(f"borrowed rows have labels not among the training labels: {sorted(set(borrowed[1]) - set(counts))}")
-            frame = _frame(borrowed[0], borrowed[2] if borrowed[2] is not None else _tokenize(borrowed[0]))
+                raise ConfigError(
+                    f"borrowed rows have labels not among the training labels: {sorted(set(borrowed[1]) - set(counts))}"
+                )
+            frame = _frame(
+                borrowed[0], borrowed[2] if borrowed[2] is not None else _tokenize(borrowed[0])
+            )
             extra = (frame, np.asarray(borrowed[1]), np.full(len(frame), BORROWED_WEIGHT))
         folds = max(2, min(self.folds, min(counts.values())))
         scores, without = {}, {}
         if min(counts.values()) >= 2:
-            split = list(StratifiedKFold(n_splits=folds, shuffle=True, random_state=self.seed).split(x, labels))
+            split = list(
+                StratifiedKFold(n_splits=folds, shuffle=True, random_state=self.seed).split(
+                    x, labels
+                )
+            )
             counted = self._count(x, extra)
             scores = without = self._cross_validate(counted, np.asarray(labels), split)
             if extra is not None:
@@ -130,17 +171,29 @@ class TrainedClassifier:
         best = max(scores, key=scores.get) if scores else self.c_grid[0]
         # Platt's sigmoid needs few examples; isotonic regression follows the scores' real shape
         # (5-fold on 1,842 messages: calibration error 0.097 -> 0.038, same macro-F1).
-        calibrated = None if min(counts.values()) < 3 else "isotonic" if min(counts.values()) >= ISOTONIC_MIN else "sigmoid"
+        calibrated = (
+            None
+            if min(counts.values()) < 3
+            else "isotonic"
+            if min(counts.values()) >= ISOTONIC_MIN
+            else "sigmoid"
+        )
         self.model_ = self.fit_rows(best, calibrated, x, labels, extra)
         added = 0
         if unlabeled:
-            u = _frame(unlabeled, unlabeled_tokens if unlabeled_tokens is not None else _tokenize(unlabeled))
+            u = _frame(
+                unlabeled,
+                unlabeled_tokens if unlabeled_tokens is not None else _tokenize(unlabeled),
+            )
             if calibrated:
                 proba = self.model_.predict_proba(u)
                 sure = np.where(proba.max(axis=1) >= 0.9)[0]
                 if len(sure):
                     pseudo = [str(self.model_.classes_[i]) for i in proba[sure].argmax(axis=1)]
-                    x = _frame([*texts, *(unlabeled[i] for i in sure)], [*tokens, *(u.iloc[i, 1].split() for i in sure)])
+                    x = _frame(
+                        [*texts, *(unlabeled[i] for i in sure)],
+                        [*tokens, *(u.iloc[i, 1].split() for i in sure)],
+                    )
                     self.model_ = self.fit_rows(best, calibrated, x, [*labels, *pseudo], extra)
                     added = len(sure)
                     x = x.iloc[: len(texts)]
@@ -150,22 +203,34 @@ class TrainedClassifier:
             pairs = [(i, y) for i, y in enumerate(level2) if y]
             if len({y for _, y in pairs}) >= 2:
                 rows = [i for i, _ in pairs]
-                self.level2_ = self._estimator(best, calibrated=None, rows=len(rows)).fit(x.iloc[rows], [y for _, y in pairs])
+                self.level2_ = self._estimator(best, calibrated=None, rows=len(rows)).fit(
+                    x.iloc[rows], [y for _, y in pairs]
+                )
         self.manifest_ = {
             "format": FORMAT,
             "labels": self.labels_,
-            "level2_labels": [str(c) for c in self.level2_.classes_] if self.level2_ is not None else [],
+            "level2_labels": [str(c) for c in self.level2_.classes_]
+            if self.level2_ is not None
+            else [],
             "examples": counts,
             "C": best,
-            "model": "char 1-3 + word 1-2 TF-IDF, " + ("NB-weighted linear SVMs" if self.nb_weights else "linear SVM") + (f", {calibrated}-calibrated" if calibrated else ""),
+            "model": "char 1-3 + word 1-2 TF-IDF, "
+            + ("NB-weighted linear SVMs" if self.nb_weights else "linear SVM")
+            + (f", {calibrated}-calibrated" if calibrated else ""),
             "cv_macro_f1": {str(c): round(s, 4) for c, s in scores.items()},
             "cv_folds": folds if scores else 0,
             "self_training_rows": added,
-            "borrowed": None if borrowed is None else {
-                "rows": len(borrowed[0]), "weight": BORROWED_WEIGHT, "used": extra is not None,
+            "borrowed": None
+            if borrowed is None
+            else {
+                "rows": len(borrowed[0]),
+                "weight": BORROWED_WEIGHT,
+                "used": extra is not None,
                 "cv_macro_f1_without": round(max(without.values()), 4) if without else None,
             },
-            "data_sha256": hashlib.sha256("\n".join(f"{t}\t{y}" for t, y in zip(texts, labels)).encode()).hexdigest(),
+            "data_sha256": hashlib.sha256(
+                "\n".join(f"{t}\t{y}" for t, y in zip(texts, labels)).encode()
+            ).hexdigest(),
             "versions": _versions(),
         }
         return self
@@ -192,9 +257,19 @@ class TrainedClassifier:
         if calibrated:
             # Probabilities are calibrated on the user's rows only (the borrowed rows are another
             # voice), each calibration fold's SVMs fitted on the other rows and all borrowed ones.
-            folds = StratifiedKFold(3, shuffle=True, random_state=self.seed).split(np.zeros(n), labels)
-            model.set_params(calibratedclassifiercv__cv=[(np.concatenate([fit, np.arange(n, len(weight))]), held) for fit, held in folds])
-        return model.fit(pd.concat([x, extra[0]], ignore_index=True), [*labels, *extra[1]], **{f"{model.steps[-1][0]}__sample_weight": weight})
+            folds = StratifiedKFold(3, shuffle=True, random_state=self.seed).split(
+                np.zeros(n), labels
+            )
+            model.set_params(
+                calibratedclassifiercv__cv=[
+                    (np.concatenate([fit, np.arange(n, len(weight))]), held) for fit, held in folds
+                ]
+            )
+        return model.fit(
+            pd.concat([x, extra[0]], ignore_index=True),
+            [*labels, *extra[1]],
+            **{f"{model.steps[-1][0]}__sample_weight": weight},
+        )
 
     def _count(self, x, extra: tuple | None) -> list[tuple]:
         """Each feature view's n-gram counts of the rows of ``x`` and then, when given, of the
@@ -209,9 +284,18 @@ class TrainedClassifier:
         import pandas as pd
 
         rows = x if extra is None else pd.concat([x, extra[0]], ignore_index=True)
-        return [(_counter(vectorizer).fit_transform(rows[column]), vectorizer) for _, vectorizer, column in self._features(len(x)).transformers]
+        return [
+            (_counter(vectorizer).fit_transform(rows[column]), vectorizer)
+            for _, vectorizer, column in self._features(len(x)).transformers
+        ]
 
-    def _cross_validate(self, counted: list[tuple], labels: np.ndarray, split: list[tuple[np.ndarray, np.ndarray]], extra: tuple | None = None) -> dict[float, float]:
+    def _cross_validate(
+        self,
+        counted: list[tuple],
+        labels: np.ndarray,
+        split: list[tuple[np.ndarray, np.ndarray]],
+        extra: tuple | None = None,
+    ) -> dict[float, float]:
         """Mean macro-F1 of each ``C`` over the folds of ``split``, from the counts of
         :meth:`_count`; ``extra`` (borrowed rows' frame, labels and weights) joins every fold's
         training rows. Each fold keeps the n-grams its training rows keep (``min_df``,
@@ -240,7 +324,9 @@ class TrainedClassifier:
     def predict(self, texts: list[str], tokens: list[list[str]] | None = None) -> list[Prediction]:
         """Classify normalised texts with their words (split with the default tokenizer when ``None``)."""
         if not hasattr(self, "model_"):
-            raise NotFittedError("TrainedClassifier is not fitted; call fit() or TrainedClassifier.load()")
+            raise NotFittedError(
+                "TrainedClassifier is not fitted; call fit() or TrainedClassifier.load()"
+            )
         if not texts:
             return []
         x = _frame(texts, tokens if tokens is not None else _tokenize(texts))
@@ -258,7 +344,15 @@ class TrainedClassifier:
             alternatives = [(self.labels_[i], round(float(row[i]), 4)) for i in order]
             label, p = alternatives[0]
             words = self._keywords(x.iloc[k, 1], label)
-            out.append(Prediction(ABSTAIN if p < self.abstain_below else label, str(level2[k]) if p >= self.abstain_below else "", p, words, alternatives))
+            out.append(
+                Prediction(
+                    ABSTAIN if p < self.abstain_below else label,
+                    str(level2[k]) if p >= self.abstain_below else "",
+                    p,
+                    words,
+                    alternatives,
+                )
+            )
         return out
 
     def _keywords(self, words: str, label: str, top: int = 5) -> list[str]:
@@ -267,14 +361,22 @@ class TrainedClassifier:
         if label not in weights:
             return []
         coef, vocabulary = weights[label], self.model_[0].named_transformers_["words"].vocabulary_
-        seen = {w: coef[vocabulary[w]] for w in dict.fromkeys(words.split()) if w in vocabulary and len(w) > 1}  # unigrams only
+        seen = {
+            w: coef[vocabulary[w]]
+            for w in dict.fromkeys(words.split())
+            if w in vocabulary and len(w) > 1
+        }  # unigrams only
         return [w for w, c in sorted(seen.items(), key=lambda kv: -kv[1])[:top] if c > 0]
 
     def _word_weights(self) -> dict[str, np.ndarray]:
         """Label → the SVM's weights of the word features (averaged over calibration folds), once."""
         if getattr(self, "_weights", None) is None:
             clf = self.model_[-1]
-            svms = [c.estimator for c in clf.calibrated_classifiers_] if hasattr(clf, "calibrated_classifiers_") else [clf]
+            svms = (
+                [c.estimator for c in clf.calibrated_classifiers_]
+                if hasattr(clf, "calibrated_classifiers_")
+                else [clf]
+            )
             classes = [str(c) for c in svms[0].classes_]
             n_chars = len(self.model_[0].named_transformers_["chars"].vocabulary_)
             coef = np.mean([s.coef_[:, n_chars:] for s in svms], axis=0)
@@ -293,7 +395,9 @@ class TrainedClassifier:
         folder = Path(folder)
         folder.mkdir(parents=True, exist_ok=True)
         joblib.dump({"level1": self.model_, "level2": self.level2_}, folder / "model.joblib")
-        (folder / "manifest.json").write_text(json.dumps(self.manifest_, ensure_ascii=False, indent=2), encoding="utf-8")
+        (folder / "manifest.json").write_text(
+            json.dumps(self.manifest_, ensure_ascii=False, indent=2), encoding="utf-8"
+        )
         return folder
 
     @classmethod
@@ -309,13 +413,17 @@ class TrainedClassifier:
         folder = Path(folder)
         manifest_path = folder / "manifest.json"
         if not manifest_path.is_file():
-            raise ConfigError(f"{folder} is not a Minyi model folder (no manifest.json); train one with `minyi train`")
+            raise ConfigError(
+                f"{folder} is not a Minyi model folder (no manifest.json); train one with `minyi train`"
+            )
         try:
             manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
         except (OSError, json.JSONDecodeError) as e:
             raise ConfigError(f"the model manifest {manifest_path} is damaged: {e}") from e
         if manifest.get("format") not in READS:
-            raise ConfigError(f"{folder} holds a model of format {manifest.get('format')!r}; this Minyi reads {FORMAT!r}")
+            raise ConfigError(
+                f"{folder} holds a model of format {manifest.get('format')!r}; this Minyi reads {FORMAT!r}"
+            )
         trained_with = manifest.get("versions", {}).get("scikit-learn")
         if trained_with != _versions()["scikit-learn"]:
             raise ConfigError(
@@ -327,7 +435,12 @@ class TrainedClassifier:
         except Exception as e:  # a damaged pickle raises many types
             raise ConfigError(f"cannot load {folder / 'model.joblib'}; is it damaged? ({e})") from e
         clf = cls(abstain_below=abstain_below)
-        clf.model_, clf.level2_, clf.labels_, clf.manifest_ = model["level1"], model["level2"], list(manifest["labels"]), manifest
+        clf.model_, clf.level2_, clf.labels_, clf.manifest_ = (
+            model["level1"],
+            model["level2"],
+            list(manifest["labels"]),
+            manifest,
+        )
         return clf
 
 
@@ -341,7 +454,15 @@ def _counter(vectorizer):
     """A ``CountVectorizer`` that splits text as ``vectorizer`` does and keeps every n-gram."""
     from sklearn.feature_extraction.text import CountVectorizer
 
-    keys = ("analyzer", "tokenizer", "lowercase", "ngram_range", "token_pattern", "preprocessor", "strip_accents")
+    keys = (
+        "analyzer",
+        "tokenizer",
+        "lowercase",
+        "ngram_range",
+        "token_pattern",
+        "preprocessor",
+        "strip_accents",
+    )
     return CountVectorizer(**{k: getattr(vectorizer, k) for k in keys}, dtype=np.float64)
 
 
@@ -353,13 +474,19 @@ def _fold_tfidf(counts, train: np.ndarray, test: np.ndarray, vectorizer) -> tupl
     fit = counts[train]
     df = np.bincount(fit.indices, minlength=fit.shape[1])
     n = len(train)
-    low = vectorizer.min_df if isinstance(vectorizer.min_df, int) else int(np.ceil(vectorizer.min_df * n))
+    low = (
+        vectorizer.min_df
+        if isinstance(vectorizer.min_df, int)
+        else int(np.ceil(vectorizer.min_df * n))
+    )
     high = vectorizer.max_df if isinstance(vectorizer.max_df, int) else int(vectorizer.max_df * n)
     keep = np.flatnonzero((df >= low) & (df <= high))
     if vectorizer.max_features is not None and len(keep) > vectorizer.max_features:
         frequency = np.asarray(fit[:, keep].sum(axis=0)).ravel()
         keep = np.sort(keep[np.argsort(-frequency, kind="stable")[: vectorizer.max_features]])
-    idf = np.log((1 + n) / (1 + df[keep])) + 1 if vectorizer.smooth_idf else np.log(n / df[keep]) + 1
+    idf = (
+        np.log((1 + n) / (1 + df[keep])) + 1 if vectorizer.smooth_idf else np.log(n / df[keep]) + 1
+    )
     out = []
     for rows in (fit, counts[test]):
         rows = rows[:, keep].tocsr()
@@ -382,4 +509,8 @@ def _versions() -> dict[str, str]:
 
     from nlp.core.version import __version__
 
-    return {"minyi": __version__, "scikit-learn": sklearn.__version__, "python": platform.python_version()}
+    return {
+        "minyi": __version__,
+        "scikit-learn": sklearn.__version__,
+        "python": platform.python_version(),
+    }

@@ -40,14 +40,22 @@ BATCH = 500  # values in one IN (…): well under SQLite's limit on bound parame
 
 metadata = sa.MetaData()
 
-meta = sa.Table("meta", metadata, sa.Column("key", sa.String(64), primary_key=True), sa.Column("value", sa.Text, nullable=False))
+meta = sa.Table(
+    "meta",
+    metadata,
+    sa.Column("key", sa.String(64), primary_key=True),
+    sa.Column("value", sa.Text, nullable=False),
+)
 
 clusters = sa.Table(
-    "clusters", metadata,
+    "clusters",
+    metadata,
     sa.Column("id", sa.String(32), primary_key=True),
     sa.Column("period", sa.String(16), nullable=False),
     sa.Column("number", sa.Integer, nullable=False),
-    sa.Column("centroid", sa.LargeBinary, nullable=False),  # sum of the members' centred unit vectors, float32
+    sa.Column(
+        "centroid", sa.LargeBinary, nullable=False
+    ),  # sum of the members' centred unit vectors, float32
     sa.Column("size", sa.Integer, nullable=False),
     sa.Column("places", sa.Text, nullable=False),  # JSON list
     sa.Column("title", sa.Text, nullable=False, server_default=""),
@@ -60,34 +68,39 @@ clusters = sa.Table(
     sa.Column("heat", sa.Float, nullable=False, server_default="0"),
     sa.Column("first_seen", sa.Text, nullable=False, server_default=""),
     sa.Column("last_seen", sa.Text, nullable=False, server_default=""),
-    sa.Column("summary", sa.Text, nullable=False, server_default="{}"),  # JSON: one row of clusters.csv
+    sa.Column(
+        "summary", sa.Text, nullable=False, server_default="{}"
+    ),  # JSON: one row of clusters.csv
     # Review (migration 0003): status in the closed loop, fields a reviewer set (JSON: title,
     # level1, level2, department; they win over every later description), and the cluster a
     # merged cluster now lives in.
     sa.Column("status", sa.String(16), nullable=False, server_default="待核实"),
     sa.Column("review", sa.Text, nullable=False, server_default="{}"),
     sa.Column("merged_into", sa.String(32), nullable=True),
-)  # fmt: skip
+)
 
 members = sa.Table(
-    "members", metadata,
+    "members",
+    metadata,
     sa.Column("text_key", sa.String(64), primary_key=True),  # keyed hash of the text (0004)
     sa.Column("cluster_id", sa.String(32), sa.ForeignKey("clusters.id"), nullable=False),
     sa.Column("added_at", sa.String(32), nullable=False),
-)  # fmt: skip
+)
 
 runs = sa.Table(
-    "runs", metadata,
+    "runs",
+    metadata,
     sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
     sa.Column("started_at", sa.String(32), nullable=False),
     sa.Column("source", sa.Text, nullable=False),
     sa.Column("rows", sa.Integer, nullable=False),
     sa.Column("new_clusters", sa.Integer, nullable=False),
     sa.Column("config", sa.Text, nullable=False),
-)  # fmt: skip
+)
 
 opinions = sa.Table(
-    "opinions", metadata,
+    "opinions",
+    metadata,
     sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
     # "ext:<external id>", or "hk:<keyed hash>" of its content (see ClusterStore.stored_key)
     sa.Column("key", sa.String(200), nullable=False, unique=True),
@@ -107,7 +120,9 @@ opinions = sa.Table(
     sa.Column("keywords", sa.Text, nullable=False, server_default=""),
     sa.Column("cluster_id", sa.String(32), nullable=False),
     sa.Column("vector", sa.LargeBinary, nullable=True),  # centred unit vector, float32
-    sa.Column("words", sa.Text, nullable=False, server_default=""),  # its words, space-separated (for keywords)
+    sa.Column(
+        "words", sa.Text, nullable=False, server_default=""
+    ),  # its words, space-separated (for keywords)
     sa.Column("created_at", sa.String(32), nullable=False),
     # Migration 0003: the key of its row in `members` (exact duplicates share one), and labels a
     # reviewer gave it (empty when not reviewed).
@@ -115,10 +130,11 @@ opinions = sa.Table(
     sa.Column("reviewed_level1", sa.String(64), nullable=False, server_default=""),
     sa.Column("reviewed_level2", sa.String(64), nullable=False, server_default=""),
     sa.Column("reviewed_department", sa.Text, nullable=False, server_default=""),
-)  # fmt: skip
+)
 
 decisions = sa.Table(
-    "decisions", metadata,
+    "decisions",
+    metadata,
     sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
     sa.Column("uid", sa.String(36), nullable=False, unique=True),  # survives export and import
     sa.Column("at", sa.String(32), nullable=False),
@@ -126,10 +142,12 @@ decisions = sa.Table(
     sa.Column("why", sa.Text, nullable=False, server_default=""),
     sa.Column("action", sa.String(32), nullable=False),
     sa.Column("args", sa.Text, nullable=False),  # JSON
-    sa.Column("before", sa.Text, nullable=False),  # JSON: the rows it changed, as they were (for undo)
+    sa.Column(
+        "before", sa.Text, nullable=False
+    ),  # JSON: the rows it changed, as they were (for undo)
     sa.Column("undone_at", sa.String(32), nullable=True),
     sa.Column("undone_by", sa.String(128), nullable=True),
-)  # fmt: skip
+)
 
 
 def rows_in(conn: Connection, query, column, values: Sequence, *, scalars: bool = False) -> list:
@@ -199,13 +217,17 @@ def upgrade(engine: Engine) -> None:
         with engine.begin() as conn:
             current = MigrationContext.configure(conn).get_current_revision()
             if current is not None and current not in {s.revision for s in script.walk_revisions()}:
-                raise ConfigError(f"database {_safe(str(engine.url))} has schema revision {current}, newer than this Minyi; upgrade Minyi")
+                raise ConfigError(
+                    f"database {_safe(str(engine.url))} has schema revision {current}, newer than this Minyi; upgrade Minyi"
+                )
             if current == script.get_current_head():
                 return
             config.attributes["connection"] = conn
             command.upgrade(config, "head")
     except sa.exc.DatabaseError as e:
-        raise ConfigError(f"database {_safe(str(engine.url))} cannot be opened as a Minyi database ({e.orig})") from e
+        raise ConfigError(
+            f"database {_safe(str(engine.url))} cannot be opened as a Minyi database ({e.orig})"
+        ) from e
 
 
 def _safe(url: str) -> str:

@@ -21,11 +21,29 @@ from nlp.summarize.sentences import strip_filler
 __all__ = ["summarize_clusters", "CLUSTER_COLUMNS", "STATUSES", "specific_places"]
 
 CLUSTER_COLUMNS = (
-    "cluster", "size", "people", "title", "keywords", "level1", "level2", "department", "places",
-    "first_seen", "last_seen", "sources", "weekly_counts", "representatives",
-    "urgency", "urgency_why", "breadth", "breadth_why", "importance", "importance_why", "heat",
+    "cluster",
+    "size",
+    "people",
+    "title",
+    "keywords",
+    "level1",
+    "level2",
+    "department",
+    "places",
+    "first_seen",
+    "last_seen",
+    "sources",
+    "weekly_counts",
+    "representatives",
+    "urgency",
+    "urgency_why",
+    "breadth",
+    "breadth_why",
+    "importance",
+    "importance_why",
+    "heat",
     "status",
-)  # fmt: skip
+)
 
 # Where a cluster stands in the liaison stations' closed loop; every new cluster starts unverified.
 STATUSES = ("待核实", "已核实", "已转办", "已办结", "不予处理")
@@ -39,7 +57,9 @@ def specific_places(places: str) -> set[str]:
     return {p for p in places.split() if p and not _COARSE.match(p)}
 
 
-def _keywords(members: dict[str, list[int]], tokens: Mapping[int, Sequence[str]], top: int = 5) -> dict[str, list[str]]:
+def _keywords(
+    members: dict[str, list[int]], tokens: Mapping[int, Sequence[str]], top: int = 5
+) -> dict[str, list[str]]:
     """Class-based TF-IDF (as in BERTopic): a word's share of its cluster's words, times
     ``log(1 + A / f)`` with A the mean number of words per cluster and f the word's count in all.
 
@@ -58,7 +78,11 @@ def _keywords(members: dict[str, list[int]], tokens: Mapping[int, Sequence[str]]
         total = max(sum(counter.values()), 1)
         scored = heapq.nsmallest(
             top,
-            ((-tf / total * math.log(1 + mean_words / overall[w]), w) for w, tf in counter.items() if len(w) > 1),
+            (
+                (-tf / total * math.log(1 + mean_words / overall[w]), w)
+                for w, tf in counter.items()
+                if len(w) > 1
+            ),
         )
         out[cluster] = [w for _, w in scored]
     return out
@@ -81,7 +105,21 @@ def summarize_clusters(
         support: Likes or votes per row, when the export has them.
     """
     scorer = scorer or ClusterScorer()
-    named = ["row", "id", "user", "places", "place", "source", "level1", "level2", "department", "title", "text", "cluster", "time"]
+    named = [
+        "row",
+        "id",
+        "user",
+        "places",
+        "place",
+        "source",
+        "level1",
+        "level2",
+        "department",
+        "title",
+        "text",
+        "cluster",
+        "time",
+    ]
     # Only the columns read here: a copy of every column would hold the whole export twice.
     ok = opinions.loc[(opinions["status"] == "ok") & (opinions["cluster"] != ""), named]
     if ok.empty:
@@ -89,7 +127,9 @@ def summarize_clusters(
     # Plain lists, one pass: a pandas selection per cluster has a fixed cost, paid once for
     # every cluster, and an export can have as many clusters as rows.
     times = pd.to_datetime(ok["time"].replace("", None), errors="coerce", format="mixed")
-    if isinstance(times.dtype, pd.DatetimeTZDtype):  # times given with a zone: compared as local times
+    if isinstance(
+        times.dtype, pd.DatetimeTZDtype
+    ):  # times given with a zone: compared as local times
         times = times.dt.tz_localize(None)
     now = times.max() if times.notna().any() else None
     # Times as numbers, made into timestamps and week names a cluster at a time: a Python object
@@ -97,7 +137,12 @@ def summarize_clusters(
     moments = times.to_numpy()
     dated_rows = ~np.isnat(moments)
     calendar = times.dt.isocalendar()
-    week_of = np.where(dated_rows, calendar["year"].fillna(0).to_numpy(dtype=np.int64) * 100 + calendar["week"].fillna(0).to_numpy(dtype=np.int64), -1)
+    week_of = np.where(
+        dated_rows,
+        calendar["year"].fillna(0).to_numpy(dtype=np.int64) * 100
+        + calendar["week"].fillna(0).to_numpy(dtype=np.int64),
+        -1,
+    )
     del calendar
     col = {name: ok[name].tolist() for name in named[:-1]}
     row_ids = [int(r) for r in col["row"]]
@@ -110,13 +155,19 @@ def summarize_clusters(
         ids = [row_ids[k] for k in ks]
         users = [col["user"][k] for k in ks if col["user"][k]]
         # In the order they are named (a set's order changes from one process to the next).
-        place_counts = Counter(p for k in ks for p in dict.fromkeys(col["places"][k].split()) if not _COARSE.match(p))
+        place_counts = Counter(
+            p for k in ks for p in dict.fromkeys(col["places"][k].split()) if not _COARSE.match(p)
+        )
         place_counts.update(col["place"][k] for k in ks if col["place"][k])
         sources = Counter(col["source"][k] for k in ks if col["source"][k])
         # The commonest (level1, level2); ties go to the first in sorted order.
         levels = Counter((col["level1"][k], col["level2"][k]) for k in ks)
         level1, level2 = max(sorted(levels.items()), key=lambda kv: kv[1])[0]
-        department = next(col["department"][k] for k in ks if (col["level1"][k], col["level2"][k]) == (level1, level2))
+        department = next(
+            col["department"][k]
+            for k in ks
+            if (col["level1"][k], col["level2"][k]) == (level1, level2)
+        )
         # Representatives: the members closest to the cluster's centre; the earlier row first when
         # two are as close to three decimals (the two members of a pair are always equally close,
         # and rounding in the vectors' last digits must not pick between them).
@@ -143,29 +194,35 @@ def summarize_clusters(
         )
         first = pd.Timestamp(moments[dated].min()) if dated else None
         last = pd.Timestamp(moments[dated].max()) if dated else None
-        rows.append({
-            "cluster": cluster,
-            "size": len(ks),
-            "people": facts.people,
-            "title": title,
-            "keywords": " ".join(words),
-            "level1": level1,
-            "level2": level2,
-            "department": department,
-            "places": " ".join(p for p, _ in place_counts.most_common(5)),
-            "first_seen": first.strftime("%Y-%m-%d") if first is not None else "",
-            "last_seen": last.strftime("%Y-%m-%d") if last is not None else "",
-            "sources": " ".join(f"{s}:{c}" for s, c in sources.most_common()),
-            "weekly_counts": format_weekly_counts(week_counts),
-            "representatives": " ".join(str(col["id"][k]) for k in ranked[:3]),
-            **scorer.score(facts, now),
-            "status": STATUSES[0],
-        })  # fmt: skip
+        rows.append(
+            {
+                "cluster": cluster,
+                "size": len(ks),
+                "people": facts.people,
+                "title": title,
+                "keywords": " ".join(words),
+                "level1": level1,
+                "level2": level2,
+                "department": department,
+                "places": " ".join(p for p, _ in place_counts.most_common(5)),
+                "first_seen": first.strftime("%Y-%m-%d") if first is not None else "",
+                "last_seen": last.strftime("%Y-%m-%d") if last is not None else "",
+                "sources": " ".join(f"{s}:{c}" for s, c in sources.most_common()),
+                "weekly_counts": format_weekly_counts(week_counts),
+                "representatives": " ".join(str(col["id"][k]) for k in ranked[:3]),
+                **scorer.score(facts, now),
+                "status": STATUSES[0],
+            }
+        )
     out = pd.DataFrame(rows, columns=list(CLUSTER_COLUMNS))
-    return out.sort_values(["heat", "size", "cluster"], ascending=[False, False, True], kind="stable").reset_index(drop=True)
+    return out.sort_values(
+        ["heat", "size", "cluster"], ascending=[False, False, True], kind="stable"
+    ).reset_index(drop=True)
 
 
 _CLAUSE = re.compile(r"[，。！？；：,.!?;:\s]+")
+
+
 def _name(places: Counter, words: list[str], text: str, width: int = 24) -> str:
     """A short readable name when the opinions have no titles: the place and the first clauses
     of the most central opinion, greetings and closings left out."""

@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
-__all__ = ["MinyiError", "InputError", "ConfigError", "NotFittedError", "NotInstalledError", "ReviewError"]
+__all__ = [
+    "MinyiError",
+    "InputError",
+    "ConfigError",
+    "NotFittedError",
+    "NotInstalledError",
+    "ReviewError",
+]
 
 
 class MinyiError(Exception):

@@ -35,7 +35,9 @@ def corpus_path(name: str) -> Path:
     return path
 
 
-def load_yaml(path: str | Path | None, default: str, what: str, required: Iterable[str] = ()) -> dict:
+def load_yaml(
+    path: str | Path | None, default: str, what: str, required: Iterable[str] = ()
+) -> dict:
     """Read a YAML mapping: ``path``, or ``corpora/<default>`` when ``None``.
 
     Args:

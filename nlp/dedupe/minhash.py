@@ -21,9 +21,13 @@ from nlp.core.memory import take_rows
 __all__ = ["near_duplicates", "shingles", "signatures"]
 
 _NOT_WORD = re.compile(r"[\W_]+")
-_SHINGLES_PER_STEP = 1 << 14  # shingles hashed in one numpy step (x num_perm x 8 bytes: 16 MiB; larger steps are slower, not faster)
+_SHINGLES_PER_STEP = (
+    1 << 14
+)  # shingles hashed in one numpy step (x num_perm x 8 bytes: 16 MiB; larger steps are slower, not faster)
 _MIX = np.uint64(0x9E3779B97F4A7C15)
-_DENSE_BUCKET = 2048  # rows of an LSH bucket whose pairs are compared as one table (4 MB of answers)
+_DENSE_BUCKET = (
+    2048  # rows of an LSH bucket whose pairs are compared as one table (4 MB of answers)
+)
 
 
 def shingles(text: str, size: int = 3) -> set[str]:
@@ -44,7 +48,9 @@ def _packed_shingles(texts: list[str], size: int) -> tuple[np.ndarray, np.ndarra
     counts = lengths - width + 1
     begins = np.cumsum(lengths) - lengths  # each text's first character
     starts = np.cumsum(counts) - counts  # each text's first shingle
-    at = np.arange(int(counts.sum())) - np.repeat(starts - begins, counts)  # each shingle's first character
+    at = np.arange(int(counts.sum())) - np.repeat(
+        starts - begins, counts
+    )  # each shingle's first character
     wide = np.repeat(width, counts)  # each shingle's width
     packed = np.zeros(len(at), dtype=np.uint64)
     for k in range(size):  # code points are at most 21 bits: three pack into 63 without loss
@@ -64,10 +70,14 @@ def _permutations(num_perm: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
     return a, b
 
 
-def signatures(texts: Sequence[str], num_perm: int = 128, size: int = 3, seed: int = 1) -> np.ndarray:
+def signatures(
+    texts: Sequence[str], num_perm: int = 128, size: int = 3, seed: int = 1
+) -> np.ndarray:
     """MinHash signatures (n, num_perm) uint32 of the texts' shingle sets; a text without shingles
     gets all-ones (it matches nothing, see :func:`near_duplicates`)."""
-    return _signatures((_NOT_WORD.sub("", t) if t else "" for t in texts), len(texts), num_perm, size, seed)
+    return _signatures(
+        (_NOT_WORD.sub("", t) if t else "" for t in texts), len(texts), num_perm, size, seed
+    )
 
 
 def _signatures(stripped: Iterable[str], n: int, num_perm: int, size: int, seed: int) -> np.ndarray:
@@ -146,7 +156,11 @@ def near_duplicates(
             same as without it).
     """
     n = len(texts)
-    own = np.ones(n, dtype=bool) if same_as is None else np.asarray(same_as, dtype=np.int64) == np.arange(n)
+    own = (
+        np.ones(n, dtype=bool)
+        if same_as is None
+        else np.asarray(same_as, dtype=np.int64) == np.arange(n)
+    )
     # Stripped one text at a time as the signatures are made (a list of them all would hold a
     # second copy of every text): the texts left with something to compare.
     live_rows: list[int] = []
@@ -184,7 +198,9 @@ def near_duplicates(
     return out
 
 
-def _distinct(sig: np.ndarray, step: int = 1 << 16, multipliers: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+def _distinct(
+    sig: np.ndarray, step: int = 1 << 16, multipliers: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray]:
     """The distinct rows of ``sig`` in order of first appearance: where each first appears
     (ascending), and for every row which of them it is. Rows are grouped by a 64-bit hash (its
     ``multipliers``: seeded odd numbers when ``None``) and every row is then checked against its
@@ -192,10 +208,17 @@ def _distinct(sig: np.ndarray, step: int = 1 << 16, multipliers: np.ndarray | No
     themselves copies them all."""
     n = len(sig)
     if multipliers is None:
-        multipliers = np.random.default_rng(7).integers(1, 1 << 63, size=sig.shape[1], dtype=np.uint64) | np.uint64(1)
-    _, first, inverse = np.unique(_row_hashes(sig, multipliers, step), return_index=True, return_inverse=True)
+        multipliers = np.random.default_rng(7).integers(
+            1, 1 << 63, size=sig.shape[1], dtype=np.uint64
+        ) | np.uint64(1)
+    _, first, inverse = np.unique(
+        _row_hashes(sig, multipliers, step), return_index=True, return_inverse=True
+    )
     inverse = inverse.reshape(-1)
-    if not all(np.array_equal(sig[lo : lo + step], sig[first[inverse[lo : lo + step]]]) for lo in range(0, n, step)):
+    if not all(
+        np.array_equal(sig[lo : lo + step], sig[first[inverse[lo : lo + step]]])
+        for lo in range(0, n, step)
+    ):
         # Two different signatures with one hash: group the rows themselves.
         _, first, inverse = np.unique(sig, axis=0, return_index=True, return_inverse=True)
         inverse = inverse.reshape(-1)
@@ -211,7 +234,9 @@ def _row_hashes(values: np.ndarray, multipliers: np.ndarray, step: int = 1 << 16
     keys = np.empty(len(values), dtype=np.uint64)
     with np.errstate(over="ignore"):
         for lo in range(0, len(values), step):
-            keys[lo : lo + step] = (values[lo : lo + step].astype(np.uint64) * multipliers).sum(axis=1)
+            keys[lo : lo + step] = (values[lo : lo + step].astype(np.uint64) * multipliers).sum(
+                axis=1
+            )
     return keys
 
 
@@ -245,7 +270,9 @@ def _linked(sig: np.ndarray, bands: int, rows: int, threshold: float) -> np.ndar
                 break
             parent = up
         of = parent[order]
-        open_ = (ends - starts > 1) & (np.minimum.reduceat(of, starts) != np.maximum.reduceat(of, starts))
+        open_ = (ends - starts > 1) & (
+            np.minimum.reduceat(of, starts) != np.maximum.reduceat(of, starts)
+        )
         for lo, hi in zip(starts[open_], ends[open_]):
             members = order[lo:hi]  # ascending: argsort is stable
             if hi - lo == 2 or hi - lo > _DENSE_BUCKET:
@@ -259,14 +286,21 @@ def _linked(sig: np.ndarray, bands: int, rows: int, threshold: float) -> np.ndar
             # Which pairs of the bucket are alike, all at once; the groups they make are joined.
             group = sig[members]
             alike = np.zeros((len(members), len(members)), dtype=bool)
-            step = max(1, (1 << 22) // (len(members) * sig.shape[1]))  # about 4 MB compared at a time
+            step = max(
+                1, (1 << 22) // (len(members) * sig.shape[1])
+            )  # about 4 MB compared at a time
             for a in range(0, len(members), step):
-                alike[a : a + step] = np.count_nonzero(group[a : a + step, None, :] == group[None, :, :], axis=2) >= need
+                alike[a : a + step] = (
+                    np.count_nonzero(group[a : a + step, None, :] == group[None, :, :], axis=2)
+                    >= need
+                )
             count, labels = connected_components(alike, directed=False)
             if count == len(members):
                 continue
             for label in np.unique(labels[np.bincount(labels)[labels] > 1]):
-                tops = {root(int(i)) for i in members[labels == label]}  # afresh: a group just joined may share one
+                tops = {
+                    root(int(i)) for i in members[labels == label]
+                }  # afresh: a group just joined may share one
                 top = min(tops)
                 for r in tops:
                     parent[r] = top

@@ -11,12 +11,51 @@ __all__ = ["ROLES", "Columns", "header_looks_like_data", "resolve_columns"]
 
 # Common names in exports of liaison stations, hotlines and message boards, best first.
 _GUESSES: dict[str, list[str]] = {
-    "text": ["留言详情", "留言内容", "意见内容", "意见", "内容", "诉求内容", "反映内容", "问题描述", "来信内容",
-             "工单内容", "详情", "正文", "描述", "text", "content", "opinion", "message", "body"],
+    "text": [
+        "留言详情",
+        "留言内容",
+        "意见内容",
+        "意见",
+        "内容",
+        "诉求内容",
+        "反映内容",
+        "问题描述",
+        "来信内容",
+        "工单内容",
+        "详情",
+        "正文",
+        "描述",
+        "text",
+        "content",
+        "opinion",
+        "message",
+        "body",
+    ],
     "id": ["留言编号", "编号", "工单号", "工单编号", "意见编号", "序号", "id", "ID", "Id", "no"],
-    "time": ["留言时间", "反映时间", "受理时间", "提交时间", "登记时间", "时间", "日期", "time", "date", "created_at"],
+    "time": [
+        "留言时间",
+        "反映时间",
+        "受理时间",
+        "提交时间",
+        "登记时间",
+        "时间",
+        "日期",
+        "time",
+        "date",
+        "created_at",
+    ],
     "source": ["来源", "渠道", "来源渠道", "收集渠道", "反映渠道", "source", "channel"],
-    "place": ["地点", "地址", "所在地", "区域", "所属区域", "村社区", "place", "location", "address"],
+    "place": [
+        "地点",
+        "地址",
+        "所在地",
+        "区域",
+        "所属区域",
+        "村社区",
+        "place",
+        "location",
+        "address",
+    ],
     "title": ["留言主题", "主题", "标题", "title", "subject"],
     "user": ["留言用户", "反映人编号", "用户", "user", "user_id"],
     "likes": ["点赞数", "点赞", "支持数", "附议数", "likes", "votes"],
@@ -102,7 +141,14 @@ def resolve_columns(available: list[str], **given: str | None) -> Columns:
     for role, names in _GUESSES.items():
         if chosen.get(role):
             continue
-        match = next((folded[n.lower()] for n in names if n.lower() in folded and folded[n.lower()] not in taken), None)
+        match = next(
+            (
+                folded[n.lower()]
+                for n in names
+                if n.lower() in folded and folded[n.lower()] not in taken
+            ),
+            None,
+        )
         chosen[role] = match
         if match:
             taken.add(match)

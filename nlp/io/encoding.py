@@ -37,7 +37,9 @@ def decode_bytes(data: bytes, encoding: str | None = None) -> Decoded:
     Raises:
         InputError: The bytes look like a binary file, or ``encoding`` is unknown.
     """
-    whole: dict[str, str] = {}  # what a strict attempt decoded, kept so that it is not decoded again
+    whole: dict[
+        str, str
+    ] = {}  # what a strict attempt decoded, kept so that it is not decoded again
 
     def decodes(codec: str) -> bool:
         try:
@@ -69,7 +71,9 @@ def stream_codec(path: Path, encoding: str | None = None) -> tuple[str, str, str
     return _choose(head, encoding, lambda codec: _decodes(path, codec))
 
 
-def _choose(head: bytes, encoding: str | None, decodes: Callable[[str], bool]) -> tuple[str, str, str] | None:
+def _choose(
+    head: bytes, encoding: str | None, decodes: Callable[[str], bool]
+) -> tuple[str, str, str] | None:
     """``(codec, errors, label)`` for a file that starts with ``head``: the given encoding, a
     byte-order mark, else the first of UTF-8 and the guessed encoding that ``decodes`` the whole
     file strictly; ``None`` when neither does."""
@@ -108,14 +112,18 @@ def _decodes(path: Path, codec: str, piece: int = 1 << 20) -> bool:
 def _refuse_binary(data: bytes) -> None:
     head = data[:8192]
     if head.startswith((b"PK\x03\x04", b"PK\x05\x06")):
-        raise InputError("this file is a ZIP archive (an XLSX workbook?), not text; give it the .xlsx extension")
+        raise InputError(
+            "this file is a ZIP archive (an XLSX workbook?), not text; give it the .xlsx extension"
+        )
     # Text in UTF-8, GBK or Big5 has no control bytes besides tab, newline and carriage return.
     # A few lines with stray bytes are those rows' problem; a file where most lines hold
     # them is not text at all.
     lines = [line for line in data[:65536].split(b"\n") if line.strip()]
     junk = sum(1 for line in lines if any(b in _CONTROL_BYTES for b in line))
     if lines and junk * 2 > len(lines):
-        raise InputError("this file looks binary (most lines hold NUL or control bytes), not a text export")
+        raise InputError(
+            "this file looks binary (most lines hold NUL or control bytes), not a text export"
+        )
 
 
 def _guess(sample: bytes) -> str | None:
@@ -146,5 +154,9 @@ def _decode_mixed(data: bytes, fallback: str) -> Decoded:
 
 
 def _with_bad_lines(text: str, label: str) -> Decoded:
-    bad = [i for i, line in enumerate(text.split("\n")) if "\ufffd" in line] if "\ufffd" in text else []
+    bad = (
+        [i for i, line in enumerate(text.split("\n")) if "\ufffd" in line]
+        if "\ufffd" in text
+        else []
+    )
     return Decoded(text, label, bad)

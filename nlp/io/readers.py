@@ -32,7 +32,18 @@ from nlp.io.sheets import XlsxPackage, check_workbook_file
 
 __all__ = ["InputTable", "read_table", "SUPPORTED_SUFFIXES"]
 
-SUPPORTED_SUFFIXES = (".csv", ".tsv", ".txt", ".xlsx", ".xlsm", ".xls", ".jsonl", ".ndjson", ".json", ".parquet")
+SUPPORTED_SUFFIXES = (
+    ".csv",
+    ".tsv",
+    ".txt",
+    ".xlsx",
+    ".xlsm",
+    ".xls",
+    ".jsonl",
+    ".ndjson",
+    ".json",
+    ".parquet",
+)
 
 
 @dataclass
@@ -69,7 +80,9 @@ class InputTable:
         return cls(pd.DataFrame({"text": texts}), source=source)
 
 
-def read_table(path: str | Path, *, sheet: str | None = None, encoding: str | None = None) -> InputTable:
+def read_table(
+    path: str | Path, *, sheet: str | None = None, encoding: str | None = None
+) -> InputTable:
     """Read a CSV, TSV, TXT, XLSX/XLS, JSONL/JSON or Parquet file.
 
     Args:
@@ -84,10 +97,14 @@ def read_table(path: str | Path, *, sheet: str | None = None, encoding: str | No
     if not path.exists():
         raise InputError(f"input file {path} does not exist")
     if path.is_dir():
-        raise InputError(f"{path} is a folder; give an export file ({', '.join(SUPPORTED_SUFFIXES)})")
+        raise InputError(
+            f"{path} is a folder; give an export file ({', '.join(SUPPORTED_SUFFIXES)})"
+        )
     suffix = path.suffix.lower()
     if suffix not in SUPPORTED_SUFFIXES:
-        raise InputError(f"cannot read {path.name}: unsupported type {suffix or '(none)'}; use one of {', '.join(SUPPORTED_SUFFIXES)}")
+        raise InputError(
+            f"cannot read {path.name}: unsupported type {suffix or '(none)'}; use one of {', '.join(SUPPORTED_SUFFIXES)}"
+        )
     if path.stat().st_size == 0:
         raise InputError(f"input file {path} is empty (0 bytes)")
     if suffix in (".xlsx", ".xlsm", ".xls"):
@@ -114,7 +131,10 @@ def read_table(path: str | Path, *, sheet: str | None = None, encoding: str | No
     if decoded.bad_lines:
         notes.append(_bad_lines_note(len(decoded.bad_lines)))
     if suffix in (".csv", ".tsv"):
-        table = _read_delimited(io.StringIO(decoded.text, newline=""), delimiter or _sniff_delimiter(decoded.text[:65536]))
+        table = _read_delimited(
+            io.StringIO(decoded.text, newline=""),
+            delimiter or _sniff_delimiter(decoded.text[:65536]),
+        )
         table.format = suffix[1:]
     elif suffix == ".txt":
         table = _read_lines(decoded.text)
@@ -217,7 +237,9 @@ def _from_rows(header: list[str], rows: Iterable[list[str]]) -> tuple[pd.DataFra
         if i == most:
             _check_size(i + 1, width)
         if len(row) > width and any(c.strip() for c in row[width:]):
-            errors[i] = f"row has {len(row)} fields but the header has {width}; check quoting of the text"
+            errors[i] = (
+                f"row has {len(row)} fields but the header has {width}; check quoting of the text"
+            )
         for k, column in enumerate(columns):
             column.append(row[k] if k < len(row) else "")
         read = i + 1
@@ -226,7 +248,11 @@ def _from_rows(header: list[str], rows: Iterable[list[str]]) -> tuple[pd.DataFra
     if kept < read:
         for column in columns:
             del column[kept:]
-    frame = pd.DataFrame(dict(zip(names, columns)), columns=names, dtype=object) if width else pd.DataFrame(index=range(kept))
+    frame = (
+        pd.DataFrame(dict(zip(names, columns)), columns=names, dtype=object)
+        if width
+        else pd.DataFrame(index=range(kept))
+    )
     return frame, errors
 
 
@@ -263,7 +289,11 @@ def _read_delimited(lines: Iterable[str], delimiter: str) -> InputTable:
 
 def _sniff_delimiter(sample: str) -> str:
     try:
-        return csv.Sniffer().sniff(sample.split("\n", 20)[0] if sample else sample, delimiters=",\t;|").delimiter
+        return (
+            csv.Sniffer()
+            .sniff(sample.split("\n", 20)[0] if sample else sample, delimiters=",\t;|")
+            .delimiter
+        )
     except csv.Error:
         return ","
 
@@ -414,7 +444,11 @@ def _read_workbook(path: Path, sheet: str | None) -> InputTable:
     if sheet is None and len(names) > 1:
         notes.insert(0, f"read sheet {name!r} of {len(names)}: {', '.join(names)}")
     return InputTable(
-        frame, source=str(path), format=path.suffix[1:].lower(), sheet=name, row_errors=errors,
+        frame,
+        source=str(path),
+        format=path.suffix[1:].lower(),
+        sheet=name,
+        row_errors=errors,
         notes=notes,
     )
 

@@ -33,9 +33,22 @@ _PER_TASK = 50  # drafts a process writes per task
 # The styles a draft uses, those they are based on or linked to, the defaults, and the list
 # styles the blank document's numbering names.
 _STYLES = {
-    "Normal", "Title", "Title Char", "Heading 1", "Heading 1 Char", "Table Grid", "Default Paragraph Font", "Normal Table", "No List",
-    "List Bullet", "List Bullet 2", "List Bullet 3", "List Number", "List Number 2", "List Number 3",
-}  # fmt: skip
+    "Normal",
+    "Title",
+    "Title Char",
+    "Heading 1",
+    "Heading 1 Char",
+    "Table Grid",
+    "Default Paragraph Font",
+    "Normal Table",
+    "No List",
+    "List Bullet",
+    "List Bullet 2",
+    "List Bullet 3",
+    "List Number",
+    "List Number 2",
+    "List Number 3",
+}
 
 
 @functools.cache
@@ -150,20 +163,33 @@ class DraftWriting:
     write its other files meanwhile; :meth:`finish` writes the rest and waits for them.
     python-docx takes about 6 ms a file, and a million generated rows make 11,500 drafts."""
 
-    def __init__(self, drafts: Sequence[Draft], out_dir: str | Path, docx: bool = True, workers: int | None = None):
+    def __init__(
+        self,
+        drafts: Sequence[Draft],
+        out_dir: str | Path,
+        docx: bool = True,
+        workers: int | None = None,
+    ):
         self.drafts = drafts
         self.out = Path(out_dir)
         self.folder = self.out / "drafts"
         self.folder.mkdir(parents=True, exist_ok=True)
-        self.jobs = [(draft, self.folder / f"{draft.cluster}.docx") for draft in drafts] if docx else []
+        self.jobs = (
+            [(draft, self.folder / f"{draft.cluster}.docx") for draft in drafts] if docx else []
+        )
         self._pool: ProcessPoolExecutor | None = None
         self._tasks = []
         workers = min(workers or _cores(), -(-len(self.jobs) // _PER_TASK))
         if workers > 1 and len(self.jobs) >= PARALLEL_FROM and _can_spawn():
             # Fresh processes ("spawn"): a fork of a process that may run threads can hang,
             # and one of a process holding a whole run's rows copies its pages as touched.
-            self._pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"))
-            self._tasks = [self._pool.submit(_write_docx_many, self.jobs[lo : lo + _PER_TASK]) for lo in range(0, len(self.jobs), _PER_TASK)]
+            self._pool = ProcessPoolExecutor(
+                workers, mp_context=multiprocessing.get_context("spawn")
+            )
+            self._tasks = [
+                self._pool.submit(_write_docx_many, self.jobs[lo : lo + _PER_TASK])
+                for lo in range(0, len(self.jobs), _PER_TASK)
+            ]
 
     def finish(self) -> dict[str, Path]:
         """Write the Markdown files and ``drafts.jsonl``, and the Word files unless workers are
@@ -176,7 +202,9 @@ class DraftWriting:
                 for task in self._tasks:
                     task.result()
             except BrokenProcessPool as e:
-                log.warning("writing the Word drafts in this process: a worker process failed (%s)", e)
+                log.warning(
+                    "writing the Word drafts in this process: a worker process failed (%s)", e
+                )
                 _write_docx_many(self.jobs)
             finally:
                 self.cancel()
@@ -198,7 +226,9 @@ class DraftWriting:
             self._pool = None
 
 
-def write_drafts(drafts: Sequence[Draft], out_dir: str | Path, docx: bool = True, workers: int | None = None) -> dict[str, Path]:
+def write_drafts(
+    drafts: Sequence[Draft], out_dir: str | Path, docx: bool = True, workers: int | None = None
+) -> dict[str, Path]:
     """Write every draft into ``out_dir/drafts/`` and all of them into ``out_dir/drafts.jsonl``
     (the Word files by worker processes from ``PARALLEL_FROM`` drafts on, see :class:`DraftWriting`)."""
     return DraftWriting(drafts, out_dir, docx, workers).finish()

@@ -80,16 +80,26 @@ def render_report(result: RunResult) -> str:
     top = max((c for _, c in level1), default=1)
     clusters = result.clusters
     issues = clusters.head(10).to_dict("records") if len(clusters) else []
-    ok = result.opinions[result.opinions["status"] == "ok"] if len(result.opinions) else result.opinions
+    ok = (
+        result.opinions[result.opinions["status"] == "ok"]
+        if len(result.opinions)
+        else result.opinions
+    )
     weekly = overall_weekly(ok["time"].tolist()) if len(ok) else None
     charts = {
         "classes": class_bars_svg(summary["level1"]),
         "weekly": weekly_trend_svg(weekly) if weekly is not None and len(weekly) >= 2 else "",
-        "trends": cluster_trends_svg(clusters) if len(clusters) and weekly is not None and len(weekly) else "",
-        "map": cluster_map_svg(clusters, result.centroids) if len(clusters) >= 2 and result.centroids else "",
+        "trends": cluster_trends_svg(clusters)
+        if len(clusters) and weekly is not None and len(weekly)
+        else "",
+        "map": cluster_map_svg(clusters, result.centroids)
+        if len(clusters) >= 2 and result.centroids
+        else "",
     }
     env = Environment(autoescape=True, finalize=_printable)
-    return env.from_string(_TEMPLATE).render(s=summary, level1=level1, top=top, issues=issues, charts=charts)
+    return env.from_string(_TEMPLATE).render(
+        s=summary, level1=level1, top=top, issues=issues, charts=charts
+    )
 
 
 def _printable(value):

@@ -35,7 +35,10 @@ def review_panel(review: Review, *, limit: int = 50, **where):
 
     def options():
         found = review.clusters(limit=limit, **where)
-        return [(f"{r.cluster} · {r.status} · {r.size}条 · {str(r.title)[:24]}", r.cluster) for r in found.itertuples()]
+        return [
+            (f"{r.cluster} · {r.status} · {r.size}条 · {str(r.title)[:24]}", r.cluster)
+            for r in found.itertuples()
+        ]
 
     picker = w.Dropdown(options=options(), description="问题", layout=w.Layout(width="60%"))
     why = w.Text(placeholder="理由 why (stored with the decision)", layout=w.Layout(width="60%"))
@@ -71,7 +74,9 @@ def review_panel(review: Review, *, limit: int = 50, **where):
     buttons = {
         "设置状态 set status": lambda: review.mark(picker.value, status.value, why=why.value),
         "改标题 rename": lambda: review.rename(picker.value, title.value, why=why.value),
-        "改分类 relabel": lambda: review.relabel(picker.value, level1.value, level2.value, why=why.value),
+        "改分类 relabel": lambda: review.relabel(
+            picker.value, level1.value, level2.value, why=why.value
+        ),
         "撤销 undo": lambda: review.undo(why=why.value),
     }
     row = []
@@ -81,4 +86,6 @@ def review_panel(review: Review, *, limit: int = 50, **where):
         row.append(button)
     picker.observe(show, names="value")
     show()
-    return w.VBox([picker, status, w.HBox([title, level1, level2]), why, w.HBox(row), message, view])
+    return w.VBox(
+        [picker, status, w.HBox([title, level1, level2]), why, w.HBox(row), message, view]
+    )

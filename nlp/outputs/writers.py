@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import math
-import os
 from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -48,7 +47,12 @@ def _for_excel(value):
 
 def _cell(value):
     """A value as xlsxwriter writes it: text cleaned for Excel, blanks for missing values."""
-    if value is None or (isinstance(value, float) and math.isnan(value)) or value is pd.NA or value is pd.NaT:
+    if (
+        value is None
+        or (isinstance(value, float) and math.isnan(value))
+        or value is pd.NA
+        or value is pd.NaT
+    ):
         return None
     if isinstance(value, str):
         return _for_excel(value)
@@ -95,7 +99,12 @@ def _write_xlsx(path: Path, sheets: dict, wide: dict[str, str]) -> None:
 
     # Text stays text: no formulas or links from cells that start with "=" or "http". Rows are
     # written one after another and flushed to disk as they go (constant memory).
-    options = {"strings_to_formulas": False, "strings_to_urls": False, "strings_to_numbers": False, "constant_memory": True}
+    options = {
+        "strings_to_formulas": False,
+        "strings_to_urls": False,
+        "strings_to_numbers": False,
+        "constant_memory": True,
+    }
     with xlsxwriter.Workbook(str(path), options) as book:
         bold = book.add_format({"bold": True, "border": 1, "align": "center", "valign": "top"})
         for name, frame in sheets.items():
@@ -167,35 +176,47 @@ def hot_issues(result: RunResult, top: int = HOT_ISSUES):
     import pandas as pd
 
     clusters = result.clusters.head(top)
-    issues = pd.DataFrame({
-        "热度排名": range(1, len(clusters) + 1),
-        "问题ID": clusters["cluster"],
-        "热度指数": clusters["heat"],
-        "时间范围": [f"{a} 至 {b}" if a else "" for a, b in zip(clusters["first_seen"], clusters["last_seen"])],
-        "地点/人群": [f"{p}；{n} 人" if p else f"{n} 人" for p, n in zip(clusters["places"], clusters["people"])],
-        "问题描述": clusters["title"],
-        "规模": clusters["size"],
-        "分类": [f"{a}/{b}" if b else a for a, b in zip(clusters["level1"], clusters["level2"])],
-        "承办单位": clusters["department"],
-        "紧迫性": clusters["urgency"],
-        "广泛性": clusters["breadth"],
-        "重要性": clusters["importance"],
-    })  # fmt: skip
+    issues = pd.DataFrame(
+        {
+            "热度排名": range(1, len(clusters) + 1),
+            "问题ID": clusters["cluster"],
+            "热度指数": clusters["heat"],
+            "时间范围": [
+                f"{a} 至 {b}" if a else ""
+                for a, b in zip(clusters["first_seen"], clusters["last_seen"])
+            ],
+            "地点/人群": [
+                f"{p}；{n} 人" if p else f"{n} 人"
+                for p, n in zip(clusters["places"], clusters["people"])
+            ],
+            "问题描述": clusters["title"],
+            "规模": clusters["size"],
+            "分类": [
+                f"{a}/{b}" if b else a for a, b in zip(clusters["level1"], clusters["level2"])
+            ],
+            "承办单位": clusters["department"],
+            "紧迫性": clusters["urgency"],
+            "广泛性": clusters["breadth"],
+            "重要性": clusters["importance"],
+        }
+    )
     opinions = result.opinions
     rank = {c: i for i, c in enumerate(clusters["cluster"])}
     chosen = opinions[opinions["cluster"].isin(rank)].copy()
     chosen["_rank"] = chosen["cluster"].map(rank)
     chosen = chosen.sort_values(["_rank", "row"], kind="stable")
-    members = pd.DataFrame({
-        "问题ID": chosen["cluster"],
-        "留言编号": chosen["id"],
-        "留言用户": chosen["user"],
-        "留言主题": chosen["title"],
-        "留言时间": chosen["time"],
-        "留言详情": chosen["text"],
-        "来源": chosen["source"],
-        "地点": chosen["places"],
-    })  # fmt: skip
+    members = pd.DataFrame(
+        {
+            "问题ID": chosen["cluster"],
+            "留言编号": chosen["id"],
+            "留言用户": chosen["user"],
+            "留言主题": chosen["title"],
+            "留言时间": chosen["time"],
+            "留言详情": chosen["text"],
+            "来源": chosen["source"],
+            "地点": chosen["places"],
+        }
+    )
     return issues, members
 
 
@@ -228,7 +249,9 @@ def write_outputs(
     formats = list(dict.fromkeys(formats))
     unknown = set(formats) - set(FORMATS)
     if unknown:
-        raise InputError(f"unknown output format(s) {', '.join(sorted(unknown))}; use {', '.join(FORMATS)}")
+        raise InputError(
+            f"unknown output format(s) {', '.join(sorted(unknown))}; use {', '.join(FORMATS)}"
+        )
     written: dict[str, Path] = {}
     drafts = None
     if result.drafts:
@@ -268,10 +291,24 @@ def _write_tables(
             )
     if "xlsx" in formats:
         written["xlsx"] = out / "opinions.xlsx"
-        atomic_write(written["xlsx"], lambda p: _write_xlsx(p, {"opinions": frame, "clusters": clusters}, wide={"opinions": "E:E", "clusters": "D:D"}))
+        atomic_write(
+            written["xlsx"],
+            lambda p: _write_xlsx(
+                p,
+                {"opinions": frame, "clusters": clusters},
+                wide={"opinions": "E:E", "clusters": "D:D"},
+            ),
+        )
         written["hot_issues"] = out / "hot_issues.xlsx"
         top, members = hot_issues(result, HOT_ISSUES)
-        atomic_write(written["hot_issues"], lambda p: _write_xlsx(p, {"热点问题": top, "留言明细": members}, wide={"热点问题": "F:F", "留言明细": "F:F"}))
+        atomic_write(
+            written["hot_issues"],
+            lambda p: _write_xlsx(
+                p,
+                {"热点问题": top, "留言明细": members},
+                wide={"热点问题": "F:F", "留言明细": "F:F"},
+            ),
+        )
     if "parquet" in formats:
         written["parquet"] = out / "opinions.parquet"
         atomic_write(written["parquet"], lambda p: frame.to_parquet(p, index=False))

@@ -39,7 +39,12 @@ class RowClasses:
         self.labels: list[str] = []
         self._names: dict[str, str] = {}
 
-    def extend(self, count: int, predictions: Mapping[int, Prediction], matters: Mapping[int, Sequence[str]]) -> None:
+    def extend(
+        self,
+        count: int,
+        predictions: Mapping[int, Prediction],
+        matters: Mapping[int, Sequence[str]],
+    ) -> None:
         """Add ``count`` rows; ``predictions`` and ``matters`` (other level-1 classes a row raises)
         are keyed by the rows' positions among them."""
         names = self._names
@@ -48,13 +53,23 @@ class RowClasses:
             if p is None:
                 level1, level2, confidence, keywords, alternatives = "", "", 0.0, (), ()
             else:
-                level1, level2, confidence, keywords, alternatives = p.level1, p.level2, p.confidence, p.keywords, p.alternatives
+                level1, level2, confidence, keywords, alternatives = (
+                    p.level1,
+                    p.level2,
+                    p.confidence,
+                    p.keywords,
+                    p.alternatives,
+                )
             self.level1.append(names.setdefault(level1, level1))
             self.level2.append(names.setdefault(level2, level2))
             self.confidence.append(confidence)
             self.keywords.append(" ".join(keywords))
-            self.alternatives.append("; ".join(f"{label} {prob:.2f}" for label, prob in alternatives))
-            self.labels.append(";".join(dict.fromkeys([level1, *matters.get(i, [])])) if level1 else "")
+            self.alternatives.append(
+                "; ".join(f"{label} {prob:.2f}" for label, prob in alternatives)
+            )
+            self.labels.append(
+                ";".join(dict.fromkeys([level1, *matters.get(i, [])])) if level1 else ""
+            )
 
 
 class RowVectors(Mapping):
@@ -62,7 +77,12 @@ class RowVectors(Mapping):
     ``rows[k]`` (``rows`` ascending; ``slots``: ``k`` itself when ``None``, else rows that repeat
     another's text share its matrix row). A half-precision matrix gives single-precision rows."""
 
-    def __init__(self, matrix: np.ndarray, rows: Sequence[int], slots: Sequence[int] | np.ndarray | None = None):
+    def __init__(
+        self,
+        matrix: np.ndarray,
+        rows: Sequence[int],
+        slots: Sequence[int] | np.ndarray | None = None,
+    ):
         self.matrix = matrix
         self.rows = np.asarray(rows, dtype=np.int64)
         self.slots = None if slots is None else np.asarray(slots, dtype=np.int64)
@@ -80,7 +100,9 @@ class RowVectors(Mapping):
         k = self._position(row)
         if k < 0:
             raise KeyError(row)
-        return self.matrix[k if self.slots is None else self.slots[k]].astype(np.float32, copy=False)
+        return self.matrix[k if self.slots is None else self.slots[k]].astype(
+            np.float32, copy=False
+        )
 
     def __contains__(self, row: object) -> bool:
         return isinstance(row, (int, np.integer)) and self._position(int(row)) >= 0
@@ -117,7 +139,15 @@ class RowWords(Mapping):
     def extend(self, slots: Sequence[Sequence[str] | None]) -> None:
         """Append the next slots' words (``None``: a slot without words)."""
         index = self._index
-        ids = np.asarray([index.setdefault(w, len(index)) for words in slots if words is not None for w in words], dtype=np.int32)
+        ids = np.asarray(
+            [
+                index.setdefault(w, len(index))
+                for words in slots
+                if words is not None
+                for w in words
+            ],
+            dtype=np.int32,
+        )
         if self._spill is not None:
             self._spill.add(ids)
         else:
@@ -134,7 +164,11 @@ class RowWords(Mapping):
         self._present = lengths >= 0
         self._starts = np.concatenate([[0], np.cumsum(np.maximum(lengths, 0))])
         self._slot_of_row = np.asarray(slot_of_row, dtype=np.int64)
-        self._rows = np.flatnonzero(self._present[self._slot_of_row]) if len(self._slot_of_row) else np.zeros(0, dtype=np.int64)
+        self._rows = (
+            np.flatnonzero(self._present[self._slot_of_row])
+            if len(self._slot_of_row)
+            else np.zeros(0, dtype=np.int64)
+        )
         self._parts, self._lengths = [], []
         return self
 
@@ -149,7 +183,9 @@ class RowWords(Mapping):
         if slot < 0:
             raise KeyError(row)
         vocabulary = self.vocabulary
-        return [vocabulary[j] for j in self._ids[self._starts[slot] : self._starts[slot + 1]].tolist()]
+        return [
+            vocabulary[j] for j in self._ids[self._starts[slot] : self._starts[slot + 1]].tolist()
+        ]
 
     def __contains__(self, row: object) -> bool:
         return self._slot(row) >= 0
@@ -203,7 +239,9 @@ def centroids(vectors: RowVectors, cluster: Sequence[str]) -> dict[str, np.ndarr
         return {}
     codes, names = pd.factorize(pd.Series([cluster[i] for i in vectors.rows.tolist()]), sort=True)
     counts = np.bincount(codes, minlength=len(names)).astype(np.float32)
-    members = csr_matrix((1 / counts[codes], (codes, np.arange(len(codes)))), shape=(len(names), len(codes)))
+    members = csr_matrix(
+        (1 / counts[codes], (codes, np.arange(len(codes)))), shape=(len(names), len(codes))
+    )
     means = np.zeros((len(names), vectors.matrix.shape[1]), dtype=np.float32)
     for lo in range(0, len(codes), 4096):  # rows a slice at a time, in single precision
         means += members[:, lo : lo + 4096] @ vectors.part(lo, lo + 4096)

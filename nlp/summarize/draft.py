@@ -137,10 +137,14 @@ def _merge(sentences: list[tuple[str, str, int]]) -> list[tuple[Cited, int]]:
     frequency = Counter(pair for text, _, _ in sentences for pair in _bigrams(text))
     merged: list[tuple[Cited, int]] = []
     kept: list[frozenset[str]] = []  # each merged sentence's character pairs
-    holding: dict[str, list[int]] = {}  # a pair of the rarest few of a merged sentence -> those sentences
+    holding: dict[
+        str, list[int]
+    ] = {}  # a pair of the rarest few of a merged sentence -> those sentences
     for text, source, position in sentences:
         grams = _bigrams(text)
-        rarest = sorted(grams, key=lambda pair: (frequency[pair], pair))[: len(grams) - math.floor(SAME_SENTENCE * len(grams)) + 1]
+        rarest = sorted(grams, key=lambda pair: (frequency[pair], pair))[
+            : len(grams) - math.floor(SAME_SENTENCE * len(grams)) + 1
+        ]
         for k in sorted({k for pair in rarest for k in holding.get(pair, ())}):
             if _similar(kept[k], grams):
                 cited = merged[k][0]
@@ -192,7 +196,9 @@ class ExtractiveDrafter:
     @staticmethod
     def load_templates(path: str | Path | None = None) -> dict:
         """Read a suggestion-template YAML file (the project's when ``None``)."""
-        return load_yaml(path, "suggestion_templates.yaml", "the suggestion templates", ("default",))
+        return load_yaml(
+            path, "suggestion_templates.yaml", "the suggestion templates", ("default",)
+        )
 
     def _template(self, level1: str, level2: str) -> dict:
         classes = self.templates.get("classes") or {}
@@ -232,7 +238,9 @@ class ExtractiveDrafter:
             i
             for i, (piece, k, position) in enumerate(pieces)
             if requests(piece)
-            or k in inside and position < QUOTED_FIRST and QUOTED[0] <= len(piece) <= QUOTED[1]
+            or k in inside
+            and position < QUOTED_FIRST
+            and QUOTED[0] <= len(piece) <= QUOTED[1]
         ]
         model = sentence_roles()
         grams = model.grams([pieces[i][0] for i in read])
@@ -282,18 +290,20 @@ class ExtractiveDrafter:
         sections["基本情况"] = sheet.situation()
         if sheet.place_count >= 2:
             sections["分布"] = sheet.distribution()
-        sections.update({
-            "存在问题": problem_items,
-            "群众诉求": demand_items,
-            "建议": suggestions,
-            "承办单位": department,
-            "紧迫性、广泛性、重要性": [
-                f"紧迫性 {urgency:.2f}：{cluster['urgency_why']}",
-                f"广泛性 {breadth:.2f}：{breadth_why}",
-                f"重要性 {importance:.2f}：{cluster['importance_why']}",
-            ],
-            "附": ids,
-        })
+        sections.update(
+            {
+                "存在问题": problem_items,
+                "群众诉求": demand_items,
+                "建议": suggestions,
+                "承办单位": department,
+                "紧迫性、广泛性、重要性": [
+                    f"紧迫性 {urgency:.2f}：{cluster['urgency_why']}",
+                    f"广泛性 {breadth:.2f}：{breadth_why}",
+                    f"重要性 {importance:.2f}：{cluster['importance_why']}",
+                ],
+                "附": ids,
+            }
+        )
         return Draft(
             cluster=str(cluster["cluster"]),
             title=self._title(sheet, template),
@@ -357,7 +367,9 @@ class ExtractiveDrafter:
         return out
 
 
-def select_clusters(clusters: pd.DataFrame, opinions: pd.DataFrame, selection: str = "auto", urgent: float = 0.6) -> list[str]:
+def select_clusters(
+    clusters: pd.DataFrame, opinions: pd.DataFrame, selection: str = "auto", urgent: float = 0.6
+) -> list[str]:
     """Clusters that get a draft.
 
     Args:

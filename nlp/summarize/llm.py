@@ -65,7 +65,14 @@ class LLMRewriter:
         base: The drafter whose draft is rewritten; the extractive one when ``None``.
     """
 
-    def __init__(self, base_url: str, model: str, api_key: str | None = None, timeout: float = 60.0, base: Drafter | None = None):
+    def __init__(
+        self,
+        base_url: str,
+        model: str,
+        api_key: str | None = None,
+        timeout: float = 60.0,
+        base: Drafter | None = None,
+    ):
         self.base_url = base_url.rstrip("/")
         self.model = model
         self.api_key = api_key
@@ -73,11 +80,19 @@ class LLMRewriter:
         self.base = base or ExtractiveDrafter()
 
     def _complete(self, prompt: str) -> str:
-        body = json.dumps({"model": self.model, "messages": [{"role": "user", "content": prompt}], "temperature": 0}).encode()
+        body = json.dumps(
+            {
+                "model": self.model,
+                "messages": [{"role": "user", "content": prompt}],
+                "temperature": 0,
+            }
+        ).encode()
         headers = {"Content-Type": "application/json"}
         if self.api_key:
             headers["Authorization"] = f"Bearer {self.api_key}"
-        request = urllib.request.Request(f"{self.base_url}/chat/completions", data=body, headers=headers, method="POST")
+        request = urllib.request.Request(
+            f"{self.base_url}/chat/completions", data=body, headers=headers, method="POST"
+        )
         with urllib.request.urlopen(request, timeout=self.timeout) as response:
             reply = json.loads(response.read().decode("utf-8"))
         return reply["choices"][0]["message"]["content"]
@@ -92,18 +107,31 @@ class LLMRewriter:
             content = self._complete(prompt)
             content = re.sub(r"^```(?:json)?|```$", "", content.strip(), flags=re.M).strip()
             rewrite = json.loads(content)
-            title, situation, suggestions = rewrite["title"], rewrite["基本情况"], list(rewrite["建议"])
+            title, situation, suggestions = (
+                rewrite["title"],
+                rewrite["基本情况"],
+                list(rewrite["建议"]),
+            )
         except (urllib.error.URLError, OSError, ValueError, KeyError, TypeError) as e:
             draft.notes.append(f"rewrite not used: the model call failed ({type(e).__name__}: {e})")
             log.warning("%s: %s", draft.cluster, draft.notes[-1])
             return draft
-        known = " ".join([
-            *members["text"].astype(str), facts, demands, draft.title, str(draft.sections["基本情况"]),
-            *map(str, draft.sections.get("分布", [])), *map(str, draft.sections["建议"]),
-        ])
+        known = " ".join(
+            [
+                *members["text"].astype(str),
+                facts,
+                demands,
+                draft.title,
+                str(draft.sections["基本情况"]),
+                *map(str, draft.sections.get("分布", [])),
+                *map(str, draft.sections["建议"]),
+            ]
+        )
         missing = unsupported_facts(" ".join([title, situation, *suggestions]), known)
         if missing:
-            draft.notes.append(f"rewrite not used: it states facts not in the opinions: {'、'.join(missing[:5])}")
+            draft.notes.append(
+                f"rewrite not used: it states facts not in the opinions: {'、'.join(missing[:5])}"
+            )
             log.warning("%s: %s", draft.cluster, draft.notes[-1])
             return draft
         draft.title = title

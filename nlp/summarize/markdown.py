@@ -35,6 +35,8 @@ def render_markdown(draft: Draft) -> str:
         elif isinstance(value, str):
             parts.extend(lines)
         else:
-            parts.extend(f"{i}. {line}" for i, line in enumerate(lines, 1)) if lines else parts.append("（无）")
+            parts.extend(
+                f"{i}. {line}" for i, line in enumerate(lines, 1)
+            ) if lines else parts.append("（无）")
         parts.append("")
     return "\n".join(parts)

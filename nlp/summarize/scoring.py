@@ -48,7 +48,12 @@ class ClusterScorer:
     @staticmethod
     def load_config(path: str | Path | None = None) -> dict:
         """Read a scoring YAML file (the project's ``corpora/scoring.yaml`` when ``None``)."""
-        return load_yaml(path, "scoring.yaml", "the scoring config", ("heat_weights", "urgency", "breadth", "importance"))
+        return load_yaml(
+            path,
+            "scoring.yaml",
+            "the scoring config",
+            ("heat_weights", "urgency", "breadth", "importance"),
+        )
 
     def score(self, facts: ClusterFacts, now: pd.Timestamp | None = None) -> dict[str, float | str]:
         """Scores and explanations of one cluster; ``now`` is the end of the period (latest time)."""
@@ -104,7 +109,10 @@ class ClusterScorer:
         cfg = self.config["breadth"]
         values = {"people": people, "places": places, "channels": channels, "opinions": opinions}
         total_weight = sum(cfg[k]["weight"] for k in values)
-        value = sum(cfg[k]["weight"] * _saturate(v, cfg[k]["scale"]) for k, v in values.items()) / total_weight
+        value = (
+            sum(cfg[k]["weight"] * _saturate(v, cfg[k]["scale"]) for k, v in values.items())
+            / total_weight
+        )
         parts = [f"{people}人"]
         parts += [f"{places}个地点"] if places else []
         parts += [f"{channels}个渠道"] if channels else []

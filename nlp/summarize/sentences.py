@@ -11,7 +11,15 @@ from collections.abc import Sequence
 
 import numpy as np
 
-__all__ = ["sentence_spans", "split_sentences", "strip_filler", "core_text", "key_sentences", "lead", "textrank"]
+__all__ = [
+    "sentence_spans",
+    "split_sentences",
+    "strip_filler",
+    "core_text",
+    "key_sentences",
+    "lead",
+    "textrank",
+]
 
 _STRIP = " \t，,、：:“”\"'…"
 
@@ -24,7 +32,9 @@ _FILLER = re.compile(
 
 
 # "联系电话[电话]" and the like: contact details, not part of the matter.
-_CONTACT = re.compile(r"(?:联系电话|联系方式|我的电话|我电话|电话|手机|座机|微信|邮箱)?[:：是]?\[(?:电话|邮箱|账号|身份证|银行卡)\]")
+_CONTACT = re.compile(
+    r"(?:联系电话|联系方式|我的电话|我电话|电话|手机|座机|微信|邮箱)?[:：是]?\[(?:电话|邮箱|账号|身份证|银行卡)\]"
+)
 
 
 def strip_filler(text: str) -> str:
@@ -35,6 +45,7 @@ def strip_filler(text: str) -> str:
 def core_text(text: str) -> str:
     """What an opinion says about its matter: no greetings, closings or contact details."""
     return _CONTACT.sub("", strip_filler(text)).strip(_STRIP)
+
 
 _END = re.compile(r"(?<=[。！？!?；;])|\n+")
 
@@ -70,7 +81,9 @@ def sentence_spans(text: str, min_chars: int = 4) -> list[tuple[int, int]]:
 def _tfidf(sentences: Sequence[str]):
     from sklearn.feature_extraction.text import TfidfVectorizer
 
-    return TfidfVectorizer(analyzer="char", ngram_range=(1, 2), sublinear_tf=True).fit_transform(sentences)
+    return TfidfVectorizer(analyzer="char", ngram_range=(1, 2), sublinear_tf=True).fit_transform(
+        sentences
+    )
 
 
 def key_sentences(
@@ -121,7 +134,9 @@ def lead(sentences: Sequence[str], k: int = 1) -> list[int]:
     return list(range(min(k, len(sentences))))
 
 
-def textrank(sentences: Sequence[str], k: int = 1, damping: float = 0.85, iterations: int = 50) -> list[int]:
+def textrank(
+    sentences: Sequence[str], k: int = 1, damping: float = 0.85, iterations: int = 50
+) -> list[int]:
     """Baseline: PageRank over the sentence-similarity graph (character TF-IDF cosine)."""
     n = len(sentences)
     if n <= 1:

@@ -73,7 +73,12 @@ class LacTagger:
     """
 
     def __init__(
-        self, batch_chars: int = 1024, piece_chars: int = 120, threads: int | None = None, decode_size: int = 512, remember: int = 100_000
+        self,
+        batch_chars: int = 1024,
+        piece_chars: int = 120,
+        threads: int | None = None,
+        decode_size: int = 512,
+        remember: int = 100_000,
     ):
         self.batch_chars = batch_chars
         self.piece_chars = piece_chars
@@ -104,7 +109,10 @@ class LacTagger:
         inside = np.array([tags.get(i, "n-B").endswith("-I") for i in range(max(tags) + 1)])
         return {
             # Each character's id, full-width forms mapped to half-width first (q2b).
-            "ids": {**vocab, **{ch: vocab.get(half, oov) for ch, half in _read_dic(root / "q2b.dic").items()}},
+            "ids": {
+                **vocab,
+                **{ch: vocab.get(half, oov) for ch, half in _read_dic(root / "q2b.dic").items()},
+            },
             "oov": oov,
             "transitions": np.load(root / "lac_crf_transitions.npy"),
             "session": session,
@@ -169,7 +177,9 @@ class LacTagger:
             size = max(1, self.batch_chars // length)
             for start in range(0, len(members), size):
                 batch = members[start : start + size]
-                ids = np.array([[char_ids.get(ch, oov) for ch in pieces[i]] for i in batch], dtype=np.int64)
+                ids = np.array(
+                    [[char_ids.get(ch, oov) for ch in pieces[i]] for i in batch], dtype=np.int64
+                )
                 lengths = np.full(len(batch), length, dtype=np.int64)
                 emissions = m["session"].run(None, {"token_ids": ids, "length": lengths})[0]
                 pending.extend(zip(batch, emissions))

@@ -21,7 +21,9 @@ _WIDTH_TABLE = {
 _WIDTH_TABLE[0x3000] = 0x20
 
 # Characters that can only be emoji or pictographs; used as a cheap test before calling `emoji`.
-_MAYBE_EMOJI = re.compile("[\u2190-\u21ff\u2300-\u27bf\u2b00-\u2bff\ufe0f\u200d\U0001f000-\U0001faff]")
+_MAYBE_EMOJI = re.compile(
+    "[\u2190-\u21ff\u2300-\u27bf\u2b00-\u2bff\ufe0f\u200d\U0001f000-\U0001faff]"
+)
 _SPACE = re.compile(r"\s+")
 _CJK = "\u3000-\u303f\u4e00-\u9fff\uff00-\uffef"
 _SPACE_BETWEEN_CJK = re.compile(f"(?<=[{_CJK}]) (?=[{_CJK}])")
@@ -52,7 +54,9 @@ class Normalizer:
         max_chars: Cut longer texts to this many characters (``0`` keeps everything).
     """
 
-    def __init__(self, to_simplified: bool = True, remove_emoji: bool = True, max_chars: int = 5000):
+    def __init__(
+        self, to_simplified: bool = True, remove_emoji: bool = True, max_chars: int = 5000
+    ):
         self.to_simplified = to_simplified
         self.remove_emoji = remove_emoji
         self.max_chars = max_chars
@@ -91,4 +95,3 @@ class Normalizer:
     def normalize_many(self, texts: list[str]) -> list[str]:
         """Normalise a list of texts."""
         return [self.normalize(t) for t in texts]
-

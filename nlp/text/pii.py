@@ -38,7 +38,9 @@ _LOOSE_MOBILE = re.compile(r"(?<!\d)1[3-9]\d[ -]?\d{4}[ -]?\d{4}(?!\d)")
 # Landlines typed without a dash (073184567890), and bare local numbers right after a word that
 # says "phone" (电话:87654321).
 _LOOSE_LANDLINE = re.compile(r"(?<!\d)0\d{2,3}[ -]?\d{7,8}(?!\d)")
-_CUED_LOCAL = re.compile(r"(?:电话|手机|座机|联系方式|联系电话|号码|tel|TEL|Tel)[号码是为:：\s]{0,3}(\d{7,8})(?!\d)")
+_CUED_LOCAL = re.compile(
+    r"(?:电话|手机|座机|联系方式|联系电话|号码|tel|TEL|Tel)[号码是为:：\s]{0,3}(\d{7,8})(?!\d)"
+)
 _CODED_PLACE = re.compile(r"[A-Z]\d{0,2}(?:省|市|区|县|镇|乡|村|街道)")
 _PLACE_LABELS = {"LOC"}
 
@@ -73,7 +75,12 @@ class PiiMasker:
             reads 林权 (forest rights) or 林权办 as a person called 林.
     """
 
-    def __init__(self, names: bool = True, tagger: LacTagger | None = None, keep: frozenset[str] = frozenset()):
+    def __init__(
+        self,
+        names: bool = True,
+        tagger: LacTagger | None = None,
+        keep: frozenset[str] = frozenset(),
+    ):
         self.names = names
         self.tagger = tagger
         self.keep = keep
@@ -128,7 +135,11 @@ class PiiMasker:
             return out
         for item, words in zip(out, self._tagger().tag([m.text for m in out])):
             item.text, item.places = _mask_names(words, item.counts, self.keep)
-            item.orgs = list(dict.fromkeys(w.strip() for w, label in words if label == "ORG" and len(w.strip()) >= 3))
+            item.orgs = list(
+                dict.fromkeys(
+                    w.strip() for w, label in words if label == "ORG" and len(w.strip()) >= 3
+                )
+            )
             for place in _coded_places(item.text):
                 if place not in item.places:
                     item.places.append(place)
@@ -156,11 +167,18 @@ def _is_domain_word(word: str, keep: frozenset[str]) -> bool:
     return any(word[i:j] in keep for i in range(n) for j in range(i + 2, n + 1))
 
 
-def _mask_names(words: list[tuple[str, str]], counts: Counter, keep: frozenset[str]) -> tuple[str, list[str]]:
+def _mask_names(
+    words: list[tuple[str, str]], counts: Counter, keep: frozenset[str]
+) -> tuple[str, list[str]]:
     parts, places = [], []
     for word, label in words:
         # Placeholders already in the text are tagged by LAC as anything; keep them intact.
-        if label == "PER" and len(word.strip()) >= 2 and not word.startswith("[") and not _is_domain_word(word, keep):
+        if (
+            label == "PER"
+            and len(word.strip()) >= 2
+            and not word.startswith("[")
+            and not _is_domain_word(word, keep)
+        ):
             parts.append(MASKS["name"])
             counts["name"] += 1
             continue

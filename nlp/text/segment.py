@@ -105,7 +105,11 @@ class JiebaTokenizer:
 
         def words(block: str) -> tuple[str, ...]:
             # Interned: the words of many blocks share one string each.
-            return tuple(sys.intern(w) for w in jieba.cut(block, HMM=self.hmm) if w not in stop and _WORDLIKE.search(w))
+            return tuple(
+                sys.intern(w)
+                for w in jieba.cut(block, HMM=self.hmm)
+                if w not in stop and _WORDLIKE.search(w)
+            )
 
         return lru_cache(maxsize=self.remember)(words)
 

@@ -5,7 +5,12 @@ from nlp.core.errors import ConfigError
 from nlp.dedupe import Synonyms
 from nlp.encoders import CachedEncoder, TfidfEncoder, USEEncoder, make_encoder
 
-FRAGMENTS = ["暖气不热，屋里才十五度", "交了取暖费却不暖和", "村里那条路坑坑洼洼好几年了", "医保报销要跑好几趟"]
+FRAGMENTS = [
+    "暖气不热，屋里才十五度",
+    "交了取暖费却不暖和",
+    "村里那条路坑坑洼洼好几年了",
+    "医保报销要跑好几趟",
+]
 
 
 def test_use_encoder_puts_same_issue_fragments_closer():

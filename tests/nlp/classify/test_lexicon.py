@@ -45,15 +45,22 @@ def test_lexicon_classifier_must_be_fitted():
 
 
 def test_keyword_temperature_sharpens_confidence_without_changing_any_class(classify):
-    texts = [text for text, _, _ in CASES] + ["小区停车位太少，物业还乱收费", "医保报销要跑好几趟，村里那条路也坑坑洼洼"]
+    texts = [text for text, _, _ in CASES] + [
+        "小区停车位太少，物业还乱收费",
+        "医保报销要跑好几趟，村里那条路也坑坑洼洼",
+    ]
     tok = JiebaTokenizer(extra_words=LexiconClassifier().fit().vocabulary)
     plain = LexiconClassifier(temperature=1.0).fit().predict(texts, tok.tokenize_many(texts))
     sharp = classify(texts)
-    assert [(p.level1, p.level2, [a for a, _ in p.alternatives]) for p in sharp] == [(p.level1, p.level2, [a for a, _ in p.alternatives]) for p in plain]
+    assert [(p.level1, p.level2, [a for a, _ in p.alternatives]) for p in sharp] == [
+        (p.level1, p.level2, [a for a, _ in p.alternatives]) for p in plain
+    ]
     assert all(s.confidence > p.confidence for s, p in zip(sharp, plain))
     share = plain[-1].alternatives[0][1] / plain[-1].alternatives[1][1]
     t = LexiconClassifier().fit().temperature_
-    assert sharp[-1].alternatives[0][1] / sharp[-1].alternatives[1][1] == pytest.approx(share ** (1 / t), rel=1e-3)
+    assert sharp[-1].alternatives[0][1] / sharp[-1].alternatives[1][1] == pytest.approx(
+        share ** (1 / t), rel=1e-3
+    )
 
 
 def test_shipped_keyword_temperature_is_the_one_fitted_on_the_corpus():

@@ -3,8 +3,23 @@ import pytest
 from nlp.classify import Taxonomy
 from nlp.core.errors import ConfigError
 
-LEVEL1 = {"城乡建设", "环境保护", "交通运输", "教育文体", "劳动和社会保障", "商贸旅游", "卫生计生", "农村农业",
-          "民政", "政法", "国土资源", "经济管理", "科技与信息产业", "党务政务", "纪检监察"}  # fmt: skip
+LEVEL1 = {
+    "城乡建设",
+    "环境保护",
+    "交通运输",
+    "教育文体",
+    "劳动和社会保障",
+    "商贸旅游",
+    "卫生计生",
+    "农村农业",
+    "民政",
+    "政法",
+    "国土资源",
+    "经济管理",
+    "科技与信息产业",
+    "党务政务",
+    "纪检监察",
+}
 
 
 def test_default_taxonomy_has_the_15_national_classes_with_departments():
@@ -24,7 +39,10 @@ def test_taxonomy_load_rejects_a_broken_file(tmp_path):
 
 def test_taxonomy_children_inherit_department(tmp_path):
     path = tmp_path / "t.yaml"
-    path.write_text("classes:\n- name: 甲\n  department: 甲局\n  children:\n  - name: 乙\n    keywords: [乙]\n", encoding="utf-8")
+    path.write_text(
+        "classes:\n- name: 甲\n  department: 甲局\n  children:\n  - name: 乙\n    keywords: [乙]\n",
+        encoding="utf-8",
+    )
     t = Taxonomy.load(path)
     assert t.department("甲", "乙") == "甲局"
 
@@ -32,8 +50,12 @@ def test_taxonomy_children_inherit_department(tmp_path):
 @pytest.mark.parametrize("value", ["0", "-1", "hot", "true"])
 def test_taxonomy_rejects_a_keyword_temperature_that_is_not_a_positive_number(tmp_path, value):
     path = tmp_path / "t.yaml"
-    path.write_text(f"keyword_temperature: {value}\nclasses:\n- name: 甲\n  keywords: [甲]\n", encoding="utf-8")
+    path.write_text(
+        f"keyword_temperature: {value}\nclasses:\n- name: 甲\n  keywords: [甲]\n", encoding="utf-8"
+    )
     with pytest.raises(ConfigError, match="keyword_temperature"):
         Taxonomy.load(path)
     path.write_text("classes:\n- name: 甲\n  keywords: [甲]\n", encoding="utf-8")
-    assert Taxonomy.load(path).keyword_temperature == 1.0  # a user's tree without one keeps the plain shares
+    assert (
+        Taxonomy.load(path).keyword_temperature == 1.0
+    )  # a user's tree without one keeps the plain shares

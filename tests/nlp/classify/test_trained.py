@@ -5,8 +5,20 @@ import pytest
 from nlp.classify import ABSTAIN, TrainedClassifier
 from nlp.core.errors import ConfigError, NotFittedError
 
-TEXTS = ["暖气不热", "暖气片冰凉", "供暖温度不够", "屋里暖气不热好冷", "取暖费交了不暖和", "暖气漏水",
-         "路面坑坑洼洼", "村道破损", "修路修一半停了", "公路裂了大口子", "路上全是坑", "道路没硬化"]  # fmt: skip
+TEXTS = [
+    "暖气不热",
+    "暖气片冰凉",
+    "供暖温度不够",
+    "屋里暖气不热好冷",
+    "取暖费交了不暖和",
+    "暖气漏水",
+    "路面坑坑洼洼",
+    "村道破损",
+    "修路修一半停了",
+    "公路裂了大口子",
+    "路上全是坑",
+    "道路没硬化",
+]
 LABELS = ["供暖"] * 6 + ["道路"] * 6
 
 
@@ -42,11 +54,15 @@ def test_trained_classifier_errors_say_what_to_do(tmp_path):
 
 def test_level2_model_keywords_and_self_training():
     level2 = ["暖气不热"] * 3 + ["暖气漏水"] * 3 + ["路面破损"] * 6
-    clf = TrainedClassifier().fit(TEXTS, LABELS, level2=level2, unlabeled=["暖气不热屋里冷", "路面全是坑", "今天天气不错"])
+    clf = TrainedClassifier().fit(
+        TEXTS, LABELS, level2=level2, unlabeled=["暖气不热屋里冷", "路面全是坑", "今天天气不错"]
+    )
     assert clf.manifest_["level2_labels"] == ["暖气不热", "暖气漏水", "路面破损"]
     road = clf.predict(["村里的路面破损严重"])[0]
     assert road.level1 == "道路" and road.level2 == "路面破损"
-    assert clf.predict(["屋里暖气不热"])[0].keywords[:1] == ["暖气"]  # the word that pushed it there
+    assert clf.predict(["屋里暖气不热"])[0].keywords[:1] == [
+        "暖气"
+    ]  # the word that pushed it there
     assert clf.manifest_["self_training_rows"] <= 3
 
 
@@ -67,7 +83,9 @@ def test_model_of_the_previous_format_still_loads(tmp_path):
     manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
     manifest["format"] = "minyi-trained-classifier/2"
     (folder / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
-    assert [p.level1 for p in TrainedClassifier.load(folder).predict(["暖气一点都不热", "那条路坑很多"])] == ["供暖", "道路"]
+    assert [
+        p.level1 for p in TrainedClassifier.load(folder).predict(["暖气一点都不热", "那条路坑很多"])
+    ] == ["供暖", "道路"]
 
 
 def test_nb_weighted_svms_are_one_linear_function_per_class():
@@ -76,12 +94,17 @@ def test_nb_weighted_svms_are_one_linear_function_per_class():
     from nlp.classify.nbsvm import NBLinearSVC
 
     # Feature 0 marks class a, 1 class b, 2 class c; feature 3 is everywhere.
-    x = csr_matrix([[1, 0, 0, 1], [1, 0, 0, 1], [0, 1, 0, 1], [0, 1, 0, 1], [0, 0, 1, 1], [0, 0, 1, 1]], dtype=float)
+    x = csr_matrix(
+        [[1, 0, 0, 1], [1, 0, 0, 1], [0, 1, 0, 1], [0, 1, 0, 1], [0, 0, 1, 1], [0, 0, 1, 1]],
+        dtype=float,
+    )
     y = ["a", "a", "b", "b", "c", "c"]
     model = NBLinearSVC().fit(x, y)
     assert model.predict(x).tolist() == y
     assert model.coef_.shape == (3, 4) and model.coef_[0, 0] > 0 > model.coef_[0, 1]
-    assert abs(model.coef_[:, 3]).max() < abs(model.coef_[:, :3]).min()  # a feature every class has says little
+    assert (
+        abs(model.coef_[:, 3]).max() < abs(model.coef_[:, :3]).min()
+    )  # a feature every class has says little
     assert (model.decision_function(x) == x @ model.coef_.T + model.intercept_).all()
     two = NBLinearSVC().fit(x[:4], y[:4])  # two classes: one function, positive for the second
     assert two.decision_function(x[:4]).shape == (4,) and two.predict(x[:4]).tolist() == y[:4]
@@ -96,18 +119,28 @@ def test_cross_validation_features_match_a_pipeline_fitted_on_the_fold(rows):
     from nlp.classify.trained import _counter, _fold_tfidf, _frame
 
     rng = np.random.default_rng(0)
-    texts = ["".join(rng.choice(list("暖气不热路面坑洼村道破损修停了"), size=rng.integers(2, 12))) for _ in range(rows)]
+    texts = [
+        "".join(rng.choice(list("暖气不热路面坑洼村道破损修停了"), size=rng.integers(2, 12)))
+        for _ in range(rows)
+    ]
     x = _frame(texts, [list(t) for t in texts])
     train, test = np.arange(0, rows, 3), np.setdiff1d(np.arange(rows), np.arange(0, rows, 3))
     clf = TrainedClassifier()
     for _, vectorizer, column in clf._features(rows).transformers:
-        fast_train, fast_test = _fold_tfidf(_counter(vectorizer).fit_transform(x[column]), train, test, vectorizer)
+        fast_train, fast_test = _fold_tfidf(
+            _counter(vectorizer).fit_transform(x[column]), train, test, vectorizer
+        )
         fitted = vectorizer.fit(x[column].iloc[train])
-        slow_train, slow_test = fitted.transform(x[column].iloc[train]), fitted.transform(x[column].iloc[test])
+        slow_train, slow_test = (
+            fitted.transform(x[column].iloc[train]),
+            fitted.transform(x[column].iloc[test]),
+        )
         assert fast_train.shape == slow_train.shape
         for fast, slow in ((fast_train, slow_train), (fast_test, slow_test)):
             # Dot products between rows do not depend on the order of the columns.
-            np.testing.assert_allclose((fast @ fast_train.T).toarray(), (slow @ slow_train.T).toarray(), atol=1e-12)
+            np.testing.assert_allclose(
+                (fast @ fast_train.T).toarray(), (slow @ slow_train.T).toarray(), atol=1e-12
+            )
 
 
 @pytest.mark.parametrize("rows", [12, 400])
@@ -120,16 +153,33 @@ def test_a_fold_of_the_users_rows_alone_is_the_same_when_borrowed_rows_were_coun
     from nlp.classify.trained import _fold_tfidf, _frame
 
     rng = np.random.default_rng(1)
-    texts = ["".join(rng.choice(list("暖气不热路面坑洼村道破损修停了"), size=rng.integers(2, 12))) for _ in range(rows)]
-    other = ["".join(rng.choice(list("噪音扰民施工夜里工地暖气"), size=rng.integers(2, 12))) for _ in range(rows // 2)]
-    x, extra = _frame(texts, [list(t) for t in texts]), (_frame(other, [list(t) for t in other]), None, None)
+    texts = [
+        "".join(rng.choice(list("暖气不热路面坑洼村道破损修停了"), size=rng.integers(2, 12)))
+        for _ in range(rows)
+    ]
+    other = [
+        "".join(rng.choice(list("噪音扰民施工夜里工地暖气"), size=rng.integers(2, 12)))
+        for _ in range(rows // 2)
+    ]
+    x, extra = (
+        _frame(texts, [list(t) for t in texts]),
+        (_frame(other, [list(t) for t in other]), None, None),
+    )
     train, test = np.arange(0, rows, 3), np.setdiff1d(np.arange(rows), np.arange(0, rows, 3))
     clf = TrainedClassifier()
     alone, both = clf._count(x, None), clf._count(x, extra)
-    assert all(b.shape[0] == rows + len(other) and b.shape[1] > a.shape[1] for (a, _), (b, _) in zip(alone, both))
+    assert all(
+        b.shape[0] == rows + len(other) and b.shape[1] > a.shape[1]
+        for (a, _), (b, _) in zip(alone, both)
+    )
     for (a, vectorizer), (b, _) in zip(alone, both):
-        for one, two in zip(_fold_tfidf(a, train, test, vectorizer), _fold_tfidf(b, train, test, vectorizer)):
-            assert one.shape == two.shape and (sparse.csr_matrix(one) != sparse.csr_matrix(two)).nnz == 0
+        for one, two in zip(
+            _fold_tfidf(a, train, test, vectorizer), _fold_tfidf(b, train, test, vectorizer)
+        ):
+            assert (
+                one.shape == two.shape
+                and (sparse.csr_matrix(one) != sparse.csr_matrix(two)).nnz == 0
+            )
 
 
 def test_enough_examples_of_every_label_switch_calibration_to_isotonic():
@@ -145,7 +195,10 @@ def test_enough_examples_of_every_label_switch_calibration_to_isotonic():
     assert few.manifest_["model"].endswith("sigmoid-calibrated")
     preds = clf.predict(["暖气片不热", "村道坑洼"])
     assert [p.level1 for p in preds] == ["供暖", "道路"]
-    assert all(0.5 <= p.confidence <= 1 and abs(sum(q for _, q in p.alternatives) - 1) < 1e-6 for p in preds)
+    assert all(
+        0.5 <= p.confidence <= 1 and abs(sum(q for _, q in p.alternatives) - 1) < 1e-6
+        for p in preds
+    )
 
 
 def test_a_weighted_row_counts_as_that_many_copies_in_the_nb_svms():
@@ -166,8 +219,22 @@ def test_a_weighted_row_counts_as_that_many_copies_in_the_nb_svms():
 
 
 def _borrowed(mislabelled: bool = False):
-    heat = ["暖气片冰凉屋里才十度", "供暖公司不来修暖气", "取暖费交了暖气不热", "集中供暖温度不达标", "暖气管漏水没人管", "屋里暖气一点不热"] * 3
-    road = ["村道坑坑洼洼没法走", "公路塌陷好几个月", "通村公路没硬化", "修路修一半停工了", "马路上全是大坑", "路面破损下雨积水"] * 3
+    heat = [
+        "暖气片冰凉屋里才十度",
+        "供暖公司不来修暖气",
+        "取暖费交了暖气不热",
+        "集中供暖温度不达标",
+        "暖气管漏水没人管",
+        "屋里暖气一点不热",
+    ] * 3
+    road = [
+        "村道坑坑洼洼没法走",
+        "公路塌陷好几个月",
+        "通村公路没硬化",
+        "修路修一半停工了",
+        "马路上全是大坑",
+        "路面破损下雨积水",
+    ] * 3
     texts = heat + road
     labels = ["供暖"] * len(heat) + ["道路"] * len(road)
     if mislabelled:
@@ -182,7 +249,10 @@ def test_borrowed_rows_join_training_when_cross_validation_scores_better_with_th
     labels = ["供暖"] * 3 + ["道路"] * 3
     helped = TrainedClassifier().fit(few, labels, borrowed=_borrowed())
     assert helped.manifest_["borrowed"]["used"] and helped.manifest_["borrowed"]["rows"] == 36
-    assert max(helped.manifest_["cv_macro_f1"].values()) > helped.manifest_["borrowed"]["cv_macro_f1_without"]
+    assert (
+        max(helped.manifest_["cv_macro_f1"].values())
+        > helped.manifest_["borrowed"]["cv_macro_f1_without"]
+    )
     # Probabilities are calibrated on the user's rows only.
     folds = helped.model_[-1].cv
     assert len(folds) == 3 and all(held.max() < len(few) <= fit.max() for fit, held in folds)
@@ -190,7 +260,10 @@ def test_borrowed_rows_join_training_when_cross_validation_scores_better_with_th
     assert [p.level1 for p in helped.predict(["温度不达标", "下雨积水"])] == ["供暖", "道路"]
     hurt = TrainedClassifier().fit(few, labels, borrowed=_borrowed(mislabelled=True))
     assert not hurt.manifest_["borrowed"]["used"]
-    assert hurt.manifest_["cv_macro_f1"] == TrainedClassifier().fit(few, labels).manifest_["cv_macro_f1"]
+    assert (
+        hurt.manifest_["cv_macro_f1"]
+        == TrainedClassifier().fit(few, labels).manifest_["cv_macro_f1"]
+    )
     assert TrainedClassifier().fit(few, labels).manifest_["borrowed"] is None
     with pytest.raises(ConfigError, match="not among the training labels"):
         TrainedClassifier().fit(few, labels, borrowed=(["教室漏雨"], ["教育"], None))

@@ -7,9 +7,15 @@ from nlp.summarize import ClusterFacts, ClusterScorer
 
 def test_scorer_explains_each_score_in_words():
     facts = ClusterFacts(
-        texts=["大树歪了怕砸到孩子，好几年了", "树快倒了很危险"], times=[pd.Timestamp("2024-09-01"), pd.Timestamp("2024-06-01")],
-        people=2, places=1, channels=2, level1="城乡建设", level2="树障/树木倾斜", support=10,
-    )  # fmt: skip
+        texts=["大树歪了怕砸到孩子，好几年了", "树快倒了很危险"],
+        times=[pd.Timestamp("2024-09-01"), pd.Timestamp("2024-06-01")],
+        people=2,
+        places=1,
+        channels=2,
+        level1="城乡建设",
+        level2="树障/树木倾斜",
+        support=10,
+    )
     s = ClusterScorer().score(facts, now=pd.Timestamp("2024-09-10"))
     assert 0 < s["urgency"] <= 1 and "2条中2条涉及安全或健康风险" in s["urgency_why"]
     assert "近4周1条（共2条）" in s["urgency_why"]
@@ -26,12 +32,19 @@ def test_broader_issues_score_higher_breadth():
 
 
 def test_pipeline_clusters_table_describes_each_issue(pipeline):
-    frame = pd.DataFrame({
-        "内容": ["青石村那条路坑坑洼洼好几年了", "青石村的路太烂了，坑坑洼洼没法走", "暖气不热，屋里才十五度", ""],
-        "来源": ["接待日", "12345", "扫码", "扫码"],
-        "日期": ["2024-07-01", "2024-08-01", "2024-09-01", "2024-09-02"],
-        "点赞数": ["3", "5", "x", "0"],
-    })  # fmt: skip
+    frame = pd.DataFrame(
+        {
+            "内容": [
+                "青石村那条路坑坑洼洼好几年了",
+                "青石村的路太烂了，坑坑洼洼没法走",
+                "暖气不热，屋里才十五度",
+                "",
+            ],
+            "来源": ["接待日", "12345", "扫码", "扫码"],
+            "日期": ["2024-07-01", "2024-08-01", "2024-09-01", "2024-09-02"],
+            "点赞数": ["3", "5", "x", "0"],
+        }
+    )
     result = pipeline.run(InputTable.from_frame(frame))
     out, clusters = result.opinions, result.clusters
     assert out["cluster"][0] == out["cluster"][1] != out["cluster"][2] and out["cluster"][3] == ""
@@ -46,7 +59,9 @@ def test_pipeline_clusters_table_describes_each_issue(pipeline):
 def test_a_pairs_representative_is_its_earlier_row_whatever_the_last_digits(pipeline):
     from nlp.clustering.describe import summarize_clusters
 
-    result = pipeline.run(InputTable.from_texts(["青石村那条路坑坑洼洼好几年了", "青石村的路太烂了，坑坑洼洼没法走"]))
+    result = pipeline.run(
+        InputTable.from_texts(["青石村那条路坑坑洼洼好几年了", "青石村的路太烂了，坑坑洼洼没法走"])
+    )
     opinions = result.opinions.assign(cluster="C1")
     # Both members of a pair are equally close to its centre; the second vector's norm is off in
     # the fourth decimal (as half-precision vectors' are), which alone would make it the lead.
@@ -58,9 +73,20 @@ def test_a_pairs_representative_is_its_earlier_row_whatever_the_last_digits(pipe
 def test_cluster_weeks_and_dates_leave_out_rows_without_a_time(pipeline):
     from nlp.clustering.describe import summarize_clusters
 
-    result = pipeline.run(InputTable.from_texts(["青石村那条路坑坑洼洼好几年了", "青石村的路太烂了，坑坑洼洼没法走", "青石村的路坑坑洼洼", "村里的路坑坑洼洼"]))
-    for times in (["2024-12-30 09:00:00", "", "2025-01-05 18:00:00", "2024-12-01 08:00:00"],
-                  ["2024-12-30T09:00:00+08:00", "", "2025-01-05T18:00:00+08:00", "2024-12-01T08:00:00+08:00"]):  # fmt: skip
+    result = pipeline.run(
+        InputTable.from_texts(
+            [
+                "青石村那条路坑坑洼洼好几年了",
+                "青石村的路太烂了，坑坑洼洼没法走",
+                "青石村的路坑坑洼洼",
+                "村里的路坑坑洼洼",
+            ]
+        )
+    )
+    for times in (
+        ["2024-12-30 09:00:00", "", "2025-01-05 18:00:00", "2024-12-01 08:00:00"],
+        ["2024-12-30T09:00:00+08:00", "", "2025-01-05T18:00:00+08:00", "2024-12-01T08:00:00+08:00"],
+    ):
         opinions = result.opinions.assign(cluster="C1", time=times)
         row = summarize_clusters(opinions, {}, {}).iloc[0]
         # 2024-12-30 and 2025-01-05 are both in ISO week 2025-W01; the row without a time is counted

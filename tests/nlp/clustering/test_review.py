@@ -9,7 +9,11 @@ from nlp.clustering.review import Review
 from nlp.clustering.store import ClusterStore
 from nlp.core.errors import ReviewError
 
-ROAD = ["青石村那条路坑坑洼洼好几年了", "青石村的路太烂了，坑坑洼洼没法走", "青石村那条路全是坑，坑坑洼洼下雨没法走"]
+ROAD = [
+    "青石村那条路坑坑洼洼好几年了",
+    "青石村的路太烂了，坑坑洼洼没法走",
+    "青石村那条路全是坑，坑坑洼洼下雨没法走",
+]
 LIFT = ["幸福小区3号楼电梯又坏了，老人爬不动楼", "幸福小区电梯三天两头坏，物业也不修"]
 HEAT = ["暖气不热，屋里才十五度", "我家暖气片冰凉，供暖公司不管"]
 
@@ -17,7 +21,9 @@ HEAT = ["暖气不热，屋里才十五度", "我家暖气片冰凉，供暖公�
 def score(state, texts, when, ids=None):
     """Score ``texts`` dated ``when`` (a list: one date per text) into the state."""
     when = when if isinstance(when, list) else [when] * len(texts)
-    frame = pd.DataFrame({"id": ids or [f"{w}-{k}" for k, w in enumerate(when)], "text": texts, "time": when})
+    frame = pd.DataFrame(
+        {"id": ids or [f"{w}-{k}" for k, w in enumerate(when)], "text": texts, "time": when}
+    )
     return Pipeline(store=ClusterStore(state)).run(InputTable.from_frame(frame))
 
 
@@ -43,15 +49,29 @@ def test_merge_rename_mark_persist_across_the_next_run(state):
     listed = review.clusters()
     assert lift not in set(listed["cluster"])  # merged away
     merged = listed.set_index("cluster").loc[road]
-    assert merged["size"] == 5 and merged["title"] == "青石村道路与电梯问题" and merged["status"] == "已转办"
+    assert (
+        merged["size"] == 5
+        and merged["title"] == "青石村道路与电梯问题"
+        and merged["status"] == "已转办"
+    )
     log = review.decisions()
     assert log["action"].tolist() == ["merge", "rename", "mark"] and set(log["who"]) == {"王指导员"}
-    assert log.loc[0, "why"] == "同一村的民生问题一并办理" and log["at"].str.match(r"\d{4}-\d\d-\d\dT").all()
+    assert (
+        log.loc[0, "why"] == "同一村的民生问题一并办理"
+        and log["at"].str.match(r"\d{4}-\d\d-\d\dT").all()
+    )
 
     when = ["2024-08-01"] * 5 + ["2024-11-01"]
-    second = score(folder, [*ROAD, *LIFT, "幸福小区电梯又停了，住18楼的老人下不了楼"], when, ids=[f"2024-08-01-{k}" for k in range(5)] + ["new"])
+    second = score(
+        folder,
+        [*ROAD, *LIFT, "幸福小区电梯又停了，住18楼的老人下不了楼"],
+        when,
+        ids=[f"2024-08-01-{k}" for k in range(5)] + ["new"],
+    )
     rows = second.opinions
-    assert set(rows["cluster"]) == {road}  # old members stay merged; the new lift complaint joins them
+    assert set(rows["cluster"]) == {
+        road
+    }  # old members stay merged; the new lift complaint joins them
     cluster = second.clusters.set_index("cluster").loc[road]
     assert cluster["title"] == "青石村道路与电梯问题" and cluster["status"] == "已转办"
     assert Review(folder).clusters().set_index("cluster").loc[road, "size"] == 6
@@ -88,7 +108,10 @@ def test_relabel_teaches_the_next_run_and_sets_the_department(state):
     assert set(opinions["level1"]) == {"城乡建设"} and set(opinions["department"]) == {"区供热办"}
     again = score(folder, HEAT, "2024-08-01", ids=["2024-08-01-5", "2024-08-01-6"])
     rows = again.opinions
-    assert rows["level1"].tolist() == ["城乡建设"] * 2 and rows["department"].tolist() == ["区供热办"] * 2
+    assert (
+        rows["level1"].tolist() == ["城乡建设"] * 2
+        and rows["department"].tolist() == ["区供热办"] * 2
+    )
     assert rows["confidence"].tolist() == [1.0, 1.0] and rows["note"].str.contains("review").all()
     cluster = again.clusters.set_index("cluster").loc[heat]
     assert cluster["level1"] == "城乡建设" and cluster["department"] == "区供热办"
@@ -150,12 +173,17 @@ def test_decisions_move_to_another_machine(tmp_path):
     path = tmp_path / "decisions.json"
     assert review.export_decisions(path) == 3
     document = json.loads(path.read_text(encoding="utf-8"))
-    assert document["format"] == "minyi-decisions/1" and [d["action"] for d in document["decisions"]] == ["merge", "relabel", "mark"]
+    assert document["format"] == "minyi-decisions/1" and [
+        d["action"] for d in document["decisions"]
+    ] == ["merge", "relabel", "mark"]
 
     other = Review(there, who="someone else")
     result = other.import_decisions(path)
     assert len(result["applied"]) == 3 and not result["skipped"]
     assert other.import_decisions(path)["applied"] == []  # nothing twice
-    mine, theirs = (r.clusters().set_index("cluster")[["size", "status", "level1"]].sort_index() for r in (review, other))
+    mine, theirs = (
+        r.clusters().set_index("cluster")[["size", "status", "level1"]].sort_index()
+        for r in (review, other)
+    )
     pd.testing.assert_frame_equal(mine, theirs)
     assert set(other.decisions()["who"]) == {"张"}

@@ -9,7 +9,12 @@ from nlp.clustering.describe import summarize_clusters
 from nlp.clustering.store import ClusterFilter, ClusterStore
 from nlp.core.errors import ConfigError
 
-Q3 = ["青石村那条路坑坑洼洼好几年了", "青石村的路太烂了，坑坑洼洼没法走", "暖气不热，屋里才十五度", "医保报销要跑好几趟"]
+Q3 = [
+    "青石村那条路坑坑洼洼好几年了",
+    "青石村的路太烂了，坑坑洼洼没法走",
+    "暖气不热，屋里才十五度",
+    "医保报销要跑好几趟",
+]
 Q4 = ["青石村那条路还是坑坑洼洼", "柳湾村自来水停了三天", *Q3]
 
 
@@ -22,7 +27,9 @@ def test_state_keeps_ids_and_joins_new_opinions_to_old_clusters(tmp_path):
     first = run(tmp_path, Q3, "2024-08-01")
     assert all(c.startswith("C2024Q3-") for c in first["cluster"])
     second = run(tmp_path, Q4, "2024-11-01")
-    assert second["cluster"].tolist()[2:] == first["cluster"].tolist()  # old opinions keep their ids
+    assert (
+        second["cluster"].tolist()[2:] == first["cluster"].tolist()
+    )  # old opinions keep their ids
     assert second["cluster"][0] == first["cluster"][0]  # the same road joins its cluster
     assert second["cluster"][1].startswith("C2024Q4-0001")  # a new matter gets the new quarter's id
     again = run(tmp_path, Q4, "2024-11-01")
@@ -36,14 +43,22 @@ def test_state_refuses_another_encoder(tmp_path):
 
 
 def test_state_stores_masked_opinions_and_describes_clusters_across_runs(tmp_path):
-    run(tmp_path, ["青石村那条路坑坑洼洼好几年了，电话13912345678", "暖气不热，屋里才十五度"], "2024-08-01")
+    run(
+        tmp_path,
+        ["青石村那条路坑坑洼洼好几年了，电话13912345678", "暖气不热，屋里才十五度"],
+        "2024-08-01",
+    )
     run(tmp_path, ["青石村的路太烂了，坑坑洼洼没法走", "青石村那条路还是坑坑洼洼"], "2024-11-01")
     store = ClusterStore(tmp_path)
     total, page = store.list_clusters()
     assert total == 2
     road = page[0] if "路" in page[0]["title"] + page[0]["keywords"] else page[1]
     # Described from all stored opinions, not only the latest run's.
-    assert road["size"] == 3 and road["first_seen"] == "2024-08-01" and road["last_seen"] == "2024-11-01"
+    assert (
+        road["size"] == 3
+        and road["first_seen"] == "2024-08-01"
+        and road["last_seen"] == "2024-11-01"
+    )
     members, vectors, words = store.members([road["cluster"]])
     assert len(members) == 3 and len(vectors) == 3 and any("坑坑洼洼" in w for w in words.values())
     assert not members["text"].str.contains("13912345678").any()  # stored masked

@@ -58,7 +58,11 @@ def test_engines_give_identical_results(inline, name, monkeypatch):
     table = result.opinions
     for d in result.drafts:
         ids = table.loc[(table["cluster"] == d.cluster) & (table["status"] == "ok"), "id"].tolist()
-        assert d.sources == ids and all(a is b for a, b in zip(d.sources, ids)) and d.sections["附"] is d.sources
+        assert (
+            d.sources == ids
+            and all(a is b for a, b in zip(d.sources, ids))
+            and d.sections["附"] is d.sources
+        )
 
 
 def test_unknown_engine_is_refused():

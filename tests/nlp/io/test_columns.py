@@ -6,7 +6,13 @@ from nlp.io import resolve_columns
 
 def test_resolve_columns_guesses_common_names():
     cols = resolve_columns(["留言编号", "留言用户", "留言主题", "留言时间", "留言详情", "点赞数"])
-    assert (cols.text, cols.id, cols.time, cols.title, cols.user) == ("留言详情", "留言编号", "留言时间", "留言主题", "留言用户")
+    assert (cols.text, cols.id, cols.time, cols.title, cols.user) == (
+        "留言详情",
+        "留言编号",
+        "留言时间",
+        "留言主题",
+        "留言用户",
+    )
     assert cols.source is None
 
 

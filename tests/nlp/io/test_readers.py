@@ -4,11 +4,15 @@ import zipfile
 import pandas as pd
 import pytest
 
-from nlp.core.errors import InputError
 from nlp import InputTable
+from nlp.core.errors import InputError
 from nlp.io import read_table
 
-ROWS = [("1", "暖气不热，屋里才十五度"), ("2", "村里那条路坑坑洼洼好几年了"), ("3", "醫保報銷要跑好幾趟")]
+ROWS = [
+    ("1", "暖气不热，屋里才十五度"),
+    ("2", "村里那条路坑坑洼洼好几年了"),
+    ("3", "醫保報銷要跑好幾趟"),
+]
 
 
 def write_csv(path, encoding, sep=","):
@@ -17,7 +21,15 @@ def write_csv(path, encoding, sep=","):
     return path
 
 
-@pytest.mark.parametrize(("encoding", "label"), [("utf-8", "utf-8"), ("utf-8-sig", "utf-8 with BOM"), ("gbk", "gb18030"), ("gb18030", "gb18030")])
+@pytest.mark.parametrize(
+    ("encoding", "label"),
+    [
+        ("utf-8", "utf-8"),
+        ("utf-8-sig", "utf-8 with BOM"),
+        ("gbk", "gb18030"),
+        ("gb18030", "gb18030"),
+    ],
+)
 def test_read_csv_detects_encoding(tmp_path, encoding, label):
     table = read_table(write_csv(tmp_path / "a.csv", encoding))
     assert table.encoding == label
@@ -34,7 +46,12 @@ def test_read_big5_csv(tmp_path):
 
 def test_read_mixed_encodings_keeps_every_row(tmp_path):
     path = tmp_path / "mixed.csv"
-    path.write_bytes("id,text\n".encode() + "1,暖气不热\n".encode("utf-8") + "2,路面积水\n".encode("gbk") + b"3,\xff\xfe\xfa junk\n")
+    path.write_bytes(
+        b"id,text\n"
+        + "1,暖气不热\n".encode()
+        + "2,路面积水\n".encode("gbk")
+        + b"3,\xff\xfe\xfa junk\n"
+    )
     table = read_table(path)
     assert table.encoding.startswith("mixed")
     assert table.frame["text"].tolist()[:2] == ["暖气不热", "路面积水"]
@@ -47,10 +64,14 @@ def test_read_tsv_txt_jsonl_json_parquet(tmp_path):
     assert tsv.frame.shape == (3, 2)
     (tmp_path / "a.txt").write_text("暖气不热\n\n路坏了\n\n", encoding="utf-8")
     assert read_table(tmp_path / "a.txt").frame["text"].tolist() == ["暖气不热", "", "路坏了"]
-    (tmp_path / "a.jsonl").write_text('{"text": "暖气不热", "id": 7}\nnot json\n"路坏了"\n', encoding="utf-8")
+    (tmp_path / "a.jsonl").write_text(
+        '{"text": "暖气不热", "id": 7}\nnot json\n"路坏了"\n', encoding="utf-8"
+    )
     jl = read_table(tmp_path / "a.jsonl")
     assert jl.frame["text"].tolist() == ["暖气不热", "", "路坏了"] and list(jl.row_errors) == [1]
-    (tmp_path / "a.json").write_text(json.dumps([{"text": "甲"}, {"text": "乙"}], ensure_ascii=False), encoding="utf-8")
+    (tmp_path / "a.json").write_text(
+        json.dumps([{"text": "甲"}, {"text": "乙"}], ensure_ascii=False), encoding="utf-8"
+    )
     assert read_table(tmp_path / "a.json").frame["text"].tolist() == ["甲", "乙"]
     pd.DataFrame({"text": ["暖气不热", None], "n": [1.0, 2.5]}).to_parquet(tmp_path / "a.parquet")
     pq = read_table(tmp_path / "a.parquet")
@@ -61,7 +82,9 @@ def test_read_xlsx_with_sheet_choice(tmp_path):
     path = tmp_path / "a.xlsx"
     with pd.ExcelWriter(path) as w:
         pd.DataFrame().to_excel(w, sheet_name="封面", index=False)
-        pd.DataFrame({"留言编号": [188006, 188007], "留言详情": ["暖气不热", None]}).to_excel(w, sheet_name="数据", index=False)
+        pd.DataFrame({"留言编号": [188006, 188007], "留言详情": ["暖气不热", None]}).to_excel(
+            w, sheet_name="数据", index=False
+        )
     table = read_table(path)
     assert table.sheet == "数据"
     assert table.frame["留言编号"].tolist() == ["188006", "188007"]
@@ -126,9 +149,13 @@ def test_missing_file_raises_input_error(tmp_path):
         read_table(tmp_path / "nope.csv")
 
 
-def test_read_csv_keeps_blank_rows_between_data_drops_trailing_ones_and_reads_quoted_newlines(tmp_path):
+def test_read_csv_keeps_blank_rows_between_data_drops_trailing_ones_and_reads_quoted_newlines(
+    tmp_path,
+):
     path = tmp_path / "q.csv"
-    path.write_text('编号,意见内容\n1,"暖气不热，\n屋里才十五度"\n,\n3,路坏了\n\n\n', encoding="utf-8")
+    path.write_text(
+        '编号,意见内容\n1,"暖气不热，\n屋里才十五度"\n,\n3,路坏了\n\n\n', encoding="utf-8"
+    )
     table = read_table(path)
     assert table.frame["意见内容"].tolist() == ["暖气不热，\n屋里才十五度", "", "路坏了"]
     assert table.frame["编号"].tolist() == ["1", "", "3"]
@@ -136,7 +163,12 @@ def test_read_csv_keeps_blank_rows_between_data_drops_trailing_ones_and_reads_qu
 
 def test_read_csv_with_bom_and_a_bad_byte_notes_the_line(tmp_path):
     path = tmp_path / "bom.csv"
-    path.write_bytes(b"\xef\xbb\xbf" + "编号,意见内容\n1,暖气不热\n".encode() + b"2,\xff\xfe road\n" + "3,路坏了\n".encode())
+    path.write_bytes(
+        b"\xef\xbb\xbf"
+        + "编号,意见内容\n1,暖气不热\n".encode()
+        + b"2,\xff\xfe road\n"
+        + "3,路坏了\n".encode()
+    )
     table = read_table(path)
     assert table.encoding == "utf-8 with BOM" and list(table.frame.columns) == ["编号", "意见内容"]
     assert len(table.frame) == 3 and "\ufffd" in table.frame["意见内容"][1]
@@ -153,7 +185,9 @@ def test_read_large_csv_streams_instead_of_holding_the_file(tmp_path):
 
     path = tmp_path / "big.csv"
     line = "村里那条路坑坑洼洼好几年了，下雨天积水很深，老人孩子出行很不方便，希望尽快修一修。" * 3
-    path.write_text("编号,意见内容\n" + "".join(f"{i},{line}{i}\n" for i in range(20000)), encoding="utf-8")
+    path.write_text(
+        "编号,意见内容\n" + "".join(f"{i},{line}{i}\n" for i in range(20000)), encoding="utf-8"
+    )
     tracemalloc.start()
     try:
         table = read_table(path)
@@ -177,7 +211,9 @@ def test_read_csv_without_a_header_keeps_its_first_row_as_data(tmp_path):
 
 def test_read_xlsx_without_a_header_keeps_its_first_row_as_data(tmp_path):
     path = tmp_path / "nohead.xlsx"
-    pd.DataFrame([[188006, "暖气不热"], [188007, "路灯坏了"]]).to_excel(path, index=False, header=False)
+    pd.DataFrame([[188006, "暖气不热"], [188007, "路灯坏了"]]).to_excel(
+        path, index=False, header=False
+    )
     table = read_table(path)
     assert table.frame.values.tolist() == [["188006", "暖气不热"], ["188007", "路灯坏了"]]
 
@@ -211,7 +247,12 @@ def test_read_jsonl_with_too_many_keys_fails_before_building_the_table(tmp_path)
 
 def test_read_jsonl_nested_too_deep_is_an_error_for_its_row(tmp_path):
     path = tmp_path / "deep.jsonl"
-    lines = ['{"text": "暖气不热"}', '{"text": ' + "[" * 100 + "]" * 100 + "}", "[" * 100_000, '"路灯坏了"']
+    lines = [
+        '{"text": "暖气不热"}',
+        '{"text": ' + "[" * 100 + "]" * 100 + "}",
+        "[" * 100_000,
+        '"路灯坏了"',
+    ]
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     table = read_table(path)
     assert table.frame["text"].tolist() == ["暖气不热", "", "", "路灯坏了"]

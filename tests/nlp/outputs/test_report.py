@@ -36,7 +36,14 @@ def test_report_is_self_contained_with_its_charts(report):
 
 
 def _browser() -> str | None:
-    return next((shutil.which(name) for name in ("chromium", "chromium-browser", "google-chrome", "chrome") if shutil.which(name)), None)
+    return next(
+        (
+            shutil.which(name)
+            for name in ("chromium", "chromium-browser", "google-chrome", "chrome")
+            if shutil.which(name)
+        ),
+        None,
+    )
 
 
 @pytest.mark.skipif(_browser() is None, reason="no Chromium on this machine (apt install chromium)")
@@ -49,9 +56,27 @@ def test_report_renders_in_headless_chromium(report, tmp_path):
     ARTIFACTS.mkdir(exist_ok=True)
     shot = ARTIFACTS / "report.png"
     shot.unlink(missing_ok=True)
-    browser = [_browser(), "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars", "--no-first-run"]
-    subprocess.run([*browser, "--window-size=1100,4000", f"--screenshot={shot}", page.as_uri()], capture_output=True, timeout=120, check=True)
-    dom = subprocess.run([*browser, "--dump-dom", page.as_uri()], capture_output=True, text=True, timeout=120, check=True).stdout
+    browser = [
+        _browser(),
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--hide-scrollbars",
+        "--no-first-run",
+    ]
+    subprocess.run(
+        [*browser, "--window-size=1100,4000", f"--screenshot={shot}", page.as_uri()],
+        capture_output=True,
+        timeout=120,
+        check=True,
+    )
+    dom = subprocess.run(
+        [*browser, "--dump-dom", page.as_uri()],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    ).stdout
     print(f"screenshot of report.html: {shot}")
     # The browser parsed four inline charts, each with drawn shapes.
     assert dom.count("<svg") == 4 and dom.count("<path") > 50

@@ -3,7 +3,15 @@ import pandas as pd
 from nlp import InputTable, Pipeline, PipelineConfig
 from nlp.pipeline.checkpoint import Checkpoint
 
-TEXTS = ["暖气不热，屋里才十五度", "医保报销要跑好几趟", "村里那条路坑坑洼洼好几年了", "", "小区电梯经常坏", "暖气不热，屋里才十五度", "垃圾站太臭了"]
+TEXTS = [
+    "暖气不热，屋里才十五度",
+    "医保报销要跑好几趟",
+    "村里那条路坑坑洼洼好几年了",
+    "",
+    "小区电梯经常坏",
+    "暖气不热，屋里才十五度",
+    "垃圾站太臭了",
+]
 
 
 def test_checkpoint_blocks_are_reused_and_a_damaged_one_is_computed_again(tmp_path):
@@ -11,7 +19,9 @@ def test_checkpoint_blocks_are_reused_and_a_damaged_one_is_computed_again(tmp_pa
     table = InputTable.from_texts(TEXTS)
     first = Checkpoint(tmp_path / "work", {"input": "texts"})
     whole = pipeline.run(table, checkpoint=first).opinions
-    assert first.computed == first.blocks() == 3  # six distinct rows (a repeat is not a row of its own)
+    assert (
+        first.computed == first.blocks() == 3
+    )  # six distinct rows (a repeat is not a row of its own)
     (tmp_path / "work" / "block-000001.pickle").write_bytes(b"cut short")
     again = Checkpoint(tmp_path / "work", {"input": "texts"})
     resumed = pipeline.run(table, checkpoint=again).opinions

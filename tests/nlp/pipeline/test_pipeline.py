@@ -6,7 +6,14 @@ from nlp.io import resolve_columns
 
 
 def test_pipeline_scores_every_row_in_order(pipeline):
-    texts = ["暖气不热，屋里才十五度", "", "  ", "暖气不热，屋里才十五度", "醫保報銷要跑好幾趟😡", "\x00\x01\x02\x03\x04\x05"]
+    texts = [
+        "暖气不热，屋里才十五度",
+        "",
+        "  ",
+        "暖气不热，屋里才十五度",
+        "醫保報銷要跑好幾趟😡",
+        "\x00\x01\x02\x03\x04\x05",
+    ]
     out = pipeline.run(InputTable.from_texts(texts)).opinions
     assert list(out.columns[: len(OUTPUT_COLUMNS)]) == list(OUTPUT_COLUMNS)
     assert out["row"].tolist() == list(range(6))
@@ -21,11 +28,13 @@ def test_pipeline_scores_every_row_in_order(pipeline):
 
 
 def test_pipeline_masks_before_output_and_keeps_places(pipeline):
-    frame = pd.DataFrame({
-        "内容": ["我是张德顺，电话13900001234，青石村的路坏了", "路灯不亮"],
-        "地点": ["青石村", "东关社区"],
-        "备注": ["回访电话13900005678", ""],
-    })  # fmt: skip
+    frame = pd.DataFrame(
+        {
+            "内容": ["我是张德顺，电话13900001234，青石村的路坏了", "路灯不亮"],
+            "地点": ["青石村", "东关社区"],
+            "备注": ["回访电话13900005678", ""],
+        }
+    )
     out = pipeline.run(InputTable.from_frame(frame)).opinions
     flat = out.astype(str).to_string()
     assert "13900001234" not in flat and "13900005678" not in flat and "张德顺" not in flat
@@ -34,19 +43,34 @@ def test_pipeline_masks_before_output_and_keeps_places(pipeline):
 
 
 def test_pipeline_keep_pii_turns_masking_off():
-    out = Pipeline(PipelineConfig(mask_pii=False)).run(InputTable.from_texts(["电话13900001234"])).opinions
+    out = (
+        Pipeline(PipelineConfig(mask_pii=False))
+        .run(InputTable.from_texts(["电话13900001234"]))
+        .opinions
+    )
     assert "13900001234" in out["text"][0] and out["original"][0] == "电话13900001234"
 
 
 def test_repeated_rows_are_scored_once_and_come_out_like_their_first(pipeline):
-    texts = ["张德顺反映青石村的路坑坑洼洼，电话13900001234", "暖气不热，屋里才十五度", "张德顺反映青石村的路坑坑洼洼，电话13900001234", "", "暖气不热，屋里才十五度"]
+    texts = [
+        "张德顺反映青石村的路坑坑洼洼，电话13900001234",
+        "暖气不热，屋里才十五度",
+        "张德顺反映青石村的路坑坑洼洼，电话13900001234",
+        "",
+        "暖气不热，屋里才十五度",
+    ]
     table = InputTable.from_texts(texts + ["暖气不热，屋里才十五度"])
-    table.row_errors[5] = "row has 5 fields but the header has 2"  # a broken row is never taken for a repeat
+    table.row_errors[5] = (
+        "row has 5 fields but the header has 2"  # a broken row is never taken for a repeat
+    )
     result = pipeline.run(table)
     out = result.opinions
     assert out["status"].tolist() == ["ok", "ok", "ok", "empty", "ok", "error"]
     columns = ["text", "level1", "level2", "confidence", "places", "cluster", "department"]
-    assert out.loc[2, columns].tolist() == out.loc[0, columns].tolist() and out.loc[4, columns].tolist() == out.loc[1, columns].tolist()
+    assert (
+        out.loc[2, columns].tolist() == out.loc[0, columns].tolist()
+        and out.loc[4, columns].tolist() == out.loc[1, columns].tolist()
+    )
     assert out["duplicate_of"][2] == 0 and out["duplicate_of"][4] == 1
     assert "[姓名]" in out["text"][2] and "[电话]" in out["text"][2]
     # Personal data is counted for every row that carried it, not once per distinct text.
@@ -64,7 +88,14 @@ def test_pipeline_marks_broken_rows_and_long_texts(pipeline):
 
 
 def test_pipeline_uses_title_time_and_id_columns(pipeline):
-    frame = pd.DataFrame({"留言编号": ["a1", "a2"], "留言主题": ["供暖问题", ""], "留言时间": ["2019/2/28 11:25:05", "不详"], "留言详情": ["屋里才十五度", "路坏了"]})
+    frame = pd.DataFrame(
+        {
+            "留言编号": ["a1", "a2"],
+            "留言主题": ["供暖问题", ""],
+            "留言时间": ["2019/2/28 11:25:05", "不详"],
+            "留言详情": ["屋里才十五度", "路坏了"],
+        }
+    )
     out = pipeline.run(InputTable.from_frame(frame), resolve_columns(list(frame.columns))).opinions
     assert out["id"].tolist() == ["a1", "a2"]
     assert out["time"].tolist() == ["2019-02-28 11:25:05", "不详"]
@@ -76,7 +107,16 @@ def test_pipeline_summary_counts_and_times_every_stage(pipeline):
     s = result.summary
     assert s["status"] == {"ok": 2, "empty": 1, "error": 0}
     assert s["duplicates"] == {"rows": 1, "groups": 1}
-    assert set(s["timings"]) == {"normalise", "mask", "segment", "classify", "encode", "dedupe", "cluster", "draft"}
+    assert set(s["timings"]) == {
+        "normalise",
+        "mask",
+        "segment",
+        "classify",
+        "encode",
+        "dedupe",
+        "cluster",
+        "draft",
+    }
     assert s["config"]["tokenizer"] == "jieba"
 
 
@@ -86,7 +126,14 @@ def test_pipeline_on_empty_table(pipeline):
 
 
 def test_pipeline_repeats_and_empty_rows_keep_their_own_vectors(pipeline):
-    texts = ["小区电梯经常坏，老人上下楼很难", "", "村里饮用水浑浊，有异味", "小区电梯经常坏，老人上下楼很难", "   ", "路灯晚上不亮，出行不安全"]
+    texts = [
+        "小区电梯经常坏，老人上下楼很难",
+        "",
+        "村里饮用水浑浊，有异味",
+        "小区电梯经常坏，老人上下楼很难",
+        "   ",
+        "路灯晚上不亮，出行不安全",
+    ]
     result = pipeline.run(InputTable.from_texts(texts))
     out = result.opinions
     ok = out[out["status"] == "ok"]
@@ -101,10 +148,16 @@ def test_pipeline_repeats_and_empty_rows_keep_their_own_vectors(pipeline):
 
 
 def test_letting_go_of_the_input_text_changes_no_output(pipeline):
-    frame = pd.DataFrame({
-        "内容": ["我是张德顺，电话13900001234，青石村的路坏了", "路灯不亮", "我是张德顺，电话13900001234，青石村的路坏了"],
-        "备注": ["回访", "", "再次反映"],
-    })  # fmt: skip
+    frame = pd.DataFrame(
+        {
+            "内容": [
+                "我是张德顺，电话13900001234，青石村的路坏了",
+                "路灯不亮",
+                "我是张德顺，电话13900001234，青石村的路坏了",
+            ],
+            "备注": ["回访", "", "再次反映"],
+        }
+    )
     kept = InputTable.from_frame(frame.copy())
     let_go = InputTable.from_frame(frame.copy())
     expected = pipeline.run(kept).opinions

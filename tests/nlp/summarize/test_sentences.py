@@ -2,7 +2,11 @@ from nlp.summarize import key_sentences, lead, split_sentences, strip_filler, te
 
 
 def test_split_sentences_at_ends_and_line_breaks():
-    assert split_sentences("路坏了好几年。下雨没法走！\n希望尽快修好") == ["路坏了好几年。", "下雨没法走！", "希望尽快修好"]
+    assert split_sentences("路坏了好几年。下雨没法走！\n希望尽快修好") == [
+        "路坏了好几年。",
+        "下雨没法走！",
+        "希望尽快修好",
+    ]
     assert split_sentences("好。行") == []
 
 

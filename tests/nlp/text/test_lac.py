@@ -59,7 +59,11 @@ def test_a_text_is_tagged_the_same_alone_and_among_others():
 
 def test_pieces_met_again_take_their_first_tags_without_the_model():
     first = ["我叫李秀英，住在城关镇幸福小区。", "希望县林业局尽快办理林木采伐审批。" * 12]
-    again = ["医保报销要跑好几趟", first[0], first[1][:-3] + "审批了。"]  # the last shares its first pieces
+    again = [
+        "医保报销要跑好几趟",
+        first[0],
+        first[1][:-3] + "审批了。",
+    ]  # the last shares its first pieces
     tagger = LacTagger(remember=1_000)
     tagger.tag(first)
     calls = []
@@ -69,7 +73,9 @@ def test_pieces_met_again_take_their_first_tags_without_the_model():
     assert tagged == LacTagger(remember=0).tag(again)
     ran = [piece for call in calls for piece in call]
     assert "医保报销要跑好几趟" in ran and first[0] not in ran
-    assert sum(map(len, ran)) < len(again[0]) + len(again[2])  # the long text's first pieces were known
+    assert sum(map(len, ran)) < len(again[0]) + len(
+        again[2]
+    )  # the long text's first pieces were known
 
 
 def test_remembered_pieces_are_bounded_and_most_recent_kept():

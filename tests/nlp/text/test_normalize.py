@@ -10,7 +10,9 @@ def test_normalizer_makes_fullwidth_ascii_halfwidth_but_keeps_chinese_punctuatio
 
 
 def test_normalizer_collapses_whitespace_and_drops_spaces_between_chinese():
-    assert Normalizer().normalize("\n\t 村里  那条路 \r\n坏了  ok then ") == "村里那条路坏了 ok then"
+    assert (
+        Normalizer().normalize("\n\t 村里  那条路 \r\n坏了  ok then ") == "村里那条路坏了 ok then"
+    )
 
 
 def test_normalizer_removes_emoji_and_control_characters():

@@ -8,7 +8,14 @@ def test_mask_patterns_masks_phones_ids_email_cards_accounts():
         "邮箱zhang.san@qq.com，卡号6222021234567890128，微信号abc_12345"
     )
     masked = m.mask_patterns(text)
-    for secret in ("13912345678", "87654321", "350102199001011234", "zhang.san@qq.com", "6222021234567890128", "abc_12345"):
+    for secret in (
+        "13912345678",
+        "87654321",
+        "350102199001011234",
+        "zhang.san@qq.com",
+        "6222021234567890128",
+        "abc_12345",
+    ):
         assert secret not in masked
     assert masked.count("[电话]") == 2 and "[身份证]" in masked and "[邮箱]" in masked
     assert "[银行卡]" in masked and "[账号]" in masked

@@ -39,7 +39,10 @@ def test_blocks_met_again_give_jiebas_words_without_segmenting_them_again():
     plain = JiebaTokenizer(remember=0)
     stop = plain._stopwords
     # What the tokenizer promises: jieba's words of the whole text, filtered.
-    expected = [[w for w in plain._jieba.lcut(t) if w not in stop and any(c.isalnum() for c in w)] for t in texts]
+    expected = [
+        [w for w in plain._jieba.lcut(t) if w not in stop and any(c.isalnum() for c in w)]
+        for t in texts
+    ]
     tokenizer = JiebaTokenizer()
     cut = []
     jieba = tokenizer._jieba

@@ -19,7 +19,11 @@ depends_on = None
 def upgrade() -> None:
     existing = set(sa.inspect(op.get_bind()).get_table_names())
     if "meta" not in existing:
-        op.create_table("meta", sa.Column("key", sa.String(64), primary_key=True), sa.Column("value", sa.Text, nullable=False))
+        op.create_table(
+            "meta",
+            sa.Column("key", sa.String(64), primary_key=True),
+            sa.Column("value", sa.Text, nullable=False),
+        )
     if "clusters" not in existing:
         op.create_table(
             "clusters",

@@ -56,5 +56,13 @@ def downgrade() -> None:
     op.drop_table("opinions")
     op.drop_index("clusters_heat", "clusters")
     with op.batch_alter_table("clusters") as batch:
-        for name in ("summary", "last_seen", "first_seen", "heat", "department", "level2", "level1"):
+        for name in (
+            "summary",
+            "last_seen",
+            "first_seen",
+            "heat",
+            "department",
+            "level2",
+            "level1",
+        ):
             batch.drop_column(name)

@@ -16,14 +16,22 @@ depends_on = None
 
 def upgrade() -> None:
     with op.batch_alter_table("clusters") as batch:
-        batch.add_column(sa.Column("status", sa.String(16), nullable=False, server_default="待核实"))
+        batch.add_column(
+            sa.Column("status", sa.String(16), nullable=False, server_default="待核实")
+        )
         batch.add_column(sa.Column("review", sa.Text, nullable=False, server_default="{}"))
         batch.add_column(sa.Column("merged_into", sa.String(32), nullable=True))
     with op.batch_alter_table("opinions") as batch:
         batch.add_column(sa.Column("text_key", sa.String(64), nullable=True))
-        batch.add_column(sa.Column("reviewed_level1", sa.String(64), nullable=False, server_default=""))
-        batch.add_column(sa.Column("reviewed_level2", sa.String(64), nullable=False, server_default=""))
-        batch.add_column(sa.Column("reviewed_department", sa.String(128), nullable=False, server_default=""))
+        batch.add_column(
+            sa.Column("reviewed_level1", sa.String(64), nullable=False, server_default="")
+        )
+        batch.add_column(
+            sa.Column("reviewed_level2", sa.String(64), nullable=False, server_default="")
+        )
+        batch.add_column(
+            sa.Column("reviewed_department", sa.String(128), nullable=False, server_default="")
+        )
     op.create_index("opinions_text_key", "opinions", ["text_key"])
     op.create_table(
         "decisions",

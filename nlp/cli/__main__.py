@@ -1,0 +1,5 @@
+"""``python -m nlp.cli``: the ``minyi`` command."""
+
+from nlp.cli import main
+
+main()
