@@ -30,6 +30,7 @@ from pathlib import Path
 import numpy as np
 
 from nlp.classify.base import Prediction
+from nlp.classify.corpus import corpus_examples, read_corpus
 from nlp.classify.lexicon import LexiconClassifier
 from nlp.classify.taxonomy import ABSTAIN, Taxonomy
 from nlp.core.errors import ConfigError, NotFittedError
@@ -128,7 +129,7 @@ class ColdStartClassifier:
                 return self
             except Exception as e:  # a damaged cache file is rebuilt
                 log.warning("rebuilding the cold-start model: cache %s unreadable (%s)", path, e)
-        frame, texts = _corpus(corpus)
+        frame, texts = read_corpus(corpus)
         level1, level2 = frame["level1"].tolist(), frame["level2"].tolist()
         # Rows written from the same seed problem are held out together when the temperature is fitted.
         groups = (
@@ -389,32 +390,6 @@ def _most_confident(proba: np.ndarray) -> np.ndarray:
         members = np.where(label == c)[0]
         keep[members[conf[members] >= np.quantile(conf[members], 1 - ADAPT_KEEP)]] = True
     return keep
-
-
-def corpus_examples(labels) -> tuple[list[str], list[str]]:
-    """The project's labeled corpus (``corpora/training_opinions.csv``) as training rows for a
-    model of the user's own: the rows whose class bears one of ``labels``' names, at level 1, or
-    at level 2 where more of the names are found there. Texts are normalised as the corpus model's
-    are. Nothing when fewer than two of the names are found."""
-    frame, texts = _corpus(corpus_path("training_opinions.csv"))
-    names = set(labels)
-    column = max(("level1", "level2"), key=lambda c: len(names & set(frame[c])))
-    if len(names & set(frame[column])) < 2:
-        return [], []
-    keep = [i for i, label in enumerate(frame[column]) if label in names]
-    return [texts[i] for i in keep], [frame[column].iat[i] for i in keep]
-
-
-def _corpus(path: Path):
-    """The corpus table and its texts (title and text), normalised."""
-    import pandas as pd
-
-    from nlp.text.normalize import Normalizer
-
-    frame = pd.read_csv(path, dtype=str, keep_default_na=False)
-    return frame, Normalizer().normalize_many(
-        [f"{t}。{x}" if t else x for t, x in zip(frame["title"], frame["text"])]
-    )
 
 
 def _lexicon_log_p(lexicon_predictions, classes) -> np.ndarray:
