@@ -28,8 +28,10 @@ __all__ = [
     "database_url",
     "decisions",
     "default_database_url",
+    "final_cluster",
     "members",
     "meta",
+    "meta_value",
     "metadata",
     "opinions",
     "rows_in",
@@ -159,6 +161,20 @@ def rows_in(conn: Connection, query, column, values: Sequence, *, scalars: bool 
         result = conn.execute(query.where(column.in_(values[start : start + BATCH])))
         out.extend(result.scalars() if scalars else result)
     return out
+
+
+def meta_value(conn: Connection, key: str) -> str | None:
+    """The value stored under ``key`` in the ``meta`` table, or ``None``."""
+    return conn.execute(sa.select(meta.c.value).where(meta.c.key == key)).scalar()
+
+
+def final_cluster(cluster_id: str, into: dict[str, str]) -> str:
+    """The cluster that ``cluster_id`` was (perhaps in several steps) merged into, or itself."""
+    seen = {cluster_id}
+    while cluster_id in into and into[cluster_id] not in seen:
+        cluster_id = into[cluster_id]
+        seen.add(cluster_id)
+    return cluster_id
 
 
 def default_database_url() -> str:

@@ -27,7 +27,7 @@ def rekey(store: ClusterStore) -> None:
     ``dedupe_key`` makes it), content hashes as :meth:`stored_key`, and the same keys in the
     decisions' ``before``. Matching goes on as before; no text is left in a key."""
     with store.transaction() as conn:
-        if _meta(conn, "keys") == KEYS:
+        if db.meta_value(conn, "keys") == KEYS:
             return
         m, o, d = db.members.c, db.opinions.c, db.decisions.c
         old = list(conn.execute(sa.select(m.text_key)).scalars())
@@ -112,7 +112,9 @@ def purge(store: ClusterStore, before: str) -> dict[str, int]:
         empty = [
             r.id
             for r in rows
-            if _final(r.id, into) in touched and _final(r.id, into) not in used and r.id not in used
+            if db.final_cluster(r.id, into) in touched
+            and db.final_cluster(r.id, into) not in used
+            and r.id not in used
         ]
         for start in range(0, len(empty), db.BATCH):
             part = empty[start : start + db.BATCH]
@@ -130,16 +132,3 @@ def _rekeyed(before: str, texts: dict[str, str], stored_key) -> str:
     anchors = image.get("anchors") or {}
     image["anchors"] = {c: stored_key(k) for c, k in anchors.items()}
     return json.dumps(image, ensure_ascii=False)
-
-
-def _meta(conn, key: str) -> str | None:
-    return conn.execute(sa.select(db.meta.c.value).where(db.meta.c.key == key)).scalar()
-
-
-def _final(cluster_id: str, into: dict[str, str]) -> str:
-    """The cluster that ``cluster_id`` was (perhaps in several steps) merged into, or itself."""
-    seen = {cluster_id}
-    while cluster_id in into and into[cluster_id] not in seen:
-        cluster_id = into[cluster_id]
-        seen.add(cluster_id)
-    return cluster_id

@@ -217,7 +217,7 @@ class ClusterStore(StoredOpinions):
             ConfigError: The state was built with another encoder.
         """
         with self._use() as conn:
-            stored = _meta(conn, "encoder")
+            stored = db.meta_value(conn, "encoder")
             if stored is None:
                 rows = [("encoder", encoder), ("mean", json.dumps([float(x) for x in mean]))]
                 conn.execute(db.meta.insert(), [{"key": k, "value": v} for k, v in rows])
@@ -227,7 +227,7 @@ class ClusterStore(StoredOpinions):
                     f"the state in {self} was built with encoder {stored!r}, not {encoder!r}; "
                     "use the same encoder or a new state"
                 )
-            return np.array(json.loads(_meta(conn, "mean")), dtype=np.float32)
+            return np.array(json.loads(db.meta_value(conn, "mean")), dtype=np.float32)
 
     def known(self, keys: Sequence[str]) -> dict[str, str]:
         """Text key → cluster id, for the keys seen by an earlier run."""
@@ -249,7 +249,7 @@ class ClusterStore(StoredOpinions):
         centroids = np.stack([np.frombuffer(r.centroid, dtype=np.float32) for r in rows])
         norms = np.maximum(np.linalg.norm(centroids, axis=1, keepdims=True), 1e-12)
         places = [set(json.loads(r.places)) for r in rows]
-        return [_final(r.id, into) for r in rows], centroids / norms, places
+        return [db.final_cluster(r.id, into) for r in rows], centroids / norms, places
 
     def next_number(self, period: str) -> int:
         """The number the next new cluster of ``period`` gets."""
@@ -532,10 +532,6 @@ def _new_cluster(
     }
 
 
-def _meta(conn: Connection, key: str) -> str | None:
-    return conn.execute(sa.select(db.meta.c.value).where(db.meta.c.key == key)).scalar()
-
-
 def _cluster_record(row) -> dict:
     summary = json.loads(row.summary or "{}")
     summary.setdefault("size", int(row.size))
@@ -544,15 +540,6 @@ def _cluster_record(row) -> dict:
         {k: getattr(row, k) for k in ("status", "merged_into", "created_at", "updated_at")}
     )
     return summary
-
-
-def _final(cluster_id: str, into: dict[str, str]) -> str:
-    """The cluster that ``cluster_id`` was (perhaps in several steps) merged into, or itself."""
-    seen = {cluster_id}
-    while cluster_id in into and into[cluster_id] not in seen:
-        cluster_id = into[cluster_id]
-        seen.add(cluster_id)
-    return cluster_id
 
 
 def _plain(row: dict) -> dict:
