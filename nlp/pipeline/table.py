@@ -179,8 +179,9 @@ def _mask_column(values, masker: PiiMasker | None, *, names: bool = False) -> li
         return _each_distinct(values, masker.mask_patterns)
     distinct = list(dict.fromkeys(values))
     worded = [v for v in distinct if _CHINESE.search(v)]
-    masked = {v: masker.mask_patterns(v) for v in distinct}
-    masked.update(zip(worded, (m.text for m in masker.mask_many(worded))))
+    # mask_many masks the patterns too; the other cells need only them.
+    masked = dict(zip(worded, (m.text for m in masker.mask_many(worded))))
+    masked.update((v, masker.mask_patterns(v)) for v in distinct if v not in masked)
     return [masked[v] for v in values]
 
 
