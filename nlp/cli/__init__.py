@@ -12,7 +12,7 @@ from typing import Annotated
 
 import typer
 
-from nlp.cli.common import EXIT_INPUT, _fail, _secret
+from nlp.cli.common import EXIT_INPUT, _fail, _secret, _unexpected
 from nlp.core.errors import MinyiError
 from nlp.core.version import __version__
 
@@ -476,10 +476,7 @@ def _run(
     except KeyboardInterrupt:
         _fail("interrupted", 130)
     except Exception as e:  # never show a traceback to staff; say what broke
-        _fail(
-            f"unexpected {type(e).__name__}: {e} (please report this with the input file's first rows)",
-            1,
-        )
+        _unexpected(e)
     s = result.summary["status"]
     typer.echo(
         f"{len(result.opinions)} rows: {s['ok']} ok, {s['empty']} empty, {s['error']} error; "

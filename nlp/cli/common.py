@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-__all__ = ["EXIT_INPUT", "Column", "_fail", "_secret"]
+__all__ = ["EXIT_INPUT", "Column", "_fail", "_secret", "_unexpected"]
 
 EXIT_INPUT = 2
 
@@ -28,3 +28,15 @@ def _secret() -> bytes | None:
 
 
 Column = Annotated[str | None, typer.Option(show_default=False)]
+
+
+def _unexpected(error: BaseException) -> None:
+    """Fail on an error Minyi did not foresee: its kind and message, without what the message
+    quotes (it may quote a cell), and never a traceback."""
+    from nlp.io.cells import reason
+
+    _fail(
+        f"unexpected {type(error).__name__}: {reason(error)} (please report this with the command "
+        "you ran and this message)",
+        1,
+    )

@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from nlp.cli.common import _fail, _secret
+from nlp.cli.common import _fail, _secret, _unexpected
 from nlp.core.errors import MinyiError
 
 __all__ = ["register"]
@@ -142,7 +142,7 @@ def train(
     except MinyiError as e:
         _fail(str(e))
     except Exception as e:
-        _fail(f"unexpected {type(e).__name__}: {e}", 1)
+        _unexpected(e)
     m = clf.manifest_
     typer.echo(
         f"{len(m['labels'])} labels; cross-validated macro-F1 {max(m['cv_macro_f1'].values(), default=float('nan')):.3f} (C={m['C']})"
@@ -361,7 +361,7 @@ def evaluate(
     except MinyiError as e:
         _fail(str(e))
     except Exception as e:
-        _fail(f"unexpected {type(e).__name__}: {e}", 1)
+        _unexpected(e)
     report["model"] = model
     if as_json:
         typer.echo(json.dumps(report, ensure_ascii=False, indent=2))
