@@ -18,6 +18,7 @@ from sqlalchemy.engine import Engine
 
 from nlp import Pipeline, PipelineConfig
 from nlp.clustering.store import ClusterStore
+from nlp.core.secrets import parse_secret
 from service.db import create_tables
 from service.keys import Caller
 from service.settings import Settings, get_settings
@@ -54,23 +55,27 @@ async def get_pipeline(settings: SettingsDep) -> Pipeline:
 PipelineDep = Annotated[Pipeline, Depends(get_pipeline)]
 
 
+def _secret(secret: str) -> bytes | None:
+    return parse_secret(secret) if secret else None
+
+
 @lru_cache(maxsize=4)
-def _store(url: str) -> ClusterStore:
+def _store(url: str, secret: str = "") -> ClusterStore:
     """The cluster state in the database at ``url`` (migrated when opened), with the service's
-    own tables made where they are missing."""
-    store = ClusterStore(url)
+    own tables made where they are missing; ``secret`` as ``MINYI_SECRET`` gives it."""
+    store = ClusterStore(url, secret=_secret(secret))
     create_tables(store.engine)
     return store
 
 
 @lru_cache(maxsize=4)
-def _reader(url: str) -> ClusterStore:
+def _reader(url: str, secret: str = "") -> ClusterStore:
     """The same database for reading only. On SQLite its transactions begin DEFERRED: in WAL
     mode a reader takes no lock and never waits for a writer (the library's engine begins every
     transaction IMMEDIATE, which a writer needs and a reader must not wait for)."""
-    writer = _store(url).engine
+    writer = _store(url, secret).engine
     if writer.dialect.name != "sqlite":
-        return _store(url)
+        return _store(url, secret)
     engine = sa.create_engine(writer.url, future=True)
 
     @event.listens_for(engine, "connect")
@@ -83,12 +88,12 @@ def _reader(url: str) -> ClusterStore:
     def _on_begin(conn):
         conn.exec_driver_sql("BEGIN DEFERRED")
 
-    return ClusterStore(engine)
+    return ClusterStore(engine, secret=_secret(secret))
 
 
 async def get_store(settings: SettingsDep) -> ClusterStore:
     """The cluster state shared by requests and batch jobs."""
-    return _store(settings.database)
+    return _store(settings.database, settings.secret)
 
 
 StoreDep = Annotated[ClusterStore, Depends(get_store)]
@@ -96,7 +101,7 @@ StoreDep = Annotated[ClusterStore, Depends(get_store)]
 
 async def get_reader(settings: SettingsDep) -> ClusterStore:
     """The cluster state for routes that only read it."""
-    return _reader(settings.database)
+    return _reader(settings.database, settings.secret)
 
 
 ReaderDep = Annotated[ClusterStore, Depends(get_reader)]
@@ -104,7 +109,7 @@ ReaderDep = Annotated[ClusterStore, Depends(get_reader)]
 
 async def get_database(settings: SettingsDep) -> Engine:
     """The database itself, for the service's own tables (batch jobs, keys, audit)."""
-    return _store(settings.database).engine
+    return _store(settings.database, settings.secret).engine
 
 
 DatabaseDep = Annotated[Engine, Depends(get_database)]
@@ -112,7 +117,12 @@ DatabaseDep = Annotated[Engine, Depends(get_database)]
 
 @lru_cache(maxsize=8)
 def _stored_pipeline(
-    url: str, taxonomy: str | None, model: str | None, mask_pii: bool, drafts: str = "none"
+    url: str,
+    taxonomy: str | None,
+    model: str | None,
+    mask_pii: bool,
+    drafts: str = "none",
+    secret: str = "",
 ) -> Pipeline:
     """A pipeline over the database at ``url`` that shares the classify pipeline's loaded parts
     (``drafts="none"`` for single opinions; batch jobs draft as the CLI does)."""
@@ -122,7 +132,7 @@ def _stored_pipeline(
     shared = _pipeline(taxonomy, model)  # reuse its loaded parts
     return Pipeline(
         config,
-        store=_store(url),
+        store=_store(url, secret),
         classifier=shared.classifier,
         taxonomy=shared.taxonomy,
         tokenizer=shared.tokenizer,
@@ -131,7 +141,13 @@ def _stored_pipeline(
 
 async def get_stored_pipeline(settings: SettingsDep) -> Pipeline:
     """The pipeline that stores opinions and assigns clusters against the database."""
-    return _stored_pipeline(settings.database, settings.taxonomy, settings.model, settings.mask_pii)
+    return _stored_pipeline(
+        settings.database,
+        settings.taxonomy,
+        settings.model,
+        settings.mask_pii,
+        secret=settings.secret,
+    )
 
 
 StoredPipelineDep = Annotated[Pipeline, Depends(get_stored_pipeline)]

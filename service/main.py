@@ -41,9 +41,9 @@ def _private(url: str) -> None:
 def create_app(settings: Settings | None = None) -> FastAPI:
     """Build the app; ``settings`` replaces the environment's (tests pass their own)."""
     config = settings or load_settings()
-    database = _store(config.database).engine  # migrates, makes the service's tables
+    database = _store(config.database, config.secret).engine  # migrates, makes the service's tables
     _private(config.database)
-    keys = KeyRing(_reader(config.database).engine, config.keys)
+    keys = KeyRing(_reader(config.database, config.secret).engine, config.keys)
     metrics = Metrics()
 
     @asynccontextmanager

@@ -35,6 +35,9 @@ class Settings(BaseSettings):
     batch_workers: int = 1  # batch worker processes per server process
     job_memory_mb: int = 0  # address-space limit of a worker process; 0: none
     keep_uploads: bool = False  # keep an uploaded file once its batch is done or failed
+    # The key of stored keys and pseudonyms (MINYI_SECRET; see nlp.core.secrets): servers that
+    # share a database share it. Empty: the secret beside a SQLite file, else this user's.
+    secret: str = ""
     job_lease_seconds: float = 60.0  # a running job not heard from for this long is taken up again
 
     @property

@@ -192,9 +192,15 @@ def main() -> None:
         resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
     from service.deps import _store, _stored_pipeline
 
-    database = _store(settings.database).engine
-    args = (settings.database, settings.taxonomy, settings.model, settings.mask_pii, "auto")
-    pipeline = _stored_pipeline(*args)
+    database = _store(settings.database, settings.secret).engine
+    pipeline = _stored_pipeline(
+        settings.database,
+        settings.taxonomy,
+        settings.model,
+        settings.mask_pii,
+        "auto",
+        settings.secret,
+    )
     Worker(database, pipeline, settings.job_lease_seconds, settings.keep_uploads).run(parent)
 
 

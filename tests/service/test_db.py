@@ -81,3 +81,16 @@ def test_reads_take_no_lock_while_a_writer_holds_one(tmp_path):
     finally:
         release.set()
         thread.join()
+
+
+def test_the_service_keys_its_state_with_the_secret_it_is_given(tmp_path):
+    from nlp.core.secrets import SECRET_FILE
+    from service.deps import _reader, _store
+
+    url = f"sqlite:///{tmp_path / 'given.sqlite'}"
+    given = "0f" * 32
+    assert _store(url, given).secret == bytes.fromhex(given)
+    assert _reader(url, given).secret == bytes.fromhex(given)
+    assert not (tmp_path / SECRET_FILE).exists()  # none made beside the file: one was given
+    other = f"sqlite:///{tmp_path / 'own.sqlite'}"
+    assert _store(other).secret == (tmp_path / SECRET_FILE).read_bytes()
