@@ -195,11 +195,12 @@ def score(
         ),
     ] = "use",
     cluster_threshold: Annotated[
-        float,
+        float | None,
         typer.Option(
-            help="Similarity at which opinions count as one issue (higher: smaller, tighter clusters). Example: --cluster-threshold 0.6"
+            help="Similarity at which opinions count as one issue (higher: smaller, tighter clusters). By default a rule fitted on the project's gold set weighs the texts' similarity with their topics, lengths and places (0.27 for long posts, fragments a little higher). Example: --cluster-threshold 0.4",
+            show_default=False,
         ),
-    ] = 0.55,
+    ] = None,
     near_threshold: Annotated[
         float,
         typer.Option(

@@ -1,7 +1,8 @@
 """Incremental clustering: a run's opinions clustered against the clusters of earlier runs.
 
 With stored state an opinion seen before keeps its cluster; a new one joins the closest stored
-cluster when it is close enough and names no other place; the rest are clustered among
+cluster that passes the merge rule (:class:`~nlp.clustering.evidence.MergeRule`, with the opinion's
+topic, length and places against the cluster's) and names no other place; the rest are clustered among
 themselves and their clusters numbered after the last id of their quarter. Without state every
 opinion is clustered afresh and numbering starts at 1. The same input and state give the same
 ids, run after run.
@@ -17,11 +18,12 @@ import numpy as np
 import pandas as pd
 
 from nlp.clustering.describe import summarize_clusters
+from nlp.clustering.evidence import FITTED_RULE, MergeRule, shortness
 from nlp.clustering.semantic import cluster_vectors, compatible
 from nlp.core.ids import cluster_id
 
 if TYPE_CHECKING:
-    from nlp.clustering.store import ClusterStore
+    from nlp.clustering.store import ClusterStore, StoredClusters
     from nlp.summarize import ClusterScorer
 
 __all__ = ["Assignment", "Opinions", "assign_clusters", "describe_stored"]
@@ -42,6 +44,10 @@ class Opinions:
         places: What each opinion names: places, organisations, bus or metro lines.
         groups: The first opinion of each one's near-duplicate group, or ``None``.
         anchors: The place staff recorded each opinion at, or empty.
+        topics: Each point's level-2 class ('' for none); no topics when ``None``.
+        confidence: The classifier's confidence in each point's class.
+        lengths: How long what each point says is, in characters (see
+            :func:`~nlp.clustering.evidence.shortness`); every point a post when ``None``.
     """
 
     point_of: np.ndarray
@@ -49,6 +55,9 @@ class Opinions:
     places: Sequence[Set[str]]
     groups: Sequence[int | None]
     anchors: Sequence[str]
+    topics: Sequence[str] | None = None
+    confidence: Sequence[float] | np.ndarray | None = None
+    lengths: Sequence[int] | np.ndarray | None = None
 
 
 @dataclass
@@ -66,8 +75,8 @@ def assign_clusters(
     opinions: Opinions,
     period: str,
     *,
-    threshold: float,
-    neighbours: int,
+    threshold: float | None = None,
+    neighbours: int = 10,
     store: ClusterStore | None = None,
 ) -> Assignment:
     """Cluster ids for ``opinions``, carried over from ``store`` where there is one.
@@ -76,10 +85,17 @@ def assign_clusters(
         centred: The opinions' distinct points, centred and of unit length.
         opinions: What else is known of each opinion.
         period: The quarter new clusters are numbered in (``2024Q3``).
-        threshold: Cosine at which two clusters merge, or an opinion joins a stored cluster.
+        threshold: The merge rule's threshold for posts (the fragments' moves with it); the
+            fitted rule's when ``None``. Also what a new opinion must reach to join a stored
+            cluster.
         neighbours: Nearest neighbours of each point considered for merging.
         store: Stored state: the new opinions' clusters are added to it.
     """
+    rule = (
+        FITTED_RULE
+        if threshold is None
+        else FITTED_RULE.shifted(threshold - FITTED_RULE.threshold_long)
+    )
     point_of, keys = opinions.point_of, opinions.keys
     where, groups = opinions.places, opinions.groups
     n = len(point_of)
@@ -89,19 +105,11 @@ def assign_clusters(
     if store is not None:
         known = store.known(keys)
         ids = [known.get(key) for key in keys]
-        stored_ids, centroids, stored_places = store.clusters()
-        stored = set(stored_ids)
+        found = store.joinable()
+        stored = set(found.ids)
         todo = [k for k, c in enumerate(ids) if c is None]
-        for lo in range(0, len(todo) if stored_ids else 0, _SLICE):
-            part = todo[lo : lo + _SLICE]
-            sims = centred[point_of[part]].astype(np.float32) @ centroids.T
-            for k, row in zip(part, sims):
-                for j in np.argsort(-row, kind="stable")[:_CANDIDATES]:
-                    if row[j] < threshold:
-                        break
-                    if compatible(where[k], stored_places[j]):
-                        ids[k] = stored_ids[j]
-                        break
+        if found.ids and todo:
+            _join_stored(centred, opinions, todo, found, rule, ids)
     # Members of a duplicate group follow whichever member already has a cluster.
     for k, g in enumerate(groups):
         if g is not None and ids[k] is None and ids[g] is not None:
@@ -109,7 +117,7 @@ def assign_clusters(
     todo = [k for k, c in enumerate(ids) if c is None]
     new = 0
     if todo:
-        labels, point = _cluster_points(centred, opinions, todo, threshold, neighbours)
+        labels, point = _cluster_points(centred, opinions, todo, rule, neighbours)
         first = store.next_number(period) if store is not None else 1
         names: dict[int, str] = {}  # one id string per cluster, shared by its opinions
         for pos, k in enumerate(todo):
@@ -129,8 +137,49 @@ def assign_clusters(
     return Assignment(ids, new, earlier)
 
 
+def _join_stored(
+    centred: np.ndarray,
+    opinions: Opinions,
+    todo: list[int],
+    stored: StoredClusters,
+    rule: MergeRule,
+    ids: list[str | None],
+) -> None:
+    """Give each opinion of ``todo`` the stored cluster it joins, if any: of the closest
+    ``_CANDIDATES`` by cosine, the first that names no other place and passes ``rule``. The
+    rule's terms are read as for two clusters (:meth:`MergeRule.margin`): the linkage is the
+    opinion's mean cosine with the cluster's members (its vector times their mean), the
+    cluster's topic is its level-2 class, held as surely as the opinion holds its own, and its
+    places are those its members name."""
+    point_of, where = opinions.point_of, opinions.places
+    topics, sure = opinions.topics, opinions.confidence
+    lengths = opinions.lengths
+    for lo in range(0, len(todo), _SLICE):
+        part = todo[lo : lo + _SLICE]
+        points = point_of[part]
+        cosines = centred[points].astype(np.float32) @ stored.centroids.T
+        short = (
+            shortness(np.asarray(lengths)[points]) if lengths is not None else np.zeros(len(part))
+        )
+        for pos, (k, row) in enumerate(zip(part, cosines)):
+            p = point_of[k]
+            topic = topics[p] if topics is not None else ""
+            conf = float(sure[p]) ** 2 if topics is not None and topic else 0.0
+            for j in np.argsort(-row, kind="stable")[:_CANDIDATES]:
+                if not compatible(where[k], stored.places[j]):
+                    continue
+                theirs = stored.level2[j]
+                same = conf if topic and theirs == topic else 0.0
+                differ = conf if topic and theirs and theirs != topic else 0.0
+                lone = float(bool(where[k]) != bool(stored.places[j]))
+                linked = float(row[j]) * stored.scale[j]
+                if rule.margin(linked, same, differ, lone, float(short[pos])) >= 0:
+                    ids[k] = stored.ids[j]
+                    break
+
+
 def _cluster_points(
-    centred: np.ndarray, opinions: Opinions, todo: list[int], threshold: float, neighbours: int
+    centred: np.ndarray, opinions: Opinions, todo: list[int], rule: MergeRule, neighbours: int
 ) -> tuple[np.ndarray, np.ndarray]:
     """Cluster the opinions ``todo`` by their points (the distinct texts among them, each
     standing for its repeats, which share its places, anchors and duplicate group): the points'
@@ -160,12 +209,16 @@ def _cluster_points(
             linked[j] = int(g)
     labels = cluster_vectors(
         centred if m == len(centred) else centred[used],
-        threshold,
+        None,
         neighbours,
         places=places,
         groups=linked,
         weights=weights,
         anchors=given,
+        topics=None if opinions.topics is None else [opinions.topics[u] for u in used],
+        confidence=None if opinions.confidence is None else np.asarray(opinions.confidence)[used],
+        lengths=None if opinions.lengths is None else np.asarray(opinions.lengths)[used],
+        rule=rule,
     )
     return labels, point
 

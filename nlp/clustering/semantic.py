@@ -1,9 +1,10 @@
-"""Same-issue clusters from sentence vectors, with places as evidence.
+"""Same-issue clusters from sentence vectors, with the classifier's topics, the texts' lengths
+and the places they name as further evidence (:mod:`nlp.clustering.evidence`).
 
-The math takes arrays (``cluster_vectors``); the encoder is called elsewhere, so precomputed
-vectors work too. Cost: exact top-k neighbours by blocked matrix products (fast BLAS, no n x n
-matrix held in memory), then centroid linkage over the k-nearest-neighbour edges, so clusters do
-not chain through a string of loosely related texts.
+The math takes arrays (``cluster_vectors``); the encoder and the classifier are called elsewhere,
+so precomputed vectors and classes work too. Cost: exact top-k neighbours by blocked matrix
+products (fast BLAS, no n x n matrix held in memory), then average linkage over the
+k-nearest-neighbour edges, so clusters do not chain through a string of loosely related texts.
 """
 
 from __future__ import annotations
@@ -12,7 +13,9 @@ from collections.abc import Sequence, Set
 
 import numpy as np
 
-__all__ = ["top_neighbours", "cluster_vectors", "compatible"]
+from nlp.clustering.evidence import FITTED_RULE, Evidence, MergeRule, place_keys, shortness
+
+__all__ = ["top_neighbours", "cluster_vectors", "compatible", "MergeRule", "FITTED_RULE"]
 
 
 _NONE: frozenset[str] = frozenset()
@@ -94,15 +97,13 @@ def _faiss_neighbours(
     import faiss
 
     n, d = vectors.shape
-    wide_d = (
-        -(-d // 8) * 8
-    )  # zero columns to a multiple of 8 (the codes' sub-vectors and their pairs); products unchanged
+    # Zero columns to a multiple of 8 (the codes' sub-vectors and their pairs): products unchanged.
+    wide_d = -(-d // 8) * 8
     lists = max(1, int(min(4 * np.sqrt(n), n / 64)))  # faiss wants >= 39 training points a list
     step = 8 * chunk  # rows given to faiss at once
 
-    def single(
-        lo: int,
-    ) -> np.ndarray:  # rows lo … lo + step, in single precision as faiss takes them
+    def single(lo: int) -> np.ndarray:
+        """Rows lo … lo + step, in single precision as faiss takes them."""
         rows = vectors[lo : lo + step]
         out = np.zeros((len(rows), wide_d), dtype=np.float32)
         out[:, :d] = rows
@@ -114,9 +115,8 @@ def _faiss_neighbours(
         n, size=min(n, max(lists * TRAIN_PER_LIST, 1 << 10)), replace=False
     )
     sample = np.zeros((len(chosen), wide_d), dtype=np.float32)
-    for lo in range(
-        0, len(chosen), step
-    ):  # filled a part at a time: no half-precision copy of it all
+    # Filled a part at a time: no half-precision copy of it all.
+    for lo in range(0, len(chosen), step):
         sample[lo : lo + step, :d] = vectors[chosen[lo : lo + step]]
     quantizer = faiss.IndexFlatIP(wide_d)
     clustering = faiss.Clustering(wide_d, lists)
@@ -126,9 +126,8 @@ def _faiss_neighbours(
     fast = faiss.IndexIVFPQFastScan(
         quantizer, wide_d, lists, wide_d // 4, 4, faiss.METRIC_INNER_PRODUCT
     )
-    fast.train(
-        sample[: 1 << 16]
-    )  # the quantizer is trained already: this learns the 4-bit codebooks
+    # The quantizer is trained already: this learns the 4-bit codebooks.
+    fast.train(sample[: 1 << 16])
     finer = faiss.IndexScalarQuantizer(
         wide_d, faiss.ScalarQuantizer.QT_8bit, faiss.METRIC_INNER_PRODUCT
     )
@@ -190,41 +189,67 @@ def compatible(a: set[str], b: set[str]) -> bool:
 
 def cluster_vectors(
     vectors: np.ndarray,
-    threshold: float = 0.6,
+    threshold: float | None = None,
     k: int = 10,
-    places: Sequence[set[str]] | None = None,
+    places: Sequence[Set[str]] | None = None,
     groups: Sequence[int | None] | None = None,
     anchors: Sequence[str | Set[str]] | None = None,
     shared_bonus: float = 0.1,
     weights: Sequence[int] | np.ndarray | None = None,
+    *,
+    topics: Sequence[str] | None = None,
+    confidence: Sequence[float] | np.ndarray | None = None,
+    lengths: Sequence[int] | np.ndarray | None = None,
+    rule: MergeRule | None = None,
 ) -> np.ndarray:
     """Cluster unit-length vectors; returns a label per row (the smallest row of its cluster).
 
+    Each row's ``k`` nearest neighbours are the candidate pairs, tried most likely first; two
+    clusters merge when :class:`~nlp.clustering.evidence.MergeRule` says so, from their vectors
+    (by default the mean cosine over their pairs of members, so that clusters do not chain through
+    a string of loosely related texts), their members' level-2 topics and lengths, and the places
+    they name.
+
     Args:
-        vectors: (n, d) unit-length rows.
-        threshold: Two clusters merge when the cosine of their centroids is at least this.
+        vectors: (n, d) unit-length rows, centred for the batch.
+        threshold: The merge threshold for posts; the one for fragments moves with it (higher
+            for finer issues, lower for coarser ones). The rule's own when ``None``.
         k: Neighbours per row considered for merging.
-        places: What each row is about beyond its words: places, organisations, bus lines. Two
-            clusters that both name some, none in common, are about different things and never
-            merge.
+        places: What each row names beyond its words: places, organisations, bus lines. Two
+            clusters whose members mostly name places, none of them in common, are about
+            different things and never merge.
         groups: Rows that must share a cluster whatever their vectors (for each row, the first
             row of its duplicate group, or ``None``).
         anchors: The place each row was recorded at by staff (the export's place column), or
             empty (or a set of such places, for a row that stands for several). Two clusters
-            recorded at the same place merge at ``threshold - shared_bonus``: a place someone
-            entered is firmer evidence than one read from the text.
+            recorded at the same place merge at ``shared_bonus`` below the threshold: a place
+            someone entered is firmer evidence than one read from the text.
         shared_bonus: See ``anchors``.
-        weights: How many opinions each row stands for (a text sent several times is one row):
-            a cluster's centroid weighs its rows by them. 1 each when ``None``.
+        weights: How many opinions each row stands for (a text sent several times is one row).
+            1 each when ``None``.
+        topics: Each row's level-2 class from the classifier ('' for none).
+        confidence: The classifier's confidence in each row's class; 1 each when ``None``.
+        lengths: Each row's length in characters (what was said, without greetings or contact
+            details); every row counts as a post when ``None``.
+        rule: The merge rule; :data:`~nlp.clustering.evidence.FITTED_RULE` when ``None``.
     """
     vectors = np.asarray(vectors)
     n = len(vectors)
+    rule = rule or FITTED_RULE
+    if threshold is not None:
+        rule = rule.shifted(threshold - rule.threshold_long)
+    weight = np.ones(n) if weights is None else np.asarray(weights, dtype=np.float64)
+    short = shortness(lengths) if lengths is not None else np.zeros(n)
+    codes = _codes(topics, n)
+    sure = np.ones(n) if confidence is None else np.asarray(confidence, dtype=np.float64)
+    sure = np.nan_to_num(sure)  # no confidence: no topic
+    keys = place_keys(places) if places is not None else [_NONE] * n
+    evidence = Evidence(weight, codes, sure, short, keys, rule.place_share)
+    average = rule.linkage == "average"
     parent = np.arange(n)
     # Sums of the vectors of the clusters formed so far (float64, so sums do not drift); a row
-    # still alone is its own vector, so only merged clusters take memory. Likewise a row's places
-    # and anchor are read from the arguments until its cluster merges (no set per row).
+    # still alone is its own vector, so only merged clusters take memory.
     total: dict[int, np.ndarray] = {}
-    where: list[Set[str]] = list(places) if places is not None else [_NONE] * n
     anchored: dict[int, Set[str]] = {}
 
     def anchor(a: int) -> Set[str]:
@@ -244,35 +269,73 @@ def cluster_vectors(
         found = total.get(a)
         if found is not None:
             return found
-        return vectors[a].astype(np.float64) * (weights[a] if weights is not None else 1)
+        return vectors[a].astype(np.float64) * weight[a]
 
     def join(a: int, b: int) -> None:
         a, b = min(a, b), max(a, b)
         parent[b] = a
         total[a] = summed(a) + summed(b)
         total.pop(b, None)
-        where[a] = where[a] | where[b]
+        evidence.join(a, b)
         anchored[a] = anchor(a) | anchor(b)
         anchored.pop(b, None)
+
+    def margin(a: int, b: int) -> float:
+        """By how much clusters ``a`` and ``b`` pass the rule (< 0: they stay apart)."""
+        ca, cb = summed(a), summed(b)
+        if average:
+            linked = ca @ cb / (evidence.weight[a] * evidence.weight[b])
+        else:
+            linked = ca @ cb / (np.linalg.norm(ca) * np.linalg.norm(cb) + 1e-12)
+        s = 0.5 * (evidence.short(a) + evidence.short(b))
+        found = rule.margin(float(linked), *evidence.terms(a, b), s)
+        return found + shared_bonus if anchor(a) & anchor(b) else found
 
     if groups is not None:
         for i, g in enumerate(groups):
             if g is not None and root(i) != root(g):
                 join(root(i), root(g))
-    index, sims = top_neighbours(vectors, k)
-    floor = threshold - shared_bonus if anchors is not None else threshold
-    # Each pair once (from its smaller row), most similar first, ties by rows.
-    rows = np.broadcast_to(np.arange(n)[:, None], index.shape)
-    keep = (sims >= floor) & (rows < index)
-    first, second, similarity = rows[keep], index[keep], sims[keep]
-    for e in np.lexsort((second, first, -similarity)):
-        a, b = root(int(first[e])), root(int(second[e]))
-        if a == b:
+    first, second, alone = _candidates(vectors, k, rule, codes, sure, short, keys)
+    keep = alone >= -(shared_bonus if anchors is not None else 0.0)
+    first, second, alone = first[keep], second[keep], alone[keep]
+    for e in np.lexsort((second, first, -alone)):  # the likeliest first, ties by rows
+        i, j = int(first[e]), int(second[e])
+        a, b = root(i), root(j)
+        if a == b or evidence.apart(a, b):
             continue
-        if not compatible(where[a], where[b]):
-            continue
-        need = floor if anchor(a) & anchor(b) else threshold
-        ca, cb = summed(a), summed(b)
-        if ca @ cb / (np.linalg.norm(ca) * np.linalg.norm(cb) + 1e-12) >= need:
+        if a == i and b == j and i not in total and j not in total:
+            # Two rows still alone: their margin is the one found with the candidates.
+            passed = alone[e] + (shared_bonus if anchor(a) & anchor(b) else 0.0) >= 0
+        else:
+            passed = margin(a, b) >= 0
+        if passed:
             join(a, b)
     return np.array([root(i) for i in range(n)])
+
+
+def _codes(topics: Sequence[str] | None, n: int) -> np.ndarray:
+    """Topics as integer codes, -1 for none."""
+    if topics is None:
+        return np.full(n, -1, dtype=np.int64)
+    found: dict[str, int] = {}
+    return np.fromiter(
+        (found.setdefault(t, len(found)) if t else -1 for t in topics), dtype=np.int64, count=n
+    )
+
+
+def _candidates(vectors, k, rule, codes, sure, short, keys):
+    """Each pair of rows among each other's ``k`` nearest neighbours (either way) once: the two
+    rows, and the margin by which they would merge as two clusters of one."""
+    index, sims = top_neighbours(vectors, k)
+    rows = np.broadcast_to(np.arange(len(vectors))[:, None], index.shape).ravel()
+    lo, hi = np.minimum(rows, index.ravel()), np.maximum(rows, index.ravel())
+    _, at = np.unique(lo * len(vectors) + hi, return_index=True)
+    lo, hi, sims = lo[at], hi[at], sims.ravel()[at].astype(np.float64)
+    need, topic, other, alone = rule.at(0.5 * (short[lo] + short[hi]))
+    both = (codes[lo] >= 0) & (codes[hi] >= 0)
+    same = both & (codes[lo] == codes[hi])
+    named = np.fromiter((bool(p) for p in keys), dtype=bool, count=len(keys))
+    lone = named[lo] != named[hi]
+    sure_pair = sure[lo] * sure[hi]
+    margin = sims + (topic * same - other * (both & ~same)) * sure_pair - alone * lone - need
+    return lo, hi, margin

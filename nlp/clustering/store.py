@@ -41,12 +41,32 @@ from nlp.core.errors import ConfigError
 from nlp.core.ids import cluster_id, now, parse_cluster_id
 from nlp.core.secrets import SECRET_FILE, keyed_hash, load_secret, user_secret
 
-__all__ = ["ClusterFilter", "ClusterStore"]
+__all__ = ["ClusterFilter", "ClusterStore", "StoredClusters"]
 
 _LOCK_ID = 0x6D696E7969  # PostgreSQL advisory lock taken by cluster-assigning transactions
 # What the keys of a state are (meta "keys"): keyed hashes since migration 0004. A state without
 # it has the text itself as membership keys and plain hashes as opinion keys, rewritten on open.
 _HASHED = "hk:"  # prefix of an opinion key made from a content hash
+
+
+@dataclass(frozen=True)
+class StoredClusters:
+    """The stored clusters as a new opinion meets them.
+
+    Attributes:
+        ids: Each cluster's id (a cluster merged by review under the id it went into).
+        centroids: Each cluster's mean vector, of unit length.
+        scale: The length of each mean: a vector's mean cosine with the members is its cosine
+            with the unit centroid times this.
+        places: What the members name, together.
+        level2: The cluster's level-2 class ('' when not described).
+    """
+
+    ids: list[str]
+    centroids: np.ndarray
+    scale: np.ndarray
+    places: list[set[str]]
+    level2: list[str]
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -250,6 +270,27 @@ class ClusterStore(StoredOpinions):
         norms = np.maximum(np.linalg.norm(centroids, axis=1, keepdims=True), 1e-12)
         places = [set(json.loads(r.places)) for r in rows]
         return [db.final_cluster(r.id, into) for r in rows], centroids / norms, places
+
+    def joinable(self) -> StoredClusters:
+        """What a new opinion is judged against to join a stored cluster (see
+        :class:`StoredClusters`); merged clusters as in :meth:`clusters`."""
+        c = db.clusters.c
+        query = sa.select(c.id, c.centroid, c.size, c.places, c.level2, c.merged_into)
+        with self._use() as conn:
+            rows = conn.execute(query.order_by(c.id)).all()
+        if not rows:
+            return StoredClusters([], np.zeros((0, 0), dtype=np.float32), np.zeros(0), [], [])
+        into = {r.id: r.merged_into for r in rows if r.merged_into}
+        sums = np.stack([np.frombuffer(r.centroid, dtype=np.float32) for r in rows])
+        norms = np.maximum(np.linalg.norm(sums, axis=1), 1e-12)
+        sizes = np.maximum(np.array([r.size for r in rows], dtype=np.float64), 1.0)
+        return StoredClusters(
+            ids=[db.final_cluster(r.id, into) for r in rows],
+            centroids=sums / norms[:, None],
+            scale=norms / sizes,
+            places=[set(json.loads(r.places)) for r in rows],
+            level2=[r.level2 or "" for r in rows],
+        )
 
     def next_number(self, period: str) -> int:
         """The number the next new cluster of ``period`` gets."""

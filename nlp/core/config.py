@@ -34,7 +34,11 @@ class PipelineConfig:
         encoder: Sentence encoder for same-issue clusters: ``use``, ``e5``, ``tfidf`` or
             ``sentence-transformers:/path/to/local/model``.
         encode_chars: Characters of title + text given to the encoder.
-        cluster_threshold: Cosine (of mean-centred vectors) at which two clusters merge.
+        cluster_threshold: The merge rule's threshold for posts, in mean cosine of centred
+            vectors (:class:`~nlp.clustering.evidence.MergeRule`; the fragments' threshold
+            moves with it): higher for finer issues, lower for coarser ones. ``None``: the rule
+            fitted on the project's same-issue gold set (0.27 for posts, 0.32 for fragments,
+            with the classifier's topics, the texts' lengths and their places).
         cluster_neighbours: Nearest neighbours of each opinion considered for merging.
         scoring: Path of a scoring YAML; the project's ``corpora/scoring.yaml`` when ``None``.
         drafts: Which clusters get a draft suggestion: ``auto`` (at least 2 distinct opinions,
@@ -55,7 +59,7 @@ class PipelineConfig:
     near_threshold: float = 0.8
     encoder: str = "use"
     encode_chars: int = 160
-    cluster_threshold: float = 0.55
+    cluster_threshold: float | None = None
     cluster_neighbours: int = 10
     scoring: str | None = None
     drafts: str = "auto"

@@ -13,6 +13,7 @@ import gc
 import json
 import os
 import re
+from array import array
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
@@ -20,10 +21,12 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from nlp.classify import ABSTAIN
 from nlp.core.config import PipelineConfig
 from nlp.pipeline.parts import Parts
 from nlp.pipeline.rows import RowClasses, RowWords, Spill
 from nlp.pipeline.stages import BlockJob, RowBlock, RowStage, chunks, run_stages
+from nlp.summarize.sentences import core_text
 
 if TYPE_CHECKING:
     from nlp.core.engines import Engine
@@ -143,6 +146,18 @@ def computed_blocks(
         del block  # not held while the next block is computed or loaded
 
 
+LENGTH_READ = 400
+"""Texts longer than this are posts whatever their greetings: their length is taken as it is."""
+
+
+def said_length(text: str) -> int:
+    """How long what a text says is: its characters without greetings, closings and contact
+    details (a fragment that opens with "领导好" is still a fragment)."""
+    if len(text) > LENGTH_READ:
+        return len(text)
+    return len(core_text(text) or text)
+
+
 class PerRow:
     """The blocks' results gathered for the distinct rows, then for every row.
 
@@ -167,6 +182,13 @@ class PerRow:
         self.spill = Spill(folder)
         self.tokens = RowWords(Spill(folder))
         self.encoded: np.ndarray | None = None  # every distinct row's vector, one matrix
+        # The clusters' evidence beyond the vectors: each row's level-2 class (a code into
+        # ``topic_names``, -1 for none), the classifier's confidence and the length of what it
+        # says (see :func:`said_length`).
+        self.topics = array("i")
+        self.confidence = array("f")
+        self.lengths = array("i")
+        self.topic_names: dict[str, int] = {}
 
     def add(self, block: RowBlock, lo: int) -> None:
         """Add the block of the distinct rows from ``lo`` on."""
@@ -186,6 +208,13 @@ class PerRow:
         self.places += [tuple(p) if p else () for p in block.places]
         self.orgs += [tuple(o) if o else () for o in block.orgs]
         self.pii.update(block.pii)
+        codes = self.topic_names
+        for i in range(count):
+            p = block.predictions.get(i)
+            known = p is not None and p.level2 and p.level1 != ABSTAIN
+            self.topics.append(codes.setdefault(p.level2, len(codes)) if known else -1)
+            self.confidence.append(p.confidence if known else 0.0)
+            self.lengths.append(said_length(block.text[i]))
         self.spill.add((block.text, block.titles, count, block.predictions, block.matters))
         self.tokens.extend([block.tokens.get(i) for i in range(count)])
         if block.vectors:
@@ -196,6 +225,20 @@ class PerRow:
                 self.encoded = np.zeros((self.distinct, found.shape[1]), dtype=np.float16)
             rows = np.fromiter(block.vectors, dtype=np.int64, count=len(found))
             self.encoded[lo + rows] = found
+
+    def evidence(self, points: np.ndarray) -> dict:
+        """The level-2 class (a name, '' for none), the confidence and the length of what is
+        said of the distinct rows ``points``: :class:`~nlp.clustering.incremental.Opinions`'
+        ``topics``, ``confidence`` and ``lengths``."""
+        names = [""] * len(self.topic_names)
+        for name, code in self.topic_names.items():
+            names[code] = name
+        codes = np.frombuffer(self.topics, dtype=np.int32)[points]
+        return {
+            "topics": [names[c] if c >= 0 else "" for c in codes.tolist()],
+            "confidence": np.frombuffer(self.confidence, dtype=np.float32)[points],
+            "lengths": np.frombuffer(self.lengths, dtype=np.int32)[points],
+        }
 
     def read_back(self, source: Sequence[int]) -> tuple[list[str], list[str], RowClasses]:
         """Every row's masked text and title, and the distinct rows' classes, read back from

@@ -290,6 +290,7 @@ class Pipeline:
                 places=places,
                 groups=duplicate_groups(state.near_of, ok, n),
                 anchors=anchors(ok, given_place),
+                **rows.evidence(points),
             )
             space = self.encoder.name if store is not None else ""
             vectors = take_rows(rows.encoded, points)

@@ -1,4 +1,5 @@
 import numpy as np
+import pandas as pd
 
 from nlp.clustering.incremental import Opinions, assign_clusters
 from nlp.clustering.store import ClusterStore
@@ -52,3 +53,40 @@ def test_stored_clusters_keep_their_opinions_and_take_close_new_ones(tmp_path):
     assert second.ids[:2] == [first.ids[1], first.ids[0]]
     assert second.ids[2] == "C2024Q4-0001" and second.new == 1
     assert second.earlier == set(first.ids)
+
+
+def test_fragments_of_one_topic_join_at_a_cosine_where_fragments_alone_would_not():
+    cos = 0.3
+    side = np.sqrt(1 - cos**2)
+    centred = unit([1, 0, 0], [cos, side, 0], [0, 0, 1])
+    plain = opinions([0, 1, 2], list("abc"))
+    plain.lengths = np.array([20, 20, 20])
+    assert len(set(assign_clusters(centred, plain, "2024Q3", neighbours=3).ids)) == 3
+    about = opinions([0, 1, 2], list("abc"))
+    about.topics = ["供暖", "供暖", "停车"]
+    about.confidence = np.full(3, 0.9)
+    about.lengths = np.array([20, 20, 20])
+    found = assign_clusters(centred, about, "2024Q3", neighbours=3)
+    assert found.ids[0] == found.ids[1] != found.ids[2]
+
+
+def test_a_new_fragment_joins_a_stored_cluster_of_its_topic_by_the_merge_rule(tmp_path):
+    cos = 0.35
+    side = np.sqrt(1 - cos**2)
+
+    def joined(topic: str) -> bool:
+        store = ClusterStore(tmp_path / topic)
+        with store.transaction():
+            centred = unit([1, 0, 0], [0.95, 0.31, 0])
+            first = assign_clusters(centred, opinions([0, 1], ["a", "b"]), "2024Q3", store=store)
+            described = {"cluster": first.ids[0], "title": "暖气不热", "level1": "城乡建设"}
+            described |= {"level2": "供暖", "department": "", "heat": 0.5}
+            store.describe(pd.DataFrame([described | {"first_seen": "", "last_seen": ""}]))
+        about = opinions([0], ["new"])
+        about.topics, about.confidence, about.lengths = [topic], np.ones(1), np.array([15])
+        with store.transaction():
+            found = assign_clusters(unit([cos, 0, side]), about, "2024Q4", store=store)
+        return found.ids[0] == first.ids[0]
+
+    assert joined("供暖")
+    assert not joined("停车")  # as close, but of another topic: an issue of its own

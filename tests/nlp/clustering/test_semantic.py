@@ -1,5 +1,7 @@
 import numpy as np
+import pytest
 
+from nlp.clustering.evidence import LONG_CHARS, SHORT_CHARS, MergeRule, place_keys, shortness
 from nlp.clustering.semantic import cluster_vectors, top_neighbours
 
 
@@ -137,3 +139,74 @@ def test_cluster_vectors_takes_a_set_of_anchors_for_a_row():
     assert cluster_vectors(
         v, 0.65, anchors=[frozenset({"青石村", "东关社区"}), "柳湾村"]
     ).tolist() == [0, 1]
+
+
+def pair(cosine: float) -> np.ndarray:
+    """Two unit rows at the given cosine."""
+    angle = np.arccos(cosine)
+    return unit([[1, 0], [np.cos(angle), np.sin(angle)]])
+
+
+RULE = MergeRule(threshold_long=0.6, threshold_short=0.5, topic_short=0.2, other_short=0.2)
+
+
+def test_cluster_vectors_joins_fragments_of_one_topic():
+    # Two reception-day fragments a little too far apart by their vectors alone: the same
+    # confident level-2 class joins them, two different classes keep them apart.
+    v, short = pair(0.42), [12, 15]
+    apart = cluster_vectors(v, lengths=short, rule=RULE)
+    heat = ["供暖", "供暖"]
+    same = cluster_vectors(v, lengths=short, topics=heat, confidence=[0.9, 0.9], rule=RULE)
+    other = cluster_vectors(v, lengths=short, topics=["供暖", "燃气供应"], rule=RULE)
+    assert apart.tolist() == [0, 1] and same.tolist() == [0, 0] and other.tolist() == [0, 1]
+
+
+def test_cluster_vectors_weighs_topics_by_length():
+    # The same vectors and classes: fragments join, posts (where the rule gives topics no
+    # weight and a higher threshold) do not.
+    v, topics = pair(0.42), ["供暖", "供暖"]
+    assert cluster_vectors(v, lengths=[12, 15], topics=topics, rule=RULE).tolist() == [0, 0]
+    assert cluster_vectors(v, lengths=[300, 260], topics=topics, rule=RULE).tolist() == [0, 1]
+
+
+def test_cluster_vectors_threshold_moves_both_bands():
+    v, short = pair(0.55), [12, 15]
+    assert cluster_vectors(v, lengths=short, rule=RULE).tolist() == [0, 0]  # 0.55 >= 0.5
+    # 0.1 finer than the rule: posts at 0.7, fragments at 0.6
+    assert cluster_vectors(v, 0.7, lengths=short, rule=RULE).tolist() == [0, 1]
+
+
+def test_cluster_vectors_place_evidence_does_not_weaken_as_a_cluster_grows():
+    # Five opinions about 青石村 (one also names 柳湾村 in passing) and two about 柳湾村, close
+    # by their vectors: two issues. A union of each cluster's places would share 柳湾村.
+    rng = np.random.default_rng(0)
+    here, there = np.array([1.0, 0, 0]), np.array([0.9, np.sqrt(0.19), 0])
+    v = unit(np.stack([here] * 5 + [there] * 2) + 0.001 * rng.standard_normal((7, 3)))
+    places = [{"青石村"}] * 4 + [{"青石村", "柳湾村"}] + [{"柳湾村"}] * 2
+    labels = cluster_vectors(v, 0.5, places=places, rule=MergeRule(0.5, 0.5)).tolist()
+    assert labels == [0] * 5 + [5] * 2
+
+
+def test_cluster_vectors_keeps_two_bus_lines_apart():
+    v = unit([[1, 0], [0.99, 0.01]])
+    labels = cluster_vectors(v, 0.5, places=[{"12路"}, {"112路"}], rule=MergeRule(0.5, 0.5))
+    assert labels.tolist() == [0, 1]
+
+
+def test_place_keys_agree_where_one_name_begins_another():
+    keys = place_keys([{"柳树沟"}, {"柳树沟村口"}, {"江北区"}, {"3路"}, {"地铁3号线"}, set()])
+    assert keys[0] & keys[1]  # the same village, named more closely
+    assert not keys[2]  # a district holds many spots: no key
+    assert keys[3] == {"3路"} and keys[4] == {"3号线"} and not keys[5]
+
+
+def test_shortness_is_one_for_fragments_and_zero_for_posts():
+    middle = (SHORT_CHARS + LONG_CHARS) // 2
+    assert shortness([10, SHORT_CHARS, middle, LONG_CHARS, 900]).tolist() == [1, 1, 0.5, 0, 0]
+
+
+def test_merge_rule_margin_is_what_cluster_vectors_decides_by():
+    # Two fragments at cosine 0.42 with the same confident class pass RULE by 0.42 + 0.2 * 0.81
+    # - 0.5; the same margin decides whether a new opinion joins a stored cluster.
+    assert RULE.margin(0.42, 0.81, 0.0, 0.0, 1.0) == pytest.approx(0.082)
+    assert RULE.margin(0.42, 0.0, 0.0, 0.0, 0.0) == pytest.approx(-0.18)

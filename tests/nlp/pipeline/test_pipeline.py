@@ -170,3 +170,32 @@ def test_letting_go_of_the_input_text_changes_no_output(pipeline):
     plain = InputTable.from_frame(frame.copy())
     out = Pipeline(PipelineConfig(mask_pii=False)).run(plain, keep_input=False).opinions
     assert "内容" in plain.frame.columns and out["original"][0] == frame["内容"][0]
+
+
+def test_fragments_about_one_problem_are_one_issue_at_the_default_settings(pipeline):
+    heating = [
+        "暖气不热，屋里才十五度",
+        "今年供暖到现在了家里暖气片还是凉的，打热力公司电话没人管",
+        "小区供热温度不达标，交了取暖费却不暖和，要求退费",
+    ]
+    logging = [
+        "家里承包的林子想砍几棵树，采伐证跑了三趟还没批下来",
+        "林木采伐许可证办理太慢了",
+        "自家种的杨树到了砍伐年限，申请采伐指标一直没消息",
+    ]
+    buses = [
+        "村里到镇上的公交车太少了，一天就两班",
+        "公交班次太少，等车要一个小时",
+        "希望增加去县城的公交车班次",
+    ]
+    alone = [
+        "领导好，小区门口的垃圾好几天没人清理，谢谢",
+        "医保报销要跑好几趟",
+        "楼上装修天天电钻响，吵得睡不着",
+    ]
+    result = pipeline.run(InputTable.from_texts(heating + logging + buses + alone))
+    cluster = result.opinions["cluster"].tolist()
+    assert [len(set(cluster[k : k + 3])) for k in (0, 3, 6, 9)] == [1, 1, 1, 3]
+    assert len(set(cluster)) == 6
+    titles = result.clusters.set_index("cluster")["title"]
+    assert titles[cluster[9]] == "小区门口的垃圾好几天没人清理"  # no greeting, no thanks

@@ -1,0 +1,309 @@
+"""Fit the same-issue merge rule (``FITTED_RULE`` in nlp/clustering/evidence.py) on the project's
+gold set, and print its cross-validation table.
+
+    python benchmarks/fit_cluster.py [--folds 5] [--seed 20240915]
+
+Gold set: corpora/same_issue/*.csv (columns group, topic, text). Each text goes once through the
+pipeline's per-row stages at their default settings (normalise, mask, segment, classify, encode),
+which give its vector, its level-2 class and the classifier's confidence, and the places,
+organisations and lines it names. Texts of at most 60 characters form the short band, as in
+benchmarks/cluster.py; the others the long band.
+
+Fitted for each band, on the training groups clustered as one batch:
+
+1. the weights of the evidence, in units of cosine: a logistic regression over every pair of
+   texts (pairs whose places conflict are left out: they never merge) on the pair's cosine,
+   confidence x confidence where the two level-2 classes agree, the same where they differ, and
+   whether one names a place and the other none; each weight divided by the cosine's;
+2. the threshold with the best pairwise F1.
+
+Cross-validation: the groups of each band are dealt into folds (seeded); for each fold the rule is
+fitted on the other folds and scored on the fold's own texts, clustered as one batch three ways:
+short texts alone, long texts alone, both shuffled together. Printed: for each kind of rule
+compared, pairwise and B-cubed precision, recall and F1 per band, the mean over the folds; the
+shipped rule per fold; then the rule fitted on every group, to be copied into ``FITTED_RULE``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import time
+from collections import Counter
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from sklearn.linear_model import LogisticRegression
+
+from nlp import Pipeline
+from nlp.clustering.centring import REFERENCE_WEIGHT
+from nlp.clustering.describe import specific_places
+from nlp.clustering.evidence import MergeRule, named_lines, place_keys
+from nlp.clustering.semantic import cluster_vectors
+from nlp.core.resources import read_fragments
+from nlp.summarize.sentences import core_text
+
+GOLD = Path(__file__).resolve().parents[1] / "corpora" / "same_issue"
+SHORT_MAX = 60  # characters, as in benchmarks/cluster.py
+SEED = 20240915
+THRESHOLDS = np.round(np.arange(0.20, 0.701, 0.01), 2)
+C = 10.0  # inverse strength of the logistic regression's L2 penalty (weak)
+
+
+@dataclass
+class Gold:
+    """Every gold text with what the per-row stages found in it."""
+
+    group: np.ndarray
+    band: np.ndarray
+    text: np.ndarray
+    vectors: np.ndarray  # as encoded, before centring
+    topics: np.ndarray
+    confidence: np.ndarray
+    lengths: np.ndarray
+    places: list
+    reference: np.ndarray  # mean vector of the project's fragments
+
+
+def read_gold(folder: Path = GOLD) -> pd.DataFrame:
+    frames = []
+    for path in sorted(folder.glob("*.csv")):
+        frame = pd.read_csv(path, dtype=str).dropna(subset=["group", "text"])
+        frames.append(frame.assign(group=path.stem + ":" + frame["group"].str.strip()))
+    gold = pd.concat(frames, ignore_index=True)
+    gold["text"] = gold["text"].str.strip()
+    gold["band"] = np.where(gold["text"].str.len() <= SHORT_MAX, "short", "long")
+    return gold
+
+
+def evidence(gold: pd.DataFrame) -> Gold:
+    """Run the per-row stages on the gold texts."""
+    pipeline = Pipeline()
+    texts = gold["text"].tolist()
+    block = pipeline.row_stages(texts, [""] * len(texts))
+    assert all(s == "ok" for s in block.status), "every gold text should be scored"
+    predictions = [block.predictions[i] for i in range(len(texts))]
+    reference = pipeline.encoder.encode([t for _, t in read_fragments()]).mean(axis=0)
+    return Gold(
+        group=gold["group"].to_numpy(),
+        band=gold["band"].to_numpy(),
+        text=np.asarray(block.text, dtype=object),
+        vectors=np.stack([block.vectors[i] for i in range(len(texts))]),
+        topics=np.asarray([p.level2 for p in predictions], dtype=object),
+        confidence=np.asarray([p.confidence for p in predictions], dtype=np.float64),
+        lengths=np.asarray([len(core_text(t) or t) for t in block.text]),
+        places=[
+            frozenset(
+                specific_places(" ".join(block.places[i]))
+                | set(block.orgs[i])
+                | named_lines(block.text[i])
+            )
+            for i in range(len(texts))
+        ],
+        reference=reference,
+    )
+
+
+def centred(g: Gold, rows: np.ndarray, weights: np.ndarray) -> np.ndarray:
+    """The pipeline's centring: the batch's mean, blended with the fragments' mean."""
+    raw = g.vectors[rows].astype(np.float64)
+    mean = (weights @ raw + REFERENCE_WEIGHT * g.reference) / (weights.sum() + REFERENCE_WEIGHT)
+    out = raw - mean
+    return out / np.maximum(np.linalg.norm(out, axis=1, keepdims=True), 1e-12)
+
+
+def cluster(g: Gold, rows: np.ndarray, rule: MergeRule) -> np.ndarray:
+    """A label for each of ``rows``, clustered as one batch as the pipeline does (a text that
+    comes twice is one point standing for both)."""
+    _, first, point_of, weights = np.unique(
+        g.text[rows], return_index=True, return_inverse=True, return_counts=True
+    )
+    points = rows[first]
+    labels = cluster_vectors(
+        centred(g, points, weights.astype(np.float64)),
+        places=[g.places[i] for i in points],
+        anchors=[""] * len(points),
+        weights=weights,
+        topics=g.topics[points],
+        confidence=g.confidence[points],
+        lengths=g.lengths[points],
+        rule=rule,
+    )
+    return labels[point_of]
+
+
+def scores(gold: np.ndarray, found: np.ndarray) -> dict[str, float]:
+    """Pairwise and B-cubed precision, recall and F1."""
+    cells = Counter(zip(gold, found))
+    size_g, size_f = Counter(gold), Counter(found)
+
+    def pairs(counts) -> int:
+        return sum(c * (c - 1) // 2 for c in counts)
+
+    def f1(p: float, r: float) -> float:
+        return 2 * p * r / (p + r) if p + r else 0.0
+
+    together = pairs(cells.values())
+    p = together / pairs(size_f.values()) if pairs(size_f.values()) else math.nan
+    r = together / pairs(size_g.values()) if pairs(size_g.values()) else math.nan
+    bp = np.mean([cells[a, b] / size_f[b] for a, b in zip(gold, found)])
+    br = np.mean([cells[a, b] / size_g[a] for a, b in zip(gold, found)])
+    return {"P": p, "R": r, "F1": f1(p, r), "B3 P": bp, "B3 R": br, "B3 F1": f1(bp, br)}
+
+
+def pair_features(g: Gold, rows: np.ndarray, kinds: tuple[str, ...]):
+    """Features and labels of every pair of ``rows`` whose places do not conflict."""
+    v = centred(g, rows, np.ones(len(rows)))
+    keys = place_keys([g.places[i] for i in rows])
+    named = np.array([bool(k) for k in keys])
+    i, j = np.triu_indices(len(rows), 1)
+    agree = np.array([not keys[a].isdisjoint(keys[b]) for a, b in zip(i, j)], dtype=bool)
+    keep = ~(named[i] & named[j] & ~agree)
+    t, c = g.topics[rows], g.confidence[rows]
+    both = (t[i] != "") & (t[j] != "")
+    sure = c[i] * c[j]
+    columns = {
+        "cosine": np.einsum("kd,kd->k", v[i], v[j]),
+        "topic": (both & (t[i] == t[j])) * sure,
+        "other": (both & (t[i] != t[j])) * sure,
+        "lone": (named[i] != named[j]).astype(float),
+    }
+    x = np.column_stack([columns[k] for k in ("cosine", *kinds)])[keep]
+    y = (g.group[rows][i] == g.group[rows][j])[keep]
+    return x, y
+
+
+def fit_band(g: Gold, rows: np.ndarray, band: str, kinds: tuple[str, ...], linkage: str) -> dict:
+    """The weights and threshold of one band, fitted on ``rows`` (one batch)."""
+    weights = dict.fromkeys(WEIGHTS, 0.0)
+    if kinds:
+        x, y = pair_features(g, rows, kinds)
+        model = LogisticRegression(C=C, max_iter=5000).fit(x, y)
+        ratio = model.coef_[0] / model.coef_[0][0]
+        for kind, w in zip(kinds, ratio[1:]):
+            weights[kind] = max(0.0, -w if kind in ("other", "lone") else w)
+    best = (-1.0, 0.0)
+    for threshold in THRESHOLDS:
+        rule = _rule(band, threshold, weights, linkage)
+        f1 = scores(g.group[rows], cluster(g, rows, rule))["F1"]
+        if f1 > best[0]:
+            best = (f1, float(threshold))
+    return {"threshold": best[1], **weights}
+
+
+def _rule(band: str, threshold: float, weights: dict, linkage: str) -> MergeRule:
+    """A rule with these values for ``band`` (the other band's the same, unused in its batch)."""
+    values = {f"{k}_{end}": weights[k] for k in weights for end in ("long", "short")}
+    return MergeRule(threshold, threshold, linkage=linkage, **values)
+
+
+def combine(short: dict, long: dict, linkage: str) -> MergeRule:
+    return MergeRule(
+        threshold_long=long["threshold"],
+        threshold_short=short["threshold"],
+        topic_long=long["topic"],
+        topic_short=short["topic"],
+        other_long=long["other"],
+        other_short=short["other"],
+        lone_long=long["lone"],
+        lone_short=short["lone"],
+        linkage=linkage,
+    )
+
+
+FAMILIES = {
+    "vectors only": ((), "average"),
+    "+ topics": (("topic", "other"), "average"),
+    "+ topics, lone places (shipped)": (("topic", "other", "lone"), "average"),
+    "centroid linkage, + topics, lone places": (("topic", "other", "lone"), "centroid"),
+}
+SHIPPED = "+ topics, lone places (shipped)"
+
+
+def folds_of(g: Gold, k: int, seed: int) -> np.ndarray:
+    """Each text's fold: the groups of each band dealt into ``k`` folds after a seeded shuffle."""
+    rng = np.random.default_rng(seed)
+    fold: dict[str, int] = {}
+    for band in ("short", "long"):
+        groups = sorted(set(g.group[g.band == band]))
+        for n, group in enumerate(rng.permutation(groups)):
+            fold[group] = n % k
+    return np.array([fold[x] for x in g.group])
+
+
+def cross_validate(g: Gold, k: int, seed: int) -> pd.DataFrame:
+    fold = folds_of(g, k, seed)
+    rng = np.random.default_rng(seed)
+    rows = []
+    for name, (kinds, linkage) in FAMILIES.items():
+        for f in range(k):
+            fits = {}
+            for band in ("short", "long"):
+                train = np.flatnonzero((g.band == band) & (fold != f))
+                fits[band] = fit_band(g, train, band, kinds, linkage)
+            rule = combine(fits["short"], fits["long"], linkage)
+            for batch in ("short", "long", "both"):
+                held = np.flatnonzero((fold == f) & ((g.band == batch) | (batch == "both")))
+                if batch == "both":
+                    held = rng.permutation(held)
+                labels = cluster(g, held, rule)
+                for band in ("short", "long") if batch == "both" else (batch,):
+                    part = g.band[held] == band
+                    found = scores(g.group[held][part], labels[part])
+                    where = {"rule": name, "fold": f, "batch": batch, "band": band}
+                    rows.append({**where, **found, **fits[band]})
+    return pd.DataFrame(rows)
+
+
+WEIGHTS = ("topic", "other", "lone")
+
+
+def markdown(frame: pd.DataFrame) -> str:
+    """A table for the terminal and for pasting into a report."""
+    cells = [
+        [f"{v:.3f}" if isinstance(v, float) else str(v) for v in row]
+        for row in frame.itertuples(index=False)
+    ]
+    lines = ["| " + " | ".join(frame.columns) + " |", "|" + "---|" * len(frame.columns)]
+    return "\n".join(lines + ["| " + " | ".join(row) + " |" for row in cells])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--folds", type=int, default=5)
+    parser.add_argument("--seed", type=int, default=SEED)
+    args = parser.parse_args()
+    start = time.perf_counter()
+    gold = read_gold()
+    g = evidence(gold)
+    counts = gold.groupby("band")["group"].agg(["size", "nunique"])
+    bands = ", ".join(
+        f"{b}: {r['size']} texts in {r['nunique']} groups" for b, r in counts.iterrows()
+    )
+    print(f"gold set: {bands}")
+    table = cross_validate(g, args.folds, args.seed)
+    metrics = ["P", "R", "F1", "B3 P", "B3 R", "B3 F1"]
+    print(
+        f"\n{args.folds}-fold cross-validation over groups: each fold's texts clustered as one "
+        "batch by the rule fitted on the other folds; mean over the folds\n"
+    )
+    mean = table.groupby(["rule", "batch", "band"], sort=False)[metrics].mean().reset_index()
+    print(markdown(mean))
+    print("\nthe shipped rule, fold by fold\n")
+    shipped = table[table["rule"] == SHIPPED]
+    print(markdown(shipped[["fold", "batch", "band", *metrics, "threshold", *WEIGHTS]]))
+    kinds, linkage = FAMILIES[SHIPPED]
+    every = {}
+    for band in ("short", "long"):
+        every[band] = fit_band(g, np.flatnonzero(g.band == band), band, kinds, linkage)
+    rule = combine(every["short"], every["long"], linkage)
+    rounded = {k: round(float(v), 3) for k, v in vars(rule).items() if isinstance(v, float)}
+    print("\nfitted on every group (for FITTED_RULE):\n")
+    print(repr(replace(rule, **rounded)))
+    print(f"\n({time.perf_counter() - start:.0f} s)")
+
+
+if __name__ == "__main__":
+    main()

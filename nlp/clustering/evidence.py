@@ -1,0 +1,278 @@
+"""What two clusters share beyond their sentence vectors: the classifier's level-2 topic, how
+long their texts are, and the places, organisations and lines their members name.
+
+A fragment heard at a reception day ("暖气不热，屋里才十五度") has few words: its vector says
+less surely what it is about than a long post's does, and its topic from the classifier says
+more. So the merge rule weighs the evidence by length: each point has a *shortness* (1 for a text
+of ``SHORT_CHARS`` characters or fewer, 0 from ``LONG_CHARS`` on, linear between), and each
+weight of :class:`MergeRule` lies between its value for fragments and its value for posts.
+
+Places are judged member by member. Each point's places become *keys*: the places finer than a
+town that it names, and the other places of the batch that begin them (幸福里小区 and 幸福里 agree,
+as do 柳树沟村口 and 柳树沟; a bus or metro line, 12路, agrees only with itself). A cluster's
+places are the keys that at least ``place_share`` of its naming members name, not their union,
+so a stray place in one member does not open the cluster to clusters at other places, however
+large it grows.
+
+The weights are fitted on the project's gold set (``corpora/same_issue/``) by
+``benchmarks/fit_cluster.py``, which prints its cross-validation table.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence, Set
+from dataclasses import dataclass, replace
+
+import numpy as np
+
+__all__ = ["MergeRule", "FITTED_RULE", "shortness", "place_keys", "named_lines", "Evidence"]
+
+SHORT_CHARS = 40
+"""Texts this short or shorter count as fragments (reception days, QR forms, group chats)."""
+LONG_CHARS = 120
+"""Texts this long or longer count as posts (message boards, letters)."""
+
+
+@dataclass(frozen=True)
+class MergeRule:
+    """When two clusters are one issue.
+
+    Two clusters A and B merge when
+
+        V + topic * same - other * differ - lone * unplaced >= threshold
+
+    where V is the vectors' linkage (``"average"``: the mean cosine over the pairs of members, one
+    from each; ``"centroid"``: the cosine of the two centroids), and over the same pairs ``same``
+    is the mean of ``confidence_a * confidence_b`` where both have the same level-2 topic,
+    ``differ`` the same where they have different ones, and ``unplaced`` the share of pairs where
+    one names a place and the other names none. Each weight has a value for fragments
+    (``*_short``) and one for posts (``*_long``); a pair of clusters takes the point between that
+    their mean shortness gives.
+
+    Pairs whose places conflict (both clusters name places, none in common) never merge. A
+    place in common adds nothing: different problems at one place are different issues.
+    """
+
+    threshold_long: float
+    threshold_short: float
+    topic_long: float = 0.0
+    topic_short: float = 0.0
+    other_long: float = 0.0
+    other_short: float = 0.0
+    lone_long: float = 0.0
+    lone_short: float = 0.0
+    place_share: float = 0.5
+    linkage: str = "average"
+
+    def shifted(self, delta: float) -> MergeRule:
+        """The same rule with both thresholds moved by ``delta`` (coarser issues when < 0)."""
+        return replace(
+            self,
+            threshold_long=self.threshold_long + delta,
+            threshold_short=self.threshold_short + delta,
+        )
+
+    def margin(self, linked: float, same: float, differ: float, lone: float, short: float) -> float:
+        """By how much two clusters pass the rule (< 0: they stay apart), given their linkage,
+        the terms of :meth:`Evidence.terms` and their mean shortness. (For a new opinion and a
+        stored cluster too: the linkage is then the opinion's vector times the cluster's sum of
+        vectors over its size, and the terms are read from the cluster's members.)"""
+        t = self.threshold_long + short * (self.threshold_short - self.threshold_long)
+        p = self.topic_long + short * (self.topic_short - self.topic_long)
+        o = self.other_long + short * (self.other_short - self.other_long)
+        n = self.lone_long + short * (self.lone_short - self.lone_long)
+        return linked + p * same - o * differ - n * lone - t
+
+    def at(self, short: np.ndarray | float) -> tuple:
+        """``(threshold, topic, other, lone)`` at the given shortness."""
+        return tuple(
+            long + short * (shorter - long)
+            for long, shorter in (
+                (self.threshold_long, self.threshold_short),
+                (self.topic_long, self.topic_short),
+                (self.other_long, self.other_short),
+                (self.lone_long, self.lone_short),
+            )
+        )
+
+
+# Fitted on the project's gold set (corpora/same_issue/: 458 fragments in 132 groups, 205 posts
+# in 63 groups) by benchmarks/fit_cluster.py, which prints the cross-validation table.
+FITTED_RULE = MergeRule(
+    threshold_long=0.27,
+    threshold_short=0.32,
+    topic_long=0.126,
+    topic_short=0.136,
+    other_long=0.128,
+    other_short=0.179,
+    lone_long=0.233,
+    lone_short=0.143,
+)
+"""The rule :func:`~nlp.clustering.semantic.cluster_vectors` uses unless told otherwise."""
+
+
+def shortness(lengths: Sequence[int] | np.ndarray) -> np.ndarray:
+    """1 for a text of ``SHORT_CHARS`` characters or fewer, 0 from ``LONG_CHARS`` on."""
+    lengths = np.asarray(lengths, dtype=np.float64)
+    return np.clip((LONG_CHARS - lengths) / (LONG_CHARS - SHORT_CHARS), 0.0, 1.0)
+
+
+# Areas that hold many spots (provinces, cities, districts, counties, towns, street offices) and
+# the government bodies an opinion is addressed to: two opinions that name the same district or
+# write to the same bureau may be about different things, and one that names only those may be
+# about any spot in them.
+_AREA = re.compile(
+    r"^(?:.{1,6}(?<![社小园景校片街营厂矿库])[省市区县旗镇乡]|.{0,6}街道(?:办事处|办)?"
+    r"|中国|全国|国家|本[市县区镇]|我[市县区镇]|[市县区镇村]里|社区|小区|村委会?|居委会?)$"
+)
+_BODY = re.compile(r"(?:政府|委员会|[局委厅办署]|办公室|办事处|国务院|信访[局办]?)$")
+_LINE = re.compile(r"(?<![\dA-Za-z])[A-Za-z]?\d{1,4}(?:路|号线)")
+
+
+def named_lines(text: str) -> frozenset[str]:
+    """The bus routes and metro lines a text names (121路, X2路, 4号线)."""
+    return frozenset(_LINE.findall(text))
+
+
+def _specific(place: str) -> bool:
+    return len(place) >= 2 and not _AREA.match(place) and not _BODY.search(place)
+
+
+def place_keys(places: Sequence[Set[str]]) -> list[frozenset[str]]:
+    """Each point's place keys (see the module's docstring); points that name no specific place
+    share one empty set, and points that name the same places share one set.
+
+    Args:
+        places: What each point names: places, organisations, bus and metro lines.
+    """
+    empty: frozenset[str] = frozenset()
+    vocabulary = {p for named in places for p in named if _specific(p)}
+    keys_of: dict[str, frozenset[str]] = {}
+    for p in vocabulary:
+        line = _LINE.search(p)
+        if line:  # a line, or a place that names one (地铁6号线): the line alone
+            keys_of[p] = frozenset((line.group(),))
+        else:  # itself and the places of the batch that begin it
+            keys_of[p] = frozenset(p[:j] for j in range(2, len(p) + 1) if p[:j] in vocabulary)
+    out: list[frozenset[str]] = []
+    seen: dict[frozenset[str], frozenset[str]] = {}
+    for named in places:
+        if not named:
+            out.append(empty)
+            continue
+        named = named if isinstance(named, frozenset) else frozenset(named)
+        found = seen.get(named)
+        if found is None:
+            keys = frozenset().union(*(keys_of[p] for p in named if p in keys_of))
+            found = seen[named] = keys or empty
+        out.append(found)
+    return out
+
+
+class Evidence:
+    """Each cluster's topics, length and places, kept up to date as clusters merge.
+
+    A point still alone is read from the arrays; a cluster keeps sums of its own only once it
+    has merged, so points that never merge cost nothing beyond the arrays.
+
+    Args:
+        weights: Opinions each point stands for.
+        topics: Each point's level-2 topic as an integer code, -1 for none.
+        confidence: The classifier's confidence in each point's topic.
+        short: Each point's shortness.
+        keys: Each point's place keys.
+        place_share: See :class:`MergeRule`.
+    """
+
+    def __init__(self, weights, topics, confidence, short, keys, place_share: float):
+        self.weight = np.asarray(weights, dtype=np.float64).copy()
+        self.short_sum = self.weight * short
+        self.topics = topics
+        self.mass = self.weight * confidence  # a point's topic weight while it is alone
+        self.keys = keys
+        self.place_share = place_share
+        self.mix: dict[int, dict[int, float]] = {}  # cluster -> topic -> summed weight x conf
+        self.counts: dict[int, dict[str, float]] = {}  # cluster -> key -> weight naming it
+        self.named: dict[int, float] = {}  # cluster -> weight of the members naming a key
+        self.core: dict[int, frozenset[str]] = {}  # cluster -> its places
+
+    def short(self, a: int) -> float:
+        return self.short_sum[a] / self.weight[a]
+
+    def places(self, a: int) -> frozenset[str]:
+        found = self.core.get(a)
+        return found if found is not None else self.keys[a]
+
+    def apart(self, a: int, b: int) -> bool:
+        """Whether both clusters have places and none in common."""
+        pa, pb = self.places(a), self.places(b)
+        return bool(pa and pb and pa.isdisjoint(pb))
+
+    def terms(self, a: int, b: int) -> tuple[float, float, float]:
+        """Over the pairs of members, one from each: the mean of confidence x confidence where
+        the topics agree and where they differ, and the share where one names a place and the
+        other none."""
+        wa, wb = self.weight[a], self.weight[b]
+        na, nb = self._named(a), self._named(b)
+        lone = (na * (wb - nb) + (wa - na) * nb) / (wa * wb)
+        ma, mb = self._mix(a), self._mix(b)
+        if not ma or not mb:
+            return 0.0, 0.0, lone
+        if len(ma) > len(mb):
+            ma, mb = mb, ma
+        same = sum(m * mb.get(t, 0.0) for t, m in ma.items())
+        every = sum(ma.values()) * sum(mb.values())
+        return same / (wa * wb), (every - same) / (wa * wb), lone
+
+    def join(self, a: int, b: int) -> None:
+        """Cluster ``b`` joins cluster ``a``. (The larger side's sums are added to in place:
+        they are ``a``'s or ``b``'s own, or made afresh for a point alone.)"""
+        ma, mb = self._mix(a), self._mix(b)
+        if len(ma) < len(mb):
+            ma, mb = mb, ma
+        for t, m in mb.items():
+            ma[t] = ma.get(t, 0.0) + m
+        self.mix[a] = ma
+        self.mix.pop(b, None)
+        if self._named(a) or self._named(b):  # else neither names a place: nothing to count
+            self._join_places(a, b)
+        self.weight[a] += self.weight[b]
+        self.short_sum[a] += self.short_sum[b]
+
+    def _join_places(self, a: int, b: int) -> None:
+        (ca, na), (cb, nb) = self._counts(a), self._counts(b)
+        kept = self.places(a) if len(ca) >= len(cb) else self.places(b)
+        if len(ca) < len(cb):
+            ca, cb = cb, ca
+        for key, w in cb.items():
+            ca[key] = ca.get(key, 0.0) + w
+        named = na + nb
+        # Only a key counted again, or one of the larger side's places, can be a place now:
+        # any other key kept its count while the count needed grew.
+        floor = self.place_share * named - 1e-9
+        self.core[a] = frozenset(k for k in kept.union(cb) if ca[k] >= floor)
+        self.core.pop(b, None)
+        self.counts[a], self.named[a] = ca, named
+        self.counts.pop(b, None)
+        self.named.pop(b, None)
+
+    def _mix(self, a: int) -> dict[int, float]:
+        found = self.mix.get(a)
+        if found is not None:
+            return found
+        t = int(self.topics[a])
+        return {t: float(self.mass[a])} if t >= 0 else {}
+
+    def _named(self, a: int) -> float:
+        found = self.named.get(a)
+        if found is not None:
+            return found
+        return float(self.weight[a]) if self.keys[a] else 0.0
+
+    def _counts(self, a: int) -> tuple[dict[str, float], float]:
+        found = self.counts.get(a)
+        if found is not None:
+            return found, self.named[a]
+        w = float(self.weight[a])
+        return dict.fromkeys(self.keys[a], w), self._named(a)
