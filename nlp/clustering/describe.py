@@ -14,6 +14,7 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import pandas as pd
 
+from nlp.clustering.titles import plain_title
 from nlp.core.ids import format_weekly_counts
 from nlp.summarize import ClusterFacts, ClusterScorer
 from nlp.summarize.sentences import strip_filler
@@ -179,7 +180,8 @@ def summarize_clusters(
             ranked = ks
         lead = ranked[0]
         words = keywords.get(cluster, [])
-        title = col["title"][lead] or _name(place_counts, words, col["text"][lead])
+        given = col["title"][lead]
+        title = plain_title(given) if given else _name(place_counts, words, col["text"][lead])
         dated = [k for k in ks if dated_rows[k]]
         week_counts = Counter(f"{w // 100}-W{w % 100:02d}" for w in week_of[dated].tolist())
         facts = ClusterFacts(
@@ -227,7 +229,7 @@ def _name(places: Counter, words: list[str], text: str, width: int = 24) -> str:
     """A short readable name when the opinions have no titles: the place and the first clauses
     of the most central opinion, greetings and closings left out."""
     place = places.most_common(1)[0][0] if places else ""
-    clauses = [c for c in _CLAUSE.split(strip_filler(text)) if c]
+    clauses = [c for c in _CLAUSE.split(strip_filler(plain_title(text))) if c]
     head = ""
     for clause in clauses:
         head = f"{head}，{clause}" if head else clause
