@@ -7,12 +7,15 @@ live in ``corpora/scoring.yaml``; pass your own file to change them.
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
 
 from nlp.core.resources import load_yaml
+
+_SENTENCE = re.compile(r"[。！？!?；;\n]+")
 
 __all__ = ["ClusterFacts", "ClusterScorer"]
 
@@ -74,7 +77,7 @@ class ClusterScorer:
     def _urgency(self, facts: ClusterFacts, now) -> tuple[float, str]:
         cfg = self.config["urgency"]
         n = max(len(facts.texts), 1)
-        risk_hits = [next((w for w in cfg["risk_words"] if w in t), None) for t in facts.texts]
+        risk_hits = [self._risk(t) for t in facts.texts]
         wait_hits = [next((w for w in cfg["waiting_words"] if w in t), None) for t in facts.texts]
         risk = sum(h is not None for h in risk_hits) / n
         waiting = sum(h is not None for h in wait_hits) / n
@@ -96,6 +99,23 @@ class ClusterScorer:
             + f"，{growth_words}"
         )
         return value, why
+
+    def _risk(self, text: str) -> str | None:
+        """What in ``text`` says someone's safety or health is at risk: a risk word, or a person
+        at risk and a harm in one sentence (``孩子+落水``); ``None`` when nothing does."""
+        cfg = self.config["urgency"]
+        found = next((w for w in cfg["risk_words"] if w in text), None)
+        if found is not None:
+            return found
+        who, harms = cfg.get("vulnerable_words", ()), cfg.get("harm_words", ())
+        if not who or not any(w in text for w in who):
+            return None
+        for sentence in _SENTENCE.split(text):
+            person = next((w for w in who if w in sentence), None)
+            harm = next((h for h in harms if h in sentence), None) if person else None
+            if harm is not None:
+                return f"{person}+{harm}"
+        return None
 
     def heat(self, urgency: float, breadth: float, importance: float) -> float:
         """Heat of a cluster from its three scores (the config's ``heat_weights``)."""

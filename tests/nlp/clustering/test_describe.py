@@ -93,3 +93,15 @@ def test_cluster_weeks_and_dates_leave_out_rows_without_a_time(pipeline):
         # in the size but in no week.
         assert row["weekly_counts"] == "2024-W48:1 2025-W01:2"
         assert (row["first_seen"], row["last_seen"], row["size"]) == ("2024-12-01", "2025-01-05", 4)
+
+
+def test_a_child_named_is_a_risk_only_beside_a_harm():
+    def risky(text: str) -> bool:
+        facts = ClusterFacts([text], [None], 1, 1, 1, "城乡建设", "住房保障")
+        return "1条中1条涉及安全或健康风险" in ClusterScorer().score(facts)["urgency_why"]
+
+    assert not risky("产权证办不下来，孩子上学都受影响")
+    assert risky("河边没有护栏，孩子差点落水")
+    assert risky("楼道灯坏了，老人下楼摔伤了")
+    assert not risky("孩子很多。路边的狗被咬了")  # not in one sentence
+    assert risky("楼道堆满杂物，有安全隐患")
