@@ -14,7 +14,13 @@ from nlp.summarize.draft import Draft, Drafter, ExtractiveDrafter, select_cluste
 if TYPE_CHECKING:
     from nlp.core.engines import Engine
 
-__all__ = ["DRAFTS_PER_COLLECTION", "DRAFTS_PER_TASK", "PARALLEL_DRAFTS", "draft_clusters"]
+__all__ = [
+    "DRAFTS_PER_COLLECTION",
+    "DRAFTS_PER_TASK",
+    "PARALLEL_DRAFTS",
+    "agree_with_drafts",
+    "draft_clusters",
+]
 
 DRAFTS_PER_COLLECTION = 100  # drafts between two collections of their garbage
 PARALLEL_DRAFTS = 200  # drafts from which an engine's workers draft
@@ -103,3 +109,29 @@ def _draft_on_workers(engine, drafter, chosen, table, scored) -> list[Draft]:
                 draft.sections["附"] = ids
         drafts += done
     return drafts
+
+
+def agree_with_drafts(clusters: pd.DataFrame, drafts: Sequence[Draft]) -> pd.DataFrame:
+    """The clusters table with each drafted cluster's places, 广泛性 and heat as its draft's
+    fact sheet states them, so that clusters.csv, the report and the draft give one set of
+    facts: a draft counts the places its opinions are about (a named site, estate or village,
+    spots naming one thing taken as one), which the table's first description reads only from
+    the words tagged as places. Hottest first again."""
+    by_cluster = {d.cluster: d for d in drafts if "breadth" in d.scores}
+    if not by_cluster:
+        return clusters
+    out = clusters.copy()
+    at = out["cluster"].map(by_cluster)
+    drafted = at.notna()
+    chosen = at[drafted]
+    out.loc[drafted, "places"] = [
+        " ".join(str(place) for place, _ in d.facts.get("places", [])[:5]) for d in chosen
+    ]
+    for name in ("breadth", "breadth_why", "heat"):
+        if name in out.columns:
+            out.loc[drafted, name] = [
+                d.scores.get(name, out.at[i, name]) for i, d in chosen.items()
+            ]
+    return out.sort_values(
+        ["heat", "size", "cluster"], ascending=[False, False, True], kind="stable"
+    ).reset_index(drop=True)

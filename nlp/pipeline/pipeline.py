@@ -28,7 +28,7 @@ from nlp.dedupe.minhash import near_duplicates
 from nlp.io.columns import resolve_columns
 from nlp.pipeline.blocks import Blocks, PerRow, computed_blocks
 from nlp.pipeline.cells import column, number, parse_times, period
-from nlp.pipeline.drafting import draft_clusters
+from nlp.pipeline.drafting import agree_with_drafts, draft_clusters
 from nlp.pipeline.facts import anchors, duplicate_groups, named
 from nlp.pipeline.parts import Parts
 from nlp.pipeline.rows import RowVectors, centroids
@@ -385,6 +385,11 @@ class Pipeline:
     @step("draft")
     def _drafts(self, state: RunState) -> None:
         state.drafts = self.draft(state.opinions, state.clusters, engine=state.engine)
+        if state.drafts:
+            state.clusters = agree_with_drafts(state.clusters, state.drafts)
+            if self.store is not None:
+                drafted = {d.cluster for d in state.drafts}
+                self.store.describe(state.clusters[state.clusters["cluster"].isin(drafted)])
 
     def _result(self, state: RunState) -> RunResult:
         timings = state.timings

@@ -275,6 +275,7 @@ class ExtractiveDrafter:
         scores = {
             "urgency": urgency,
             "breadth": round(breadth, 3),
+            "breadth_why": breadth_why,
             "importance": importance,
             "heat": round(scorer.heat(urgency, breadth, importance), 3),
         }
