@@ -69,7 +69,12 @@ def hand_check(out: pd.DataFrame) -> dict[str, float]:
     ]
     together = judged[judged["together"]]
     same = judged[judged["same_issue"] == 1]
+    by_sample = {
+        name: (len(part[part["together"]]), part.loc[part["together"], "same_issue"].mean())
+        for name, part in judged.groupby("sampled_as")
+    }
     return {
+        "by_sample": by_sample,
         "pairs": len(judged),
         "precision_together": together["same_issue"].mean() if len(together) else float("nan"),
         "together": len(together),
@@ -396,6 +401,10 @@ def public_benchmark() -> None:
         (
             f"hand check: judged-same pairs put together ({h['same']} judged same)",
             f"{h['recall_same']:.1%}",
+        ),
+        *(
+            (f"hand check, pairs drawn as {name}: precision of together ({k} together)", f"{p:.1%}")
+            for name, (k, p) in h["by_sample"].items()
         ),
         *versus_bertopic(result, table),
     ]
