@@ -1,6 +1,10 @@
-"""Seconds of the clustering stage (neighbours + centroid linkage) as rows grow.
+"""Seconds of the clustering stage (neighbours + average linkage) as rows grow.
 
-    python benchmarks/cluster_scale.py [--sizes 10000 50000 100000]
+    python benchmarks/cluster_scale.py [--sizes 10000 50000 100000] [--threshold 0.55]
+
+By default every row has the evidence the pipeline gives the merge rule: a level-2 topic (one of
+60, the topic of its synthetic cluster for 90% of rows) with a confidence, a length (a third of the
+rows fragments) and, for a fifth of the rows, a place; ``--vectors-only`` leaves them out.
 
 Synthetic unit vectors (512-d, clusters of about 20 rows with noise) stand in for encoded
 opinions, so this measures the clustering math alone; encoding costs are in similarity.py.
@@ -48,6 +52,10 @@ def peak_growth(work: Callable[[], object]) -> tuple[object, int]:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 50_000, 100_000])
+    parser.add_argument(
+        "--threshold", type=float, default=None, help="the merge rule's own when left out"
+    )
+    parser.add_argument("--vectors-only", action="store_true", help="no topics, lengths, places")
     args = parser.parse_args()
     rng = np.random.default_rng(0)
     print(f"exact neighbours up to {EXACT_LIMIT} rows, approximate above")
@@ -58,19 +66,33 @@ def main() -> None:
     print("|---|---|---|---|---|---|---|")
     for n in args.sizes:
         centres = rng.standard_normal((max(n // 20, 1), 512)).astype(np.float32)
-        v = centres[rng.integers(0, len(centres), n)] + 0.6 * rng.standard_normal((n, 512)).astype(
-            np.float32
-        )
+        of = rng.integers(0, len(centres), n)
+        v = centres[of] + 0.6 * rng.standard_normal((n, 512)).astype(np.float32)
         v /= np.linalg.norm(v, axis=1, keepdims=True)
         start = time.perf_counter()
         top_neighbours(v, 10)
         knn = time.perf_counter() - start
         start = time.perf_counter()
-        labels, grown = peak_growth(lambda v=v: cluster_vectors(v, 0.55))
+        evidence = {} if args.vectors_only else _evidence(rng, of)
+        labels, grown = peak_growth(lambda v=v, e=evidence: cluster_vectors(v, args.threshold, **e))
         total = time.perf_counter() - start
         print(
             f"| {n} | {knn:.1f} | {total:.1f} | {n / total:.0f} | {len(set(labels.tolist()))} | {grown / 2**20:.0f} | {grown / n:.0f} |"
         )
+
+
+def _evidence(rng: np.random.Generator, of: np.ndarray) -> dict:
+    """Topics, confidences, lengths and places for rows of the synthetic clusters ``of``."""
+    n = len(of)
+    topic = np.where(rng.random(n) < 0.9, of % 60, rng.integers(0, 60, n))
+    names = [f"topic{t}" for t in range(60)]
+    spots = [frozenset((f"幸福{c}小区",)) for c in range(1 + of.max())]
+    return {
+        "topics": [names[t] for t in topic],
+        "confidence": rng.uniform(0.3, 1.0, n),
+        "lengths": np.where(rng.random(n) < 1 / 3, 20, 200),
+        "places": [spots[c] if named else frozenset() for c, named in zip(of, rng.random(n) < 0.2)],
+    }
 
 
 if __name__ == "__main__":

@@ -388,7 +388,9 @@ class Pipeline:
         if state.drafts:
             state.clusters = agree_with_drafts(state.clusters, state.drafts)
             if self.store is not None:
-                drafted = {d.cluster for d in state.drafts}
+                # A cluster that holds earlier runs' opinions too keeps the description made
+                # from all of them; this run's draft speaks for this run's opinions only.
+                drafted = {d.cluster for d in state.drafts} - set(state.earlier or ())
                 self.store.describe(state.clusters[state.clusters["cluster"].isin(drafted)])
 
     def _result(self, state: RunState) -> RunResult:
