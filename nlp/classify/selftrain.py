@@ -4,6 +4,7 @@ say), the most confident rows of each class, and the last round's model fitted o
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Iterable
 
 import numpy as np
@@ -11,6 +12,8 @@ import numpy as np
 from nlp.classify.ngrams import CharNgrams, WordNgrams
 
 __all__ = ["BatchModel", "most_confident", "sample_rows"]
+
+_NOT_SAID = re.compile(r"[\W_]+")  # what a row says is its letters and digits
 
 ADAPT_KEEP = 0.6  # the most confident share of each predicted class becomes training data
 BATCH_CORPUS_WEIGHT = 0.5  # a corpus row beside the batch's rows in its last round
@@ -89,20 +92,16 @@ def sample_rows(texts: Iterable[str], size: int, seed: int = 0) -> np.ndarray:
 
 
 def _hash_keys(texts: Iterable[str], seed: int) -> np.ndarray:
-    """A seeded 64-bit hash of each text."""
+    """A seeded 64-bit hash of the letters and digits of each text: spacing, punctuation and
+    symbols are left out, so that an export that wrote a character it could not encode as "?"
+    (a GBK copy of a UTF-8 file) gives its rows the same keys."""
     salt = str(seed).encode()[:64]
-    return np.fromiter(
-        (
-            int.from_bytes(
-                hashlib.blake2b(
-                    t.encode("utf-8", "surrogatepass"), digest_size=8, key=salt
-                ).digest(),
-                "big",
-            )
-            for t in texts
-        ),
-        dtype=np.uint64,
-    )
+
+    def key(text: str) -> int:
+        said = _NOT_SAID.sub("", text).encode("utf-8", "surrogatepass")
+        return int.from_bytes(hashlib.blake2b(said, digest_size=8, key=salt).digest(), "big")
+
+    return np.fromiter((key(t) for t in texts), dtype=np.uint64)
 
 
 def most_confident(proba: np.ndarray) -> np.ndarray:
