@@ -66,6 +66,7 @@ from nlp.classify.stored import (
 from nlp.classify.taxonomy import ABSTAIN, Taxonomy
 from nlp.core.errors import ConfigError, NotFittedError
 from nlp.core.resources import cache_folder, corpus_path
+from nlp.text.normalize import without_lost_marks
 
 __all__ = ["ColdStartClassifier", "corpus_examples", "sample_rows"]
 
@@ -316,6 +317,7 @@ class ColdStartClassifier:
             raise NotFittedError("ColdStartClassifier is not fitted; call fit() first")
         if not texts:
             return []
+        texts = [without_lost_marks(t) for t in texts]
         if getattr(self, "batch_", None) is None and self.adapt and len(texts) >= ADAPT_MIN_ROWS:
             return self.self_trained(texts, tokens, vectors).predict(texts, tokens)
         lexicon_predictions = self.lexicon_.predict(texts, tokens)
@@ -354,6 +356,8 @@ class ColdStartClassifier:
         """
         if not hasattr(self, "models_"):
             raise NotFittedError("ColdStartClassifier is not fitted; call fit() first")
+        # An export's lost characters ("?") change nothing it learns.
+        texts = [without_lost_marks(t) for t in texts]
         first: dict[str, int] = {}  # a text said again is learnt from once
         for k, text in enumerate(texts):
             first.setdefault(text, k)

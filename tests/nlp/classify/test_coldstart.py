@@ -13,6 +13,7 @@ from nlp.classify.corpus_model import ENCODE_CHARS
 from nlp.classify.stored import dictionaries_sha256, sha256_of, shipped_folder
 from nlp.core.resources import corpus_path, read_fragments
 from nlp.encoders import USEEncoder
+from nlp.text.normalize import Normalizer
 
 pytestmark = pytest.mark.slow
 
@@ -91,6 +92,20 @@ def test_opinions_it_cannot_place_go_to_a_person_not_to_a_default_class(builtin)
     assert "待人工" not in [
         p.level1 for p in placing.predict(empty, tokenizer.tokenize_many(empty))
     ]
+
+
+def test_characters_an_export_lost_change_no_class(builtin):
+    clf, tokenizer = builtin
+    utf8 = [
+        "小区门口的路灯\xa0\xa0坏了一个多月了，晚上出行\xa0很不方便",
+        "误差超过\xa015%，医保报销",
+    ]
+    gbk = [t.replace("\xa0", "?") for t in utf8]  # a GBK copy writes "?" for what it cannot encode
+    found = [
+        clf.predict(texts, tokenizer.tokenize_many(texts))
+        for texts in (Normalizer().normalize_many(utf8), Normalizer().normalize_many(gbk))
+    ]
+    assert [p.confidence for p in found[0]] == [p.confidence for p in found[1]]
 
 
 def test_the_shipped_model_is_loaded_not_built(monkeypatch, tmp_path):
