@@ -160,7 +160,10 @@ class DaskEngine(Engine):
     def send(self, value: object) -> object:
         """Scattered to every worker once; a job that passes the returned future receives
         ``value`` itself."""
-        return self.client.scatter(value, broadcast=True)
+        # In a list, with a key of its own: a dict would be scattered as named values, and a
+        # value equal to an earlier one would share its key.
+        [future] = self.client.scatter([value], broadcast=True, hash=False)
+        return future
 
     def starmap(self, function, jobs):
         window = 2 * max(len(self.client.scheduler_info().get("workers", {})), 1)
