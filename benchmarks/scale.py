@@ -1,7 +1,7 @@
 """The whole batch job as rows grow: seconds per stage, rows/s, peak memory, and the ratio to
 plain jieba segmentation of the same texts.
 
-    python benchmarks/scale.py [--sizes 10000 100000 1000000] [--engine local|inline|dask] [--workers 2] [--drafts auto]
+    python benchmarks/scale.py [--sizes 10000 100000 1000000] [--engine local|inline|dask] [--workers 2] [--drafts auto] [--model builtin|lexicon]
 
 Test sets are made by resampling the public message sets beside the project
 (../shared/data/tipdm2020c/*.xlsx) and the project's own opinions (corpora/), each row lightly
@@ -95,13 +95,11 @@ def make_set(n: int, path: Path, seed: int = 0) -> None:
     base = seeds()
     picks = rng.integers(len(base), size=n)
     days = pd.Timestamp("2024-07-01") + pd.to_timedelta(rng.integers(0, 90, size=n), unit="D")
-    frame = pd.DataFrame(
-        {
-            "编号": [f"S{i:07d}" for i in range(n)],
-            "日期": days.strftime("%Y-%m-%d"),
-            "意见内容": [perturb(base[k][:600], rng) for k in picks],
-        }
-    )
+    frame = pd.DataFrame({
+        "编号": [f"S{i:07d}" for i in range(n)],
+        "日期": days.strftime("%Y-%m-%d"),
+        "意见内容": [perturb(base[k][:600], rng) for k in picks],
+    })  # fmt: skip
     frame.to_csv(path, index=False, encoding="utf-8")
 
 
@@ -117,7 +115,14 @@ def jieba_seconds(path: Path) -> float:
     return time.perf_counter() - start
 
 
-def one(source: Path, engine: str, workers: int, jieba_runs: int = 3, drafts: str = "auto") -> dict:
+def one(
+    source: Path,
+    engine: str,
+    workers: int,
+    jieba_runs: int = 3,
+    drafts: str = "auto",
+    model: str | None = None,
+) -> dict:
     """Run the job once on a generated set (in this process) and report."""
     from nlp import Pipeline, PipelineConfig, read_table
     from nlp.core.engines import make_engine
@@ -130,7 +135,8 @@ def one(source: Path, engine: str, workers: int, jieba_runs: int = 3, drafts: st
         read = time.perf_counter() - start
         runner = make_engine(engine, workers=workers)
         try:
-            result = Pipeline(PipelineConfig(drafts=drafts)).run(table, engine=runner)
+            config = PipelineConfig(drafts=drafts, **({"classifier": model} if model else {}))
+            result = Pipeline(config).run(table, engine=runner)
         finally:
             if runner is not None:
                 runner.close()
@@ -158,23 +164,12 @@ def one(source: Path, engine: str, workers: int, jieba_runs: int = 3, drafts: st
         segment = runs[len(runs) // 2]
     total = read + wall["total"] + written
     return {
-        "rows": n,
-        "read": read,
-        "per_row": wall["per_row_stages"],
-        "dedupe": wall["dedupe"],
-        "cluster": wall["cluster"],
-        "draft": wall["draft"],
-        "write": written,
-        "total": total,
-        "rows_per_s": n / total,
-        "rss_main_mib": rss_main,
-        "rss_worker_mib": rss_worker,
-        "jieba": segment,
-        "jieba_range": (runs[0], runs[-1]),
-        "ratio": total / segment,
-        "clusters": int(len(result.clusters)),
+        "rows": n, "read": read, "per_row": wall["per_row_stages"], "dedupe": wall["dedupe"], "cluster": wall["cluster"],
+        "draft": wall["draft"], "write": written, "total": total, "rows_per_s": n / total,
+        "rss_main_mib": rss_main, "rss_worker_mib": rss_worker,
+        "jieba": segment, "jieba_range": (runs[0], runs[-1]), "ratio": total / segment, "clusters": int(len(result.clusters)),
         "distinct": result.summary["per_row_stages_rows"],
-    }
+    }  # fmt: skip
 
 
 def main() -> None:
@@ -188,13 +183,26 @@ def main() -> None:
     parser.add_argument(
         "--drafts", default="auto", help="which clusters get a draft, as minyi score --drafts"
     )
+    parser.add_argument(
+        "--model",
+        help="the classifier, as minyi score --model (builtin, lexicon or a folder); its default when left out",
+    )
     parser.add_argument("--one", help=argparse.SUPPRESS)
     parser.add_argument("--make", nargs=2, help=argparse.SUPPRESS)
     parser.add_argument("--jieba", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.one:
         print(
-            json.dumps(one(Path(args.one), args.engine, args.workers, args.jieba_runs, args.drafts))
+            json.dumps(
+                one(
+                    Path(args.one),
+                    args.engine,
+                    args.workers,
+                    args.jieba_runs,
+                    args.drafts,
+                    args.model,
+                )
+            )
         )
         return
     if args.make:
@@ -211,6 +219,7 @@ def main() -> None:
             # Made in a process of its own: generating the rows must not count in the job's memory.
             source = Path(folder) / f"rows-{n}.csv"
             subprocess.run([sys.executable, __file__, "--make", str(n), str(source)], check=True)
+            model = ["--model", args.model] if args.model else []
             done = subprocess.run(
                 [
                     sys.executable,
@@ -225,6 +234,7 @@ def main() -> None:
                     str(args.jieba_runs),
                     "--drafts",
                     args.drafts,
+                    *model,
                 ],
                 capture_output=True,
                 text=True,
@@ -233,7 +243,9 @@ def main() -> None:
             sys.exit(f"size {n} failed:\n{done.stderr[-3000:]}")
         rows.append(json.loads(done.stdout.strip().splitlines()[-1]))
         print(f"[{n} rows done in {rows[-1]['total']:.0f} s]", file=sys.stderr)
-    print(f"\nengine {args.engine}, {args.workers} workers, drafts {args.drafts}\n")
+    print(
+        f"\nengine {args.engine}, {args.workers} workers, drafts {args.drafts}, model {args.model or 'the default'}\n"
+    )
     print(
         "| rows | distinct (text, title) | read s | per-row stages s | dedupe s | cluster s | draft s | write s | total s | rows/s | peak RSS main / worker MiB | jieba s (median; min–max) | total / jieba | clusters |"
     )

@@ -5,9 +5,13 @@ sentence comes from corpora/training_seeds.yaml, written by the Minyi project; p
 phone numbers are invented (phones use the 1390000xxxx shape so they reach nobody).
 
 Each opinion picks a level-2 class, then a voice — a one-line fragment, words said at a reception
-day, a message-board post, a hotline operator's record, a WeChat message — and fills it with the
-class's problems, details and demands, a place and a number, then sometimes adds dialect words,
-a typo, traditional characters, a phone number or a second matter.
+day, a message-board post, a hotline operator's record, a WeChat message, a long formal letter to
+a leader (a formal address, who writes from which county and village, an opening, the matter with
+its details, how long it has dragged on, numbered demands and a formal closing, as other
+provinces' message boards read) — and fills it with the class's problems, details and demands, a
+place and a number, then sometimes adds dialect words, a typo, traditional characters, a phone
+number or a second matter. The letter's framing is the same in every class, so that the model
+learns to read past it.
 """
 
 from __future__ import annotations
@@ -121,6 +125,67 @@ WECHAT_TAIL = [
     "@代表 麻烦反映一下",
     "？？？",
 ]
+# The long formal letter: counties are invented, like the villages.
+COUNTIES = [
+    "平川县",
+    "南屏区",
+    "凤鸣县",
+    "古城区",
+    "江北新区",
+    "云溪县",
+    "龙门县",
+    "北湖区",
+    "安平县",
+    "柳林区",
+]
+LEADERS = ["书记", "市长", "县长", "区长", "局长", "主任"]
+SURNAMES = ["王", "李", "张", "刘", "陈", "杨", "黄", "周", "吴", "徐"]
+OPENERS_LETTER = [
+    "尊敬的{leader}：您好！",
+    "尊敬的{leader}：",
+    "{leader}您好：",
+    "尊敬的各位领导：",
+    "领导同志：",
+    "",
+]
+SELF_LETTER = [
+    "我是{county}{place}的一名{who}。",
+    "本人系{county}{place}{who}。",
+    "我们是居住在{county}{place}的{who}。",
+    "来信人为{county}{place}{who}。",
+    "反映人：{county}{place}{who}。",
+]
+INTRO_LETTER = [
+    "现将有关情况反映如下：",
+    "冒昧给您写信，想反映一个困扰我们很久的问题。",
+    "特向您反映以下情况，恳请关注。",
+    "有一件关系群众切身利益的事情，想向您反映。",
+    "现就以下问题向您反映：",
+    "反映事项：{short}。具体情况：",
+]
+HISTORY = [
+    "我们多次拨打12345热线，也到相关部门当面反映过，至今没有解决。",
+    "此前向社区、街道反映过多次，相关部门互相推诿，没有下文。",
+    "这个问题已经拖了$n个多月，群众意见很大。",
+    "去年也在网上留言反映过，回复说会处理，结果还是老样子。",
+    "相关部门来看过一次，之后就再没有人管了。",
+    "我们也理解基层工作不容易，但这件事实在拖不起了。",
+]
+CLOSERS_LETTER = [
+    "特此反映，恳请领导在百忙之中予以关注，责成相关部门尽快解决！",
+    "以上情况属实，望领导重视，给群众一个满意的答复。此致敬礼！",
+    "恳请有关部门依法处理，切实维护群众的合法权益。",
+    "盼复为谢！",
+    "望予重视，谢谢！",
+    "期待您的回复。",
+]
+TITLES_LETTER = [
+    "关于{place}{short}的反映",
+    "{county}{place}{short}，盼解决",
+    "请求解决{place}{short}的问题",
+    "{short}，群众反映强烈",
+    "恳请关注{county}{short}",
+]
 
 
 def _fill(text: str, rng: random.Random, place: str) -> str:
@@ -144,7 +209,9 @@ def _compose(
     problem = rng.choice(seed["problems"])
     demand = rng.choice(seed["demands"])
     details = seed.get("details") or []
-    voice = rng.choices(["fragment", "spoken", "board", "hotline", "wechat"], [3, 3, 3, 2, 2])[0]
+    voice = rng.choices(
+        ["fragment", "spoken", "board", "hotline", "wechat", "letter"], [3, 3, 3, 2, 2, 3]
+    )[0]
     title = ""
     if voice == "fragment":
         text = problem if rng.random() < 0.6 else f"{problem}，{demand}"
@@ -168,6 +235,30 @@ def _compose(
         extra = rng.choice(details) if details and rng.random() < 0.5 else ""
         wish = demand.removeprefix("请").removeprefix("希望")
         text = f"{rng.choice(HOTLINE)}{place}{problem}。{extra}来电人希望{wish}。"
+    elif voice == "letter":
+        leader = f"{rng.choice(SURNAMES)}{rng.choice(LEADERS)}" if rng.random() < 0.7 else "领导"
+        county = rng.choice(COUNTIES)
+        short = problem.split("，")[0][:14]
+        parts = [
+            rng.choice(OPENERS_LETTER).format(leader=leader),
+            rng.choice(SELF_LETTER).format(county=county, place=place, who=who),
+        ]
+        parts += [rng.choice(INTRO_LETTER).format(short=short), f"{problem}。"]
+        parts += rng.sample(details, k=min(len(details), rng.randint(1, 3))) if details else []
+        second = rng.choice(seed["problems"])
+        if second != problem and rng.random() < 0.6:
+            parts.append(f"此外，{second}。")
+        if rng.random() < 0.7:
+            parts.append(rng.choice(HISTORY))
+        wishes = rng.sample(seed["demands"], k=min(2, len(seed["demands"])))
+        parts.append(
+            "我们的诉求是："
+            + "；".join(f"{'一二'[k]}是{w.removeprefix('请')}" for k, w in enumerate(wishes))
+            + "。"
+        )
+        parts.append(rng.choice(CLOSERS_LETTER))
+        text = "".join(parts)
+        title = rng.choice(TITLES_LETTER).format(place=place, county=county, short=short)
     else:
         text = f"{problem}{rng.choice(['，', '！', '。。。', ' '])}{rng.choice(WECHAT_TAIL)}"
     text = _fill(text, rng, place)

@@ -44,7 +44,9 @@ SettingsDep = Annotated[Settings, Depends(get_settings)]
 
 @lru_cache(maxsize=4)
 def _pipeline(taxonomy: str | None, model: str | None) -> Pipeline:
-    return Pipeline(PipelineConfig(taxonomy=taxonomy, classifier=model or "lexicon"))
+    return Pipeline(
+        PipelineConfig(taxonomy=taxonomy, classifier=model or PipelineConfig.classifier)
+    )
 
 
 async def get_pipeline(settings: SettingsDep) -> Pipeline:
@@ -127,7 +129,10 @@ def _stored_pipeline(
     """A pipeline over the database at ``url`` that shares the classify pipeline's loaded parts
     (``drafts="none"`` for single opinions; batch jobs draft as the CLI does)."""
     config = PipelineConfig(
-        taxonomy=taxonomy, classifier=model or "lexicon", mask_pii=mask_pii, drafts=drafts
+        taxonomy=taxonomy,
+        classifier=model or PipelineConfig.classifier,
+        mask_pii=mask_pii,
+        drafts=drafts,
     )
     shared = _pipeline(taxonomy, model)  # reuse its loaded parts
     return Pipeline(

@@ -131,11 +131,39 @@ def test_cli_demo_runs_on_the_built_in_sample(tmp_path, minyi):
     assert not out["text"].str.contains(r"1390000\d{4}").any()
     assert (out["level1"] == "待人工").mean() < 0.1
     assert str(tmp_path / "demo") in done.stdout
+    # The default classifier: the built-in model, self-trained on the input, and said so.
+    summary = json.loads((tmp_path / "demo" / "summary.json").read_text(encoding="utf-8"))
+    learnt = summary["classifier"]["self_trained_on_rows"]
+    assert summary["classifier"]["model"] == "built-in model" and learnt >= 200
+    assert f"classified by the built-in model, self-trained on {learnt} rows" in done.stdout
+    report = (tmp_path / "demo" / "report.html").read_text(encoding="utf-8")
+    assert f"classified by: built-in model (self-trained on {learnt} rows" in report
     drafts = (tmp_path / "demo" / "drafts.jsonl").read_text(encoding="utf-8").splitlines()
     assert len(drafts) >= 20 and len(list((tmp_path / "demo" / "drafts").glob("*.docx"))) == len(
         drafts
     )
     assert not any(re.search(r"1390000\d{4}", line) for line in drafts)
+
+
+def test_cli_no_self_train_and_the_keyword_rules(tmp_path, minyi):
+    from nlp.core.resources import corpus_path
+
+    sample = str(corpus_path("sample_opinions.csv"))  # about 300 distinct opinions
+    common = ("--drafts", "none", "--engine", "inline", "-q")
+    for name, flags in (("plain", ["--no-self-train"]), ("lexicon", ["--model", "lexicon"])):
+        done = minyi("score", sample, *flags, "--out", str(tmp_path / name), *common)
+        assert done.returncode == 0, done.stderr
+    plain, lexicon = (
+        json.loads((tmp_path / name / "summary.json").read_text(encoding="utf-8"))
+        for name in ("plain", "lexicon")
+    )
+    assert plain["classifier"] == {
+        "model": "built-in model",
+        "config": "builtin",
+        "self_trained_on_rows": 0,
+    }
+    assert plain["config"]["self_train"] is False
+    assert lexicon["classifier"]["model"] == "keyword rules"
 
 
 def test_cli_train_then_score_with_model(tmp_path, minyi):

@@ -3,6 +3,7 @@
 from nlp.classify.base import Classifier, Prediction
 from nlp.classify.coldstart import ColdStartClassifier, corpus_examples
 from nlp.classify.lexicon import LexiconClassifier
+from nlp.classify.selftrain import sample_rows
 from nlp.classify.taxonomy import ABSTAIN, Taxonomy, TaxonomyClass
 from nlp.classify.trained import TrainedClassifier
 
@@ -16,4 +17,5 @@ __all__ = [
     "TaxonomyClass",
     "TrainedClassifier",
     "corpus_examples",
+    "sample_rows",
 ]

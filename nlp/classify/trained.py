@@ -98,7 +98,11 @@ class TrainedClassifier:
 
         from nlp.classify.nbsvm import NBLinearSVC
 
-        return NBLinearSVC(C=c) if self.nb_weights else LinearSVC(C=c)
+        return (
+            NBLinearSVC(C=c, random_state=self.seed)
+            if self.nb_weights
+            else LinearSVC(C=c, random_state=self.seed)
+        )
 
     def _estimator(self, c: float, calibrated: str | None = "sigmoid", rows: int = 1000):
         """Features and SVM in one pipeline; ``calibrated`` names the calibration method, if any."""

@@ -171,7 +171,7 @@ def score(
     model: Annotated[
         Path | None,
         typer.Option(
-            help="Classify with a model trained by `minyi train`, or 'builtin' for the built-in cold-start model (keywords + project corpus + sentence encoder, self-trained on the input), instead of the keyword rules. Example: --model models/2024",
+            help="Classifier: the built-in model by default (keywords + project corpus + sentence encoder, shipped with Minyi and self-trained on the input); 'lexicon' for the taxonomy's keyword rules alone; or a folder from `minyi train`. Example: --model lexicon",
             show_default=False,
         ),
     ] = None,
@@ -181,6 +181,13 @@ def score(
             help="Mark rows below this confidence 待人工 instead of guessing. Example: --abstain-below 0.5"
         ),
     ] = 0.0,
+    self_train: Annotated[
+        bool,
+        typer.Option(
+            "--self-train/--no-self-train",
+            help="Let the built-in model learn the input's wording first (from a sample of at most 2,000 rows) before classifying every row.",
+        ),
+    ] = True,
     state: Annotated[
         str | None,
         typer.Option(
@@ -281,11 +288,12 @@ def score(
 
     config = PipelineConfig(
         tokenizer=tokenizer,
-        classifier=str(model) if model else "lexicon",
+        classifier=str(model) if model else "builtin",
         taxonomy=str(taxonomy) if taxonomy else None,
         routing=str(routing) if routing else None,
         mask_pii=not keep_pii,
         abstain_below=abstain_below,
+        self_train=self_train,
         max_chars=max_chars,
         encoder=encoder,
         cluster_threshold=cluster_threshold,
@@ -491,6 +499,10 @@ def _run(
     )
     top = list(result.summary["level1"].items())[:5]
     if top:
+        about = result.summary["classifier"]
+        learnt = about["self_trained_on_rows"]
+        taught = f", self-trained on {learnt} rows of the input" if learnt else ""
+        typer.echo(f"classified by the {about['model']}{taught}")
         typer.echo("top classes: " + ", ".join(f"{name} {count}" for name, count in top))
     if resume:
         typer.echo(f"{checkpoint.reused} saved block(s) reused, {checkpoint.computed} computed")

@@ -338,6 +338,13 @@ def evaluate(
         str | None,
         typer.Option(help="Text encoding; detected when left out.", show_default=False),
     ] = None,
+    self_train: Annotated[
+        bool,
+        typer.Option(
+            "--self-train/--no-self-train",
+            help="Let the built-in model learn the file's wording first, as `minyi score` does.",
+        ),
+    ] = True,
 ) -> None:
     """Measure a classifier on labeled opinions: per-class precision/recall/F1, macro-F1, confusion matrix, calibration error.
 
@@ -353,8 +360,9 @@ def evaluate(
         texts, labels, _ = _labeled(
             input, text_column, label_column, None, sheet, encoding, err=True
         )
-        pipeline = Pipeline(PipelineConfig(classifier=model))
-        predictions = pipeline.classifier.predict(texts, pipeline.tokenizer.tokenize_many(texts))
+        pipeline = Pipeline(PipelineConfig(classifier=model, self_train=self_train))
+        tokens = pipeline.tokenizer.tokenize_many(texts)
+        predictions = pipeline.batch_classifier(texts, tokens).predict(texts, tokens)
         report = measure(
             labels, [p.level1 for p in predictions], [p.confidence for p in predictions]
         )

@@ -14,9 +14,10 @@ class PipelineConfig:
     Attributes:
         tokenizer: ``jieba`` (with ``corpora/domain_dict.txt``), ``jieba:/path/to/userdict.txt``
             or ``hanlp:/path/to/local/model``.
-        classifier: ``lexicon`` (taxonomy keywords), ``builtin`` (keywords + a model trained on
-            the project's corpus + sentence-encoder similarity, self-trained on the batch) or the
-            folder of a model trained with ``minyi train``.
+        classifier: ``builtin`` (the default: keywords + a model trained on the project's
+            corpus + sentence-encoder similarity, shipped with the package and self-trained on
+            the input), ``lexicon`` (the taxonomy's keywords alone) or the folder of a model
+            trained with ``minyi train``.
         taxonomy: Path of a taxonomy YAML; the project's default when ``None``.
         routing: Path of a routing table (CSV/XLSX: level1, level2, place, department) that
             overrides the taxonomy's responsible bodies by class and place.
@@ -26,7 +27,13 @@ class PipelineConfig:
         binary_threshold: A cell whose share of control or undecodable characters exceeds this is
             marked ``error`` instead of scored.
         abstain_below: Classifications below this confidence become ``待人工``.
-        chunk_size: Rows classified together (the built-in model self-trains on each chunk).
+        self_train: The built-in model teaches itself the input's wording before classifying it
+            (self-training, once per run; it learns nothing from fewer than 200 distinct rows).
+        self_train_sample: Self-training learns from at most this many of the input's distinct
+            rows, chosen by a hash of what they say seeded with ``self_train_seed``; every row
+            is then classified by what it learnt.
+        self_train_seed: Seed of that sample.
+        chunk_size: Rows classified together.
         block_size: Distinct rows per block of the per-row stages (normalise … encode; a row
             that repeats an earlier row's text and title is done once): a resumed run reuses the
             blocks that were saved.
@@ -46,7 +53,7 @@ class PipelineConfig:
     """
 
     tokenizer: str = "jieba"
-    classifier: str = "lexicon"
+    classifier: str = "builtin"
     taxonomy: str | None = None
     routing: str | None = None
     mask_pii: bool = True
@@ -54,6 +61,9 @@ class PipelineConfig:
     max_chars: int = 5000
     binary_threshold: float = 0.3
     abstain_below: float = 0.0
+    self_train: bool = True
+    self_train_sample: int = 2000
+    self_train_seed: int = 0
     chunk_size: int = 512
     block_size: int = 1024
     near_threshold: float = 0.8

@@ -3,18 +3,44 @@ processes or on Dask, the results in the order of the items.
 
 An engine knows nothing of what it runs. The caller sends a function that a worker can import by
 name and arguments that can be pickled; a worker that needs heavy state (models, say) builds it
-on its first item and keeps it for the next ones. At most a window of items waits on the workers
-at a time, so memory stays bounded however many items there are.
+on its first item and keeps it for the next ones. A large value that every item needs (a model
+learnt in the caller, say) is sent once with :meth:`Engine.send`, not with every item: the jobs
+pass what ``send`` returned, and the function reads the value with :func:`received`. At most a
+window of items waits on the workers at a time, so memory stays bounded however many items there
+are.
 """
 
 from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
 
 from nlp.core.errors import ConfigError, NotInstalledError
 
-__all__ = ["DaskEngine", "Engine", "ProcessEngine", "make_engine"]
+__all__ = ["DaskEngine", "Engine", "ProcessEngine", "Sent", "make_engine", "received"]
+
+_SENT: dict[str, object] = {}  # in a worker process: what its engine sent every worker, by name
+
+
+@dataclass(frozen=True)
+class Sent:
+    """What a job passes for a value that a :class:`ProcessEngine` sent its workers once."""
+
+    name: str
+
+
+def received(value: object) -> object:
+    """In a worker: the value that a job's argument stands for (what :meth:`Engine.send`
+    sent), or the argument itself."""
+    return _SENT[value.name] if isinstance(value, Sent) else value
+
+
+def _start_worker(sent: dict[str, object]) -> None:
+    """In a new worker process: keep what the engine sends every worker, and leave with the
+    parent."""
+    _SENT.update(sent)
+    _exit_with_parent()
 
 
 def _exit_with_parent() -> None:
@@ -60,6 +86,11 @@ class Engine:
         jobs."""
         raise NotImplementedError
 
+    def send(self, value: object) -> object:
+        """Make ``value`` known to every worker once; returns what a job passes in its place
+        (the function gets the value back with :func:`received`)."""
+        return value
+
     def close(self) -> None:
         return None
 
@@ -72,6 +103,17 @@ class ProcessEngine(Engine):
     def __init__(self, workers: int | None = None):
         self.workers = workers or min(os.cpu_count() or 1, 2)
         self._pool = None
+        self._sent: dict[str, object] = {}
+        self._count = 0
+
+    def send(self, value: object) -> Sent:
+        """Workers started from now on receive ``value`` as they start (a pool already running
+        is closed first); what an earlier call sent is let go."""
+        self._count += 1
+        name = f"sent-{self._count}"
+        self._sent = {name: value}
+        self.close()
+        return Sent(name)
 
     def starmap(self, function, jobs):
         import multiprocessing
@@ -81,7 +123,8 @@ class ProcessEngine(Engine):
             self._pool = ProcessPoolExecutor(
                 self.workers,
                 mp_context=multiprocessing.get_context("spawn"),
-                initializer=_exit_with_parent,
+                initializer=_start_worker,
+                initargs=(dict(self._sent),),
             )
         return _in_order(lambda job: self._pool.submit(function, *job), jobs, 2 * self.workers)
 
@@ -113,6 +156,14 @@ class DaskEngine(Engine):
                 dashboard_address=None,
             )
             self.client = Client(self._cluster)
+
+    def send(self, value: object) -> object:
+        """Scattered to every worker once; a job that passes the returned future receives
+        ``value`` itself."""
+        # In a list, with a key of its own: a dict would be scattered as named values, and a
+        # value equal to an earlier one would share its key.
+        [future] = self.client.scatter([value], broadcast=True, hash=False)
+        return future
 
     def starmap(self, function, jobs):
         window = 2 * max(len(self.client.scheduler_info().get("workers", {})), 1)

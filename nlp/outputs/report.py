@@ -50,6 +50,7 @@ figure{margin:1em 0} figure svg{display:block}
 {% if charts.trends %}<figure id="chart-trends">{{ charts.trends|safe }}</figure>{% endif %}
 {% if charts.map %}<figure id="chart-map">{{ charts.map|safe }}</figure>{% endif %}
 <h2>一级分类 Level-1 classes</h2>
+{% if s.classifier %}<p id="classifier">分类模型 classified by: {{ s.classifier.model }}{% if s.classifier.self_trained_on_rows %} (self-trained on {{ s.classifier.self_trained_on_rows }} rows of this input){% endif %}</p>{% endif %}
 <table id="classes">{% for name, count in level1 %}
 <tr><td>{{ name }}</td><td class="n">{{ count }}</td><td><span class="bar" style="width:{{ (300 * count / top)|round(1) }}px"></span></td></tr>{% endfor %}
 </table>

@@ -23,6 +23,7 @@ import numpy as np
 
 from nlp.classify import ABSTAIN
 from nlp.core.config import PipelineConfig
+from nlp.core.engines import received
 from nlp.pipeline.parts import Parts
 from nlp.pipeline.rows import RowClasses, RowWords, Spill
 from nlp.pipeline.stages import BlockJob, RowBlock, RowStage, chunks, run_stages
@@ -42,15 +43,21 @@ _NOTHING: frozenset[str] = frozenset()
 _PARTS: dict[str, Parts] = {}  # in a worker process: one set of parts per config
 
 
-def run_block(settings: dict, stages: Sequence[RowStage], job: BlockJob) -> RowBlock:
+def run_block(
+    settings: dict, stages: Sequence[RowStage], job: BlockJob, learnt: object = None
+) -> RowBlock:
     """The per-row stages of one block on an engine's worker, with this process's parts for the
-    config ``settings`` (built on its first block and kept for the next)."""
+    config ``settings`` (built on its first block and kept for the next). ``learnt``: what the
+    run's classifier learnt from its input, as the engine sent it (:meth:`Engine.send`)."""
     key = json.dumps(settings, sort_keys=True, default=str)
     if key not in _PARTS:
         # One ONNX thread per worker process: the workers already fill the cores.
         os.environ.setdefault("MINYI_ONNX_THREADS", "1")
         _PARTS[key] = Parts(PipelineConfig(**settings))
-    return run_stages(stages, job, _PARTS[key])
+    parts = _PARTS[key]
+    if learnt is not None:
+        parts = parts.taught(received(learnt))
+    return run_stages(stages, job, parts)
 
 
 def distinct_rows(
@@ -96,18 +103,22 @@ class Blocks:
         row_errors: dict[int, str],
         size: int,
     ):
-        self._texts, self._titles, self._errors = texts, titles, row_errors
+        self._texts, self._titles, self.errors = texts, titles, row_errors
         self.distinct, self.source, self.repeats = distinct_rows(texts(None), titles, row_errors)
         self.spans = list(chunks(len(self.distinct), size))
 
     def __len__(self) -> int:
         return len(self.spans)
 
+    def cells(self, rows: Sequence[int]) -> tuple[list[str], list[str]]:
+        """The text and title cells of the given input rows."""
+        return self._texts(rows), [self._titles[i] for i in rows]
+
     def job(self, number: int) -> BlockJob:
         """The input of block ``number``."""
         lo, hi = self.spans[number]
         rows = self.distinct[lo:hi]
-        errors = {j: self._errors[i] for j, i in enumerate(rows) if i in self._errors}
+        errors = {j: self.errors[i] for j, i in enumerate(rows) if i in self.errors}
         titles = [self._titles[i] for i in rows]
         return BlockJob(self._texts(rows), titles, errors, self.repeats[lo:hi])
 
@@ -121,14 +132,17 @@ def computed_blocks(
 ) -> Iterator[RowBlock]:
     """Every block's results in order: loaded from ``checkpoint`` where saved (one at a time as
     they are reached: all at once would hold a whole resumed run in memory), otherwise computed
-    on ``engine``'s workers (in this process when ``None``) and saved."""
+    on ``engine``'s workers (in this process when ``None``) and saved. ``parts`` may be
+    :meth:`Parts.taught` what the classifier learnt from the input: the workers are sent it."""
     saved = {k for k in range(len(blocks)) if checkpoint is not None and checkpoint.has(k)}
     todo = [k for k in range(len(blocks)) if k not in saved]
     if engine is not None and len(todo) > 1:
         # Builds what the workers share (such as the built-in model's cache) before they need it.
         parts.classifier  # noqa: B018
         settings = parts.config.to_dict()
-        jobs = ((settings, stages, blocks.job(k)) for k in todo)
+        # What the classifier learnt from the input goes to each worker once, not with each block.
+        learnt = None if parts.learnt is None else engine.send(parts.learnt)
+        jobs = ((settings, stages, blocks.job(k), learnt) for k in todo)
         computed = zip(todo, engine.starmap(run_block, jobs))
     else:
         computed = ((k, run_stages(stages, blocks.job(k), parts)) for k in todo)

@@ -21,7 +21,7 @@ from nlp.classify.routing import RoutingTable
 from nlp.clustering.centring import reference_mean
 from nlp.core.config import PipelineConfig
 from nlp.core.errors import ConfigError
-from nlp.encoders import make_encoder
+from nlp.encoders import USEEncoder, make_encoder
 from nlp.summarize import ClusterScorer
 from nlp.text.normalize import Normalizer
 from nlp.text.pii import PiiMasker
@@ -107,20 +107,65 @@ class Parts:
         name, below = cfg.classifier, cfg.abstain_below
         if name == "lexicon":
             return LexiconClassifier(self.taxonomy, abstain_below=below).fit()
+        # The built-in model does not teach itself on each chunk it is given: a run teaches it
+        # once, on a sample of its input (nlp.pipeline.learning).
+        sample = {"sample": cfg.self_train_sample, "seed": cfg.self_train_seed}
         if name == "builtin":
             # Held before fitting: the tokenizer it is fitted with asks for its vocabulary.
             model = self._classifier = ColdStartClassifier(
-                self.taxonomy, encoder=self.encoder, abstain_below=below
+                self.taxonomy,
+                encoder=self._classifier_encoder(),
+                adapt=False,
+                abstain_below=below,
+                **sample,
             )
             model.fit(self.tokenizer)
             return model
         if Path(name).is_dir() and ColdStartClassifier.is_saved(name):
-            return ColdStartClassifier.load(
-                name, self.taxonomy, encoder=self.encoder, abstain_below=below
+            model = ColdStartClassifier.load(
+                name,
+                self.taxonomy,
+                encoder=self._classifier_encoder(),
+                abstain_below=below,
+                adapt=False,
             )
+            model.sample, model.seed = sample["sample"], sample["seed"]
+            return model
         if Path(name).is_dir():
             return TrainedClassifier.load(name, abstain_below=below)
         raise ConfigError(f"classifier {name!r} is not 'lexicon', 'builtin' or a model folder")
+
+    def _classifier_encoder(self) -> Encoder | None:
+        """The sentence encoder of the built-in model: this pipeline's when it is the one the
+        model was built with (USE), so that it is loaded once; the model's own otherwise."""
+        return self.encoder if getattr(self.encoder, "name", None) == USEEncoder.name else None
+
+    def describe_classifier(self) -> str:
+        """Which model classifies, in words (for the summary, the report and the terminal)."""
+        classifier = self.classifier
+        if isinstance(classifier, LexiconClassifier):
+            return "keyword rules"
+        if isinstance(classifier, ColdStartClassifier):
+            reviewed = getattr(classifier, "manifest_", {}).get("reviewed_examples", 0)
+            if reviewed:
+                return (
+                    f"built-in model with {reviewed} reviewed opinions ({self.config.classifier})"
+                )
+            return "built-in model"
+        if isinstance(classifier, TrainedClassifier):
+            return f"trained model ({self.config.classifier})"
+        return type(classifier).__name__
+
+    @property
+    def learnt(self) -> object | None:
+        """What the classifier learnt from a run's input (see :meth:`taught`); none here."""
+        return None
+
+    def taught(self, learnt: object) -> Parts:
+        """These parts with the classifier that classifies by ``learnt``, what the config's
+        classifier learnt from a run's input (the ``batch_`` of its self-trained copy): every
+        other part is these parts' own, so that a worker process keeps its loaded models."""
+        return _TaughtParts(self, learnt)
 
     @property
     def tokenizer(self) -> Tokenizer:
@@ -181,3 +226,15 @@ class Parts:
             return ""
         default = self.taxonomy.department(level1, level2)
         return self.routing.department(level1, level2, places, default) if self.routing else default
+
+
+class _TaughtParts:
+    """:class:`Parts` whose classifier classifies by what it learnt from a run's input."""
+
+    def __init__(self, parts: Parts, learnt: object):
+        self._parts = parts
+        self.learnt = learnt
+        self.classifier = parts.classifier.with_batch_model(learnt)
+
+    def __getattr__(self, name: str):
+        return getattr(self._parts, name)

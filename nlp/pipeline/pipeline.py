@@ -30,6 +30,7 @@ from nlp.pipeline.blocks import Blocks, PerRow, computed_blocks
 from nlp.pipeline.cells import column, number, parse_times, period
 from nlp.pipeline.drafting import agree_with_drafts, draft_clusters
 from nlp.pipeline.facts import anchors, duplicate_groups, named
+from nlp.pipeline.learning import learn_from_input, self_trained
 from nlp.pipeline.parts import Parts
 from nlp.pipeline.rows import RowVectors, centroids
 from nlp.pipeline.stages import ROW_STAGES, BlockJob, RowBlock, RowStage, check_stages, run_stages
@@ -239,7 +240,10 @@ class Pipeline:
         )
         folder = state.checkpoint.folder if state.checkpoint is not None else None
         rows = state.rows = PerRow(self.stages, len(blocks.distinct), folder)
-        done = computed_blocks(blocks, self.stages, self.parts, state.checkpoint, state.engine)
+        start = time.perf_counter()
+        parts = self._learn(state, blocks)
+        learning = time.perf_counter() - start
+        done = computed_blocks(blocks, self.stages, parts, state.checkpoint, state.engine)
         for lo, hi in blocks.spans:
             block = next(done)
             rows.add(block, lo)
@@ -248,6 +252,8 @@ class Pipeline:
                 state.report(stage.name, blocks.distinct[hi - 1] + 1, n)
         rows.to_every_row(blocks.source)
         state.timings = dict(rows.timings)
+        if "classify" in state.timings:  # learning is part of classifying
+            state.timings["classify"] += learning
         state.distinct, state.source = blocks.distinct, blocks.source
         state.source_of = np.asarray(blocks.source, dtype=np.int64)
         state.ok = [i for i in range(n) if rows.status[i] == "ok"]
@@ -255,6 +261,15 @@ class Pipeline:
         if not state.keep_input and self.config.mask_pii and columns.text in table.frame.columns:
             table.frame = table.frame.drop(columns=[columns.text])
         state.row_wall = time.perf_counter() - state.began
+
+    def _learn(self, state: RunState, blocks: Blocks) -> Parts:
+        """The classifier learns the input's wording once, from a sample of its distinct rows,
+        before any block is classified (nothing to learn when every block is saved)."""
+        cp = state.checkpoint
+        if cp is not None and all(cp.has(k) for k in range(len(blocks))):
+            return self.parts
+        parts, state.learnt_rows = learn_from_input(self.parts, blocks)
+        return parts
 
     @step("dedupe")
     def _duplicates(self, state: RunState) -> None:
@@ -414,6 +429,11 @@ class Pipeline:
             drafts=len(state.drafts),
             config=self.config.to_dict(),
             taxonomy=self.taxonomy.version,
+            classifier={
+                "model": self.parts.describe_classifier(),
+                "config": self.config.classifier,
+                "self_trained_on_rows": state.learnt_rows,
+            },
         )
         return RunResult(
             state.opinions,
@@ -446,6 +466,13 @@ class Pipeline:
         counted is multiplied by it)."""
         job = BlockJob(raw, titles_raw, row_errors or {}, repeats)
         return run_stages(self.stages, job, self.parts)
+
+    def batch_classifier(self, texts: Sequence[str], tokens: Sequence[Sequence[str]]) -> Classifier:
+        """The classifier for a batch of which ``texts`` (normalised) and ``tokens`` are the
+        rows, as :meth:`run` classifies an input: the built-in model self-trained on them (on at
+        most ``config.self_train_sample`` of them) when ``config.self_train`` is on; this
+        pipeline's classifier otherwise."""
+        return self_trained(self.parts, texts, tokens)
 
     def classify(self, texts: Sequence[str]) -> list[dict[str, Any]]:
         """Classify texts without the rest of the batch job (for the service and quick calls).

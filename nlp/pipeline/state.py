@@ -46,6 +46,7 @@ class RunState:
     began: float = field(default_factory=time.perf_counter)
     timings: dict[str, float] = field(default_factory=dict)
     row_wall: float = 0.0
+    learnt_rows: int = 0  # the input rows the classifier learnt from
     rows: PerRow | None = None  # what the per-row stages found
     distinct: list[int] = field(default_factory=list)  # the rows that went through them
     source: list[int] | None = None  # each row's distinct row

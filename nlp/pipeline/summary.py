@@ -31,6 +31,7 @@ def summarize_run(
     drafts: int,
     config: dict,
     taxonomy: str,
+    classifier: dict | None = None,
 ) -> dict:
     """The summary of a run.
 
@@ -44,6 +45,9 @@ def summarize_run(
         distinct: Rows that went through the per-row stages (repeats once).
         drafts: Drafts made.
         config: The config the run used; ``taxonomy``: the class tree's version.
+        classifier: Which model classified (``model``, in words), as the config named it
+            (``config``), and how many rows of the input it learnt from
+            (``self_trained_on_rows``).
     """
     n = len(opinions)
     # The two columns counted, not a copy of the table.
@@ -63,6 +67,7 @@ def summarize_run(
             "notes": table.notes,
         },
         "status": {s: int((opinions["status"] == s).sum()) for s in ("ok", "empty", "error")},
+        "classifier": classifier or {},
         "level1": {k: int(v) for k, v in ok["level1"].value_counts().items()},
         "level2": {f"{l1}/{l2}": int(c) for (l1, l2), c in level2.items()},
         "duplicates": {"rows": int(len(dup)), "groups": int(dup.nunique())},

@@ -10,7 +10,7 @@ import re
 import unicodedata
 from functools import cached_property
 
-__all__ = ["Normalizer", "binary_share"]
+__all__ = ["Normalizer", "binary_share", "without_lost_marks"]
 
 # Full-width ASCII (U+FF01–U+FF5E) → half-width, except the punctuation Chinese text writes
 # full-width on purpose; the ideographic space becomes a plain space.
@@ -43,6 +43,18 @@ def binary_share(text: str) -> float:
         return 0.0
     bad = sum(1 for ch in text if ch == "\ufffd" or _is_junk(ch))
     return bad / len(text)
+
+
+def without_lost_marks(text: str) -> str:
+    """A normalised ``text`` with each ASCII "?" read as a character that an export could not
+    encode (a GBK copy of a UTF-8 file writes one for each no-break space, emoji or symbol
+    outside GBK): as whitespace, which the normaliser collapses, and drops between Chinese
+    characters. For what a model reads, not for the text shown: Chinese writes its own question
+    mark full-width (？), and a half-width one says nothing of an opinion's class."""
+    if "?" not in text:
+        return text
+    text = _SPACE.sub(" ", text.replace("?", " ")).strip()
+    return _SPACE_BETWEEN_CJK.sub("", text)
 
 
 class Normalizer:

@@ -49,6 +49,10 @@ def test_engines_give_identical_results(inline, name, monkeypatch):
     finally:
         engine.close()
     assert ran == ["run_block", "draft_many"]
+    # The default classifier learnt from the input once, in this process; the workers were sent
+    # what it learnt and classified every block by it.
+    assert inline.summary["classifier"]["self_trained_on_rows"] >= 200
+    assert result.summary["classifier"] == inline.summary["classifier"]
     pd.testing.assert_frame_equal(result.opinions, inline.opinions)
     pd.testing.assert_frame_equal(result.clusters, inline.clusters)
     assert result.summary["status"] == inline.summary["status"]
@@ -80,6 +84,29 @@ def test_process_engine_maps_a_function_over_items_in_order():
         assert list(powers) == [2**k for k in range(9)]
     finally:
         engine.close()
+
+
+def _scaled(sent, k: int) -> int:
+    return engines.received(sent)["factor"] * k
+
+
+@pytest.mark.parametrize("name", ["local", "dask"])
+def test_a_value_sent_once_reaches_every_worker(name):
+    pytest.importorskip("distributed") if name == "dask" else None
+    engine = make_engine(name, workers=2)
+    try:
+        sent = engine.send({"factor": 3})
+        assert list(engine.starmap(_scaled, [(sent, k) for k in range(8)])) == [
+            3 * k for k in range(8)
+        ]
+        again = engine.send({"factor": 5})  # a later run's value replaces it
+        assert list(engine.starmap(_scaled, [(again, k) for k in range(4)])) == [
+            5 * k for k in range(4)
+        ]
+    finally:
+        engine.close()
+    # In this process (no engine) a job passes the value itself.
+    assert _scaled({"factor": 2}, 4) == 8
 
 
 def test_engines_import_nothing_of_the_pipeline_or_the_config():

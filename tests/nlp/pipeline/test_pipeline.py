@@ -1,5 +1,6 @@
 import numpy as np
 import pandas as pd
+import pytest
 
 from nlp import OUTPUT_COLUMNS, InputTable, Pipeline, PipelineConfig
 from nlp.io import resolve_columns
@@ -199,3 +200,37 @@ def test_fragments_about_one_problem_are_one_issue_at_the_default_settings(pipel
     assert len(set(cluster)) == 6
     titles = result.clusters.set_index("cluster")["title"]
     assert titles[cluster[9]] == "小区门口的垃圾好几天没人清理"  # no greeting, no thanks
+
+
+@pytest.mark.slow
+def test_a_large_batch_self_trains_once_on_a_bounded_sample(monkeypatch):
+    from nlp.classify import ColdStartClassifier
+    from nlp.core.resources import corpus_path
+    from nlp.io import read_table
+
+    learnt = []
+    self_trained = ColdStartClassifier.self_trained
+
+    def counted(self, texts, tokens, vectors=None):
+        learnt.append(len(texts))
+        return self_trained(self, texts, tokens, vectors)
+
+    monkeypatch.setattr(ColdStartClassifier, "self_trained", counted)
+    table = read_table(corpus_path("sample_opinions.csv"))  # about 300 distinct opinions
+    config = PipelineConfig(self_train_sample=220, block_size=100, drafts="none")
+    result = Pipeline(config).run(table)
+    # Once for the run, not once per block, on the sample alone (220 distinct rows; empty ones
+    # left out).
+    assert len(learnt) == 1 and 210 <= learnt[0] <= 220
+    # The rows it learnt from: the sample's distinct texts (two rows may differ by title alone).
+    rows = result.summary["classifier"]["self_trained_on_rows"]
+    assert result.summary["classifier"] == {
+        "model": "built-in model",
+        "config": "builtin",
+        "self_trained_on_rows": rows,
+    }
+    assert 200 <= rows <= learnt[0]
+    plain_config = PipelineConfig(self_train=False, block_size=100, drafts="none")
+    plain = Pipeline(plain_config).run(read_table(corpus_path("sample_opinions.csv")))
+    assert len(learnt) == 1 and plain.summary["classifier"]["self_trained_on_rows"] == 0
+    assert (plain.opinions["level1"] == result.opinions["level1"]).mean() > 0.9

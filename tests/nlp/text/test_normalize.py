@@ -31,3 +31,17 @@ def test_binary_share_tells_junk_from_text():
     assert binary_share("暖气不热") == 0.0
     assert binary_share("\x00\x01\x02\ufffd\ufffd暖") > 0.8
     assert binary_share("") == 0.0
+
+
+def test_lost_marks_read_as_the_spaces_a_utf8_copy_had():
+    from nlp.text.normalize import without_lost_marks
+
+    normalizer = Normalizer()
+    for utf8, gbk in (
+        ("修好啊？\xa0\xa0\xa0原来的球场", "修好啊？??? 原来的球场"),
+        ("误差超过\xa015%", "误差超过?15%"),
+        ("2014年\xa09\xa0月", "2014年?9?月"),
+        ("您好！\xa0我是居民", "您好！?我是居民"),
+    ):
+        assert without_lost_marks(normalizer.normalize(gbk)) == normalizer.normalize(utf8)
+    assert without_lost_marks("暖气不热？") == "暖气不热？"  # Chinese question marks are kept
