@@ -1,6 +1,7 @@
 import numpy as np
 import pandas as pd
 
+from nlp.clustering.evidence import FITTED_RULE
 from nlp.clustering.incremental import Opinions, assign_clusters
 from nlp.clustering.store import ClusterStore
 
@@ -56,7 +57,7 @@ def test_stored_clusters_keep_their_opinions_and_take_close_new_ones(tmp_path):
 
 
 def test_fragments_of_one_topic_join_at_a_cosine_where_fragments_alone_would_not():
-    cos = 0.3
+    cos = FITTED_RULE.threshold_short - 0.05
     side = np.sqrt(1 - cos**2)
     centred = unit([1, 0, 0], [cos, side, 0], [0, 0, 1])
     plain = opinions([0, 1, 2], list("abc"))
