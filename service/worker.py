@@ -32,6 +32,10 @@ __all__ = ["Supervisor", "Worker", "main"]
 
 log = logging.getLogger(__name__)
 
+BATCH_NICENESS = 10
+"""How much lower than the server's the scheduling priority of a batch worker is: a batch that
+clusters or self-trains for minutes must not slow the requests answered meanwhile."""
+
 
 class Worker:
     """Runs queued jobs one after another, in the process it was made in, while ``parent``
@@ -187,6 +191,10 @@ def main() -> None:
     parent = config.pop("parent")
     settings = Settings(**config)
     os.umask(0o077)  # files the worker writes: 0600, folders 0700
+    try:  # a batch job yields the processor to the server's requests
+        os.nice(BATCH_NICENESS)
+    except OSError:
+        pass
     if settings.job_memory_mb > 0:
         limit = settings.job_memory_mb * 1024 * 1024
         resource.setrlimit(resource.RLIMIT_AS, (limit, limit))

@@ -14,6 +14,7 @@ httpx = pytest.importorskip("httpx")
 pytest.importorskip("fastapi")
 
 from service.devserver import start_server  # noqa: E402
+from service.worker import BATCH_NICENESS  # noqa: E402
 
 KEY = "jobs-key"
 H = {"Authorization": f"Bearer {KEY}"}
@@ -107,6 +108,9 @@ def test_a_worker_that_dies_fails_its_job_with_the_reason(server):
         time.sleep(0.05)
     pid = int(owner.rpartition(":")[2])
     assert pid != proc.pid  # a worker process of its own, not a thread of the server
+    # at a lower priority than the server, whose requests it must not slow
+    niceness = os.getpriority(os.PRIO_PROCESS, pid) - os.getpriority(os.PRIO_PROCESS, proc.pid)
+    assert niceness == BATCH_NICENESS
     os.kill(pid, signal.SIGKILL)
     state = wait(base, job)
     assert state["status"] == "failed" and "SIGKILL" in state["error"]
