@@ -19,7 +19,7 @@ from nlp.core.ids import format_weekly_counts
 from nlp.summarize import ClusterFacts, ClusterScorer
 from nlp.summarize.sentences import strip_filler
 
-__all__ = ["summarize_clusters", "CLUSTER_COLUMNS", "STATUSES", "specific_places"]
+__all__ = ["summarize_clusters", "hottest_first", "CLUSTER_COLUMNS", "STATUSES", "specific_places"]
 
 CLUSTER_COLUMNS = (
     "cluster",
@@ -216,8 +216,12 @@ def summarize_clusters(
                 "status": STATUSES[0],
             }
         )
-    out = pd.DataFrame(rows, columns=list(CLUSTER_COLUMNS))
-    return out.sort_values(
+    return hottest_first(pd.DataFrame(rows, columns=list(CLUSTER_COLUMNS)))
+
+
+def hottest_first(clusters: pd.DataFrame) -> pd.DataFrame:
+    """The clusters table in its order: hottest first, then largest, then by id."""
+    return clusters.sort_values(
         ["heat", "size", "cluster"], ascending=[False, False, True], kind="stable"
     ).reset_index(drop=True)
 

@@ -73,6 +73,11 @@ class MergeRule:
             threshold_short=self.threshold_short + delta,
         )
 
+    def with_threshold(self, threshold: float | None) -> MergeRule:
+        """The rule with its posts' threshold at ``threshold`` (the fragments' moved as much);
+        this rule when ``None``."""
+        return self if threshold is None else self.shifted(threshold - self.threshold_long)
+
     def margin(self, linked: float, same: float, differ: float, lone: float, short: float) -> float:
         """By how much two clusters pass the rule (< 0: they stay apart), given their linkage,
         the terms of :meth:`Evidence.terms` and their mean shortness. (For a new opinion and a

@@ -91,11 +91,7 @@ def assign_clusters(
         neighbours: Nearest neighbours of each point considered for merging.
         store: Stored state: the new opinions' clusters are added to it.
     """
-    rule = (
-        FITTED_RULE
-        if threshold is None
-        else FITTED_RULE.shifted(threshold - FITTED_RULE.threshold_long)
-    )
+    rule = FITTED_RULE.with_threshold(threshold)
     point_of, keys = opinions.point_of, opinions.keys
     where, groups = opinions.places, opinions.groups
     n = len(point_of)

@@ -235,9 +235,7 @@ def cluster_vectors(
     """
     vectors = np.asarray(vectors)
     n = len(vectors)
-    rule = rule or FITTED_RULE
-    if threshold is not None:
-        rule = rule.shifted(threshold - rule.threshold_long)
+    rule = (rule or FITTED_RULE).with_threshold(threshold)
     weight = np.ones(n) if weights is None else np.asarray(weights, dtype=np.float64)
     short = shortness(lengths) if lengths is not None else np.zeros(n)
     codes = _codes(topics, n)

@@ -259,17 +259,8 @@ class ClusterStore(StoredOpinions):
         """Ids, unit-length centroids and places of the stored clusters. A cluster merged into
         another by review keeps its centroid under the id it was merged into, so that new
         opinions like either part join the merged cluster."""
-        c = db.clusters.c
-        query = sa.select(c.id, c.centroid, c.places, c.merged_into).order_by(c.id)
-        with self._use() as conn:
-            rows = conn.execute(query).all()
-        if not rows:
-            return [], np.zeros((0, 0), dtype=np.float32), []
-        into = {r.id: r.merged_into for r in rows if r.merged_into}
-        centroids = np.stack([np.frombuffer(r.centroid, dtype=np.float32) for r in rows])
-        norms = np.maximum(np.linalg.norm(centroids, axis=1, keepdims=True), 1e-12)
-        places = [set(json.loads(r.places)) for r in rows]
-        return [db.final_cluster(r.id, into) for r in rows], centroids / norms, places
+        found = self.joinable()
+        return found.ids, found.centroids, found.places
 
     def joinable(self) -> StoredClusters:
         """What a new opinion is judged against to join a stored cluster (see

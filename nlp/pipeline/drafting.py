@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
+from nlp.clustering.describe import hottest_first
 from nlp.summarize.draft import Draft, Drafter, ExtractiveDrafter, select_clusters
 
 if TYPE_CHECKING:
@@ -132,6 +133,4 @@ def agree_with_drafts(clusters: pd.DataFrame, drafts: Sequence[Draft]) -> pd.Dat
             out.loc[drafted, name] = [
                 d.scores.get(name, out.at[i, name]) for i, d in chosen.items()
             ]
-    return out.sort_values(
-        ["heat", "size", "cluster"], ascending=[False, False, True], kind="stable"
-    ).reset_index(drop=True)
+    return hottest_first(out)

@@ -405,7 +405,7 @@ class Pipeline:
             if self.store is not None:
                 # A cluster that holds earlier runs' opinions too keeps the description made
                 # from all of them; this run's draft speaks for this run's opinions only.
-                drafted = {d.cluster for d in state.drafts} - set(state.earlier or ())
+                drafted = {d.cluster for d in state.drafts} - state.earlier
                 self.store.describe(state.clusters[state.clusters["cluster"].isin(drafted)])
 
     def _result(self, state: RunState) -> RunResult:
