@@ -123,6 +123,7 @@ def own_sets(pipelines: dict) -> list[tuple[str, int, dict[str, float], str]]:
         ("other_voices_own.csv", ("env", "all")),
         ("fragments_level1.csv", ("all",)),
         ("fragments_own.csv", ("all",)),
+        ("fragments_fresh.csv", ("all",)),
     ):
         frame = pd.read_csv(OWN / name, dtype=str, keep_default_na=False)
         texts = Normalizer().normalize_many(frame["text"].tolist())

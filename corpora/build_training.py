@@ -24,7 +24,7 @@ import yaml
 
 HERE = Path(__file__).parent
 SEED = 20261123
-PER_CLASS = 46  # 74 level-2 classes → about 3,400 opinions
+PER_CLASS = 70  # 74 level-2 classes → about 5,200 opinions
 
 VILLAGES = [
     "青石村",
