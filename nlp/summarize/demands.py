@@ -54,6 +54,14 @@ _PURPOSE = re.compile(
     r"|保障[^，,]*权益|谢谢|感谢"
     r"|不胜感激|为盼|为感|否则|因为|由于|毕竟|相信|切实维护)"
 )
+# A clause that only sets the scene of the deed that follows ("外围停车位改造项目中", "在拆迁过程中").
+_FRAME = re.compile(r"(?:项目|工程|过程|改造|建设|施工|拆迁|期间|今后|以后)(?:中|时|里)?$|(?:过程|期间)中?$|^在.{1,20}(?:中|时)$")
+# A request asked as a question: "补偿款什么时候发放" asks to pay it.
+_WHEN = re.compile(
+    r"^(?:请问|问一?下|问)?(?P<what>[^，,？?]{2,24}?)(?:到底)?(?:什么时候|啥时候|何时|几时)(?:才|能|才能|可以|可)?"
+    r"(?P<deed>发放|兑现|到位|到账|支付|发|退还|退|修|修好|修复|开通|通|解决|办|办理|动工|开工|完工|拆|拆除|补发)"
+    r"(?:下来|好|完)?(?:啊|呢|呀|嘛)?[？?]?$"
+)
 _END = re.compile(
     r"(?:[。！!？?…~～\s]|为盼|为感|为谢|吧|啊|呀|哦|呢|了吧|好吗|可以吗|行吗|谢谢|！)+$"
 )
@@ -165,6 +173,13 @@ def canonical(demand: str, max_chars: int = 40) -> str:
         clauses = clauses[1:]  # "协调，将此小区…": the deed follows
     for clause in clauses:
         core = clause.strip("，,；;：: ")
+        asked = _WHEN.match(core)
+        if asked:
+            deed = {"到位": "落实", "到账": "发放", "通": "开通", "发": "发放", "退": "退还"}.get(
+                asked["deed"], asked["deed"]
+            )
+            core = f"尽快{deed}{asked['what']}"
+            clause = core + clause[len(clause.rstrip("，,；;：: ")) :]
         if _GROUNDS.match(core):
             if kept:
                 break
@@ -172,7 +187,12 @@ def canonical(demand: str, max_chars: int = 40) -> str:
         if not core or _PURPOSE.match(core):
             break
         # A second clause stays only when it is a second deed ("依法查处，责令停工").
-        if kept and (not _ACTION.match(core) or len("".join(kept) + core) > max_chars):
+        framed = len(kept) == 1 and _FRAME.search(kept[0].strip("，,；;：: "))
+        if (
+            kept
+            and not framed
+            and (not _ACTION.match(core) or len("".join(kept) + core) > max_chars)
+        ):
             break
         kept.append(clause)
         if len(kept) == 2:

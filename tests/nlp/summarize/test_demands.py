@@ -17,6 +17,21 @@ def test_canonical_keeps_the_action():
     assert canonical("二、请公安机关对涉案资产查封、冻结") == "对涉案资产查封、冻结"
 
 
+def test_canonical_keeps_the_deed_after_a_clause_that_sets_the_scene():
+    demand = "建议外围红线范围停车位改造项目中，继续保持对原本小区业主车辆免费，让业主继续享受福利"
+    assert canonical(demand) == "外围红线范围停车位改造项目中，继续保持对原本小区业主车辆免费"
+    # Without a scene, a clause that names no deed still ends the demand.
+    assert canonical("请尽快修复路灯，继续保持关注") == "尽快修复路灯"
+
+
+def test_canonical_words_a_when_question_as_the_request_it_is():
+    assert canonical("第一次补偿款什么时候发放，给村民一个合理解释") == (
+        "尽快发放第一次补偿款，给村民一个合理解释"
+    )
+    assert canonical("请问安置房啥时候能到位？") == "尽快落实安置房"
+    assert canonical("为什么补偿款只发了一半") == "为什么补偿款只发了一半"
+
+
 def test_actionable_demands_name_a_deed():
     assert actionable("尽快取缔该搅拌站") and actionable("查办搅拌厂")
     assert not actionable("尽快处理此事") and not actionable("依法处理") and not actionable("重视")
