@@ -151,8 +151,9 @@ def _run_hotspot():
     return pipeline, pipeline.run(read_table(HOTSPOT))
 
 
-def hottest_drafts(result, n: int = 20) -> None:
-    """Checks of the ``n`` hottest drafts, and the hand judgements of their 群众诉求."""
+def hottest_drafts(result, n: int = 20, unjudged_to: Path | None = None) -> None:
+    """Checks of the ``n`` hottest drafts, and the hand judgements of their 群众诉求 (the items
+    not judged yet written to ``unjudged_to``, when given, with the judgements' columns)."""
     import re
 
     import pandas as pd
@@ -200,10 +201,19 @@ def hottest_drafts(result, n: int = 20) -> None:
         demands = (rows["is_demand"] == "1").sum()
         print(f"| {version} | {len(rows)} | {demands} | {demands / max(len(rows), 1):.2f} |")
     after = judged[judged["version"] == "after"]
-    known = {(c, i) for c, i in zip(after["cluster"], after["item"])}
+    known = {(c, i): d for c, i, d in zip(after["cluster"], after["item"], after["is_demand"])}
+    today = [known[key] for key in items if key in known]
+    demands = today.count("1")
+    print(f"| today's drafts | {len(today)} | {demands} | {demands / max(len(today), 1):.2f} |")
     unjudged = [key for key in items if key not in known]
     if unjudged:
-        print(f"{len(unjudged)} of today's items are not judged yet (the drafts changed)")
+        print(f"{len(unjudged)} of today's {len(items)} items are not judged yet (the drafts changed)")
+        if unjudged_to is not None:
+            pd.DataFrame(
+                [("after", c, items[(c, i)], i, "", "") for c, i in unjudged],
+                columns=judged.columns,
+            ).to_csv(unjudged_to, index=False)
+            print(f"written to {unjudged_to} for judging")
 
 
 def draft_speed(pipeline, result, clusters: int = 200) -> tuple[int, float, float]:
@@ -223,10 +233,19 @@ def draft_speed(pipeline, result, clusters: int = 200) -> tuple[int, float, floa
 
 
 def main() -> None:
+    import argparse
+
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--unjudged",
+        type=Path,
+        help="write the hottest drafts' 群众诉求 items not judged yet to this CSV",
+    )
+    args = parser.parse_args()
     sentence_roles_benchmark()
     if HOTSPOT.exists():
         pipeline, result = _run_hotspot()
-        hottest_drafts(result)
+        hottest_drafts(result, unjudged_to=args.unjudged)
         n, drafting, writing = draft_speed(pipeline, result)
         print()
         print(

@@ -55,7 +55,10 @@ _PURPOSE = re.compile(
     r"|不胜感激|为盼|为感|否则|因为|由于|毕竟|相信|切实维护)"
 )
 # A clause that only sets the scene of the deed that follows ("外围停车位改造项目中", "在拆迁过程中").
-_FRAME = re.compile(r"(?:项目|工程|过程|改造|建设|施工|拆迁|期间|今后|以后)(?:中|时|里)?$|(?:过程|期间)中?$|^在.{1,20}(?:中|时)$")
+_FRAME = re.compile(
+    r"(?:项目|工程|过程|改造|建设|施工|拆迁|期间|今后|以后)(?:中|时|里)?$|(?<![集其高初之空])中$"
+    r"|(?<![按及同临随准暂适当平有])时$"
+)
 # A request asked as a question: "补偿款什么时候发放" asks to pay it.
 _WHEN = re.compile(
     r"^(?:请问|问一?下|问)?(?P<what>[^，,？?]{2,24}?)(?:到底)?(?:什么时候|啥时候|何时|几时)(?:才|能|才能|可以|可)?"
@@ -70,7 +73,7 @@ _FIRST_PERSON = re.compile(r"(?:我们|俺们|咱们|我|俺|咱)(?:的)?")
 # Clauses a 代表建议 can open with: a verb, an adverb of manner or time, or a preposition.
 _ACTION = re.compile(
     r"^(?:尽快|尽早|立即|马上|及时|早日|依法|严格|严肃|切实|彻底|加快|加强|加大|进一步|全面|重新|定期|统一|合理"
-    r"|认真|适当|督促|责令|要求|协调|组织|安排|对|将|把|在|为|给|从|按|按照|依照|依据|根据|结合|针对|由|与|会同"
+    r"|认真|适当|督促|责令|要求|协调|组织|安排|对|将|把|在|为|给|从|沿|按|按照|依照|依据|根据|结合|针对|由|与|会同"
     r"|增设|增加|设置|调整|延长|缩短|修|维修|修复|整修|硬化|拓宽|改造|更换|安装|加装|拆除|取缔|关停|查处|查办"
     r"|制止|整治|清理|清运|疏通|恢复|开通|公开|公示|公布|退还|补发|发放|支付|兑付|追缴|冻结|查封|立案|审批|核实"
     r"|核查|调查|彻查|研究|出台|制定|完善|建立|建设|新建|规划|纳入|收回|移交|办理|解决|落实|保障|保证|允许|取消"
@@ -274,6 +277,11 @@ def requests(unit: str) -> bool:
     return bool(_OPENS.match(unit.strip()))
 
 
+# What points ahead to what follows, and words of how much or to whom that name no object.
+_AHEAD = re.compile(r"如下|以下几点")
+_WHOLE = re.compile(r"都|应当|应该|应|必须|悉数|全部|全额|全数|统统|一律|与众|于众|到位|一下|好|掉|[了吧啊呀]")
+
+
 def actionable(action: str) -> bool:
     """Whether ``action`` asks for something to be done: it names a deed, or handling of a named
     thing, not only handling, attention or a reply ("尽快处理此事" asks for nothing in particular),
@@ -282,6 +290,8 @@ def actionable(action: str) -> bool:
         return False
     if "必须" in action and not _ACTION.match(action):
         return False
+    if _AHEAD.search(action) or not _WHOLE.sub("", _signature(action)[1]):
+        return False  # "路线图如下"; "修复", "悉数追回": of what, it does not say
     return bool(_DOES.search(action) or _HANDLES.search(action))
 
 

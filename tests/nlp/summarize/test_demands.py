@@ -22,6 +22,17 @@ def test_canonical_keeps_the_deed_after_a_clause_that_sets_the_scene():
     assert canonical(demand) == "外围红线范围停车位改造项目中，继续保持对原本小区业主车辆免费"
     # Without a scene, a clause that names no deed still ends the demand.
     assert canonical("请尽快修复路灯，继续保持关注") == "尽快修复路灯"
+    # Any clause that ends on 中 sets a scene.
+    assert canonical("希望调查车贷案中，地方官员的违法行为，打掉保护伞") == (
+        "调查车贷案中，地方官员的违法行为"
+    )
+
+
+def test_demands_that_name_no_object_or_point_ahead_are_not_actionable():
+    for action in ("修复", "悉数追回", "公示与众", "此线路的路线图如下：从广场出发"):
+        assert not actionable(canonical(action)), action
+    for action in ("取消车位捆绑", "增设高杆灯", "尽快修路灯", "尽快发放补偿款"):
+        assert actionable(canonical(action)), action
 
 
 def test_canonical_words_a_when_question_as_the_request_it_is():
