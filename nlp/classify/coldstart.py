@@ -107,7 +107,8 @@ class ColdStartClassifier:
             :meth:`self_trained`).
         abstain_below: Below this confidence an opinion is marked ``待人工``.
         unplaced_below: An opinion in which no keyword is found is marked ``待人工`` below this
-            confidence (``UNPLACED_BELOW``; 0 places every opinion).
+            confidence (``UNPLACED_BELOW``), and so is one that has no word beyond stop words and
+            greetings ("你好", "谢谢领导"); 0 places every opinion.
         cache: Folder for a model built from the corpus; the user cache folder when ``None``.
         sample: Self-training learns from at most this many rows of a batch.
         seed: Seed of that sample.
@@ -478,8 +479,10 @@ class ColdStartClassifier:
             alternatives = [(classes[i], round(float(row[i]), 4)) for i in order]
             label, confidence = alternatives[0]
             lexicon = lexicon_predictions[k]
-            if confidence < self.abstain_below or (
-                confidence < self.unplaced_below and lexicon.level1 == ABSTAIN
+            if (
+                confidence < self.abstain_below
+                or (confidence < self.unplaced_below and lexicon.level1 == ABSTAIN)
+                or (self.unplaced_below > 0 and not joined[k].strip())  # only greetings
             ):
                 out.append(Prediction(ABSTAIN, confidence=confidence, alternatives=alternatives))
                 continue
