@@ -109,12 +109,12 @@ class MergeRule:
 FITTED_RULE = MergeRule(
     threshold_long=0.41,
     threshold_short=0.30,
-    topic_long=0.083,
+    topic_long=0.093,
     topic_short=0.113,
-    other_long=0.035,
-    other_short=0.207,
-    lone_long=0.164,
-    lone_short=0.123,
+    other_long=0.025,
+    other_short=0.230,
+    lone_long=0.168,
+    lone_short=0.133,
 )
 """The rule :func:`~nlp.clustering.semantic.cluster_vectors` uses unless told otherwise."""
 
