@@ -207,7 +207,9 @@ def hottest_drafts(result, n: int = 20, unjudged_to: Path | None = None) -> None
     print(f"| today's drafts | {len(today)} | {demands} | {demands / max(len(today), 1):.2f} |")
     unjudged = [key for key in items if key not in known]
     if unjudged:
-        print(f"{len(unjudged)} of today's {len(items)} items are not judged yet (the drafts changed)")
+        print(
+            f"{len(unjudged)} of today's {len(items)} items are not judged yet (the drafts changed)"
+        )
         if unjudged_to is not None:
             pd.DataFrame(
                 [("after", c, items[(c, i)], i, "", "") for c, i in unjudged],

@@ -279,7 +279,9 @@ def requests(unit: str) -> bool:
 
 # What points ahead to what follows, and words of how much or to whom that name no object.
 _AHEAD = re.compile(r"如下|以下几点")
-_WHOLE = re.compile(r"都|应当|应该|应|必须|悉数|全部|全额|全数|统统|一律|与众|于众|到位|一下|好|掉|[了吧啊呀]")
+_WHOLE = re.compile(
+    r"都|应当|应该|应|必须|悉数|全部|全额|全数|统统|一律|与众|于众|到位|一下|好|掉|[了吧啊呀]"
+)
 
 
 def actionable(action: str) -> bool:
