@@ -57,7 +57,7 @@ _PURPOSE = re.compile(
 # A clause that only sets the scene of the deed that follows ("外围停车位改造项目中", "在拆迁过程中").
 _FRAME = re.compile(
     r"(?:项目|工程|过程|改造|建设|施工|拆迁|期间|今后|以后)(?:中|时|里)?$|(?<![集其高初之空])中$"
-    r"|(?<![按及同临随准暂适当平有])时$"
+    r"|(?<![按及同临随准暂适当平有小])时$"
 )
 # A request asked as a question: "补偿款什么时候发放" asks to pay it.
 _WHEN = re.compile(
