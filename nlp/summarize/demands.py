@@ -55,9 +55,9 @@ _PURPOSE = re.compile(
     r"|不胜感激|为盼|为感|否则|因为|由于|毕竟|相信|切实维护)"
 )
 # A clause that only sets the scene of the deed that follows ("外围停车位改造项目中", "在拆迁过程中").
+# A deed that ends a clause ("尽快启动改造") sets no scene.
 _FRAME = re.compile(
-    r"(?:项目|工程|过程|改造|建设|施工|拆迁|期间|今后|以后)(?:中|时|里)?$|(?<![集其高初之空])中$"
-    r"|(?<![按及同临随准暂适当平有小])时$"
+    r"(?:期间|今后|以后|项目里|工程里)$|(?<![集其高初之空])中$|(?<![按及同临随准暂适当平有小])时$"
 )
 # A request asked as a question: "补偿款什么时候发放" asks to pay it.
 _WHEN = re.compile(
@@ -65,6 +65,8 @@ _WHEN = re.compile(
     r"(?P<deed>发放|兑现|到位|到账|支付|发|退还|退|修|修好|修复|开通|通|解决|办|办理|动工|开工|完工|拆|拆除|补发)"
     r"(?:下来|好|完)?(?:啊|呢|呀|嘛)?[？?]?$"
 )
+# The deed a when-question asks for, where its verb is not the deed itself ("到位" → "落实").
+_ASKED_DEED = {"到位": "落实", "到账": "发放", "通": "开通", "发": "发放", "退": "退还"}
 _END = re.compile(
     r"(?:[。！!？?…~～\s]|为盼|为感|为谢|吧|啊|呀|哦|呢|了吧|好吗|可以吗|行吗|谢谢|！)+$"
 )
@@ -178,10 +180,7 @@ def canonical(demand: str, max_chars: int = 40) -> str:
         core = clause.strip("，,；;：: ")
         asked = _WHEN.match(core)
         if asked:
-            deed = {"到位": "落实", "到账": "发放", "通": "开通", "发": "发放", "退": "退还"}.get(
-                asked["deed"], asked["deed"]
-            )
-            core = f"尽快{deed}{asked['what']}"
+            core = f"尽快{_ASKED_DEED.get(asked['deed'], asked['deed'])}{asked['what']}"
             clause = core + clause[len(clause.rstrip("，,；;：: ")) :]
         if _GROUNDS.match(core):
             if kept:

@@ -20,8 +20,11 @@ def test_canonical_keeps_the_action():
 def test_canonical_keeps_the_deed_after_a_clause_that_sets_the_scene():
     demand = "建议外围红线范围停车位改造项目中，继续保持对原本小区业主车辆免费，让业主继续享受福利"
     assert canonical(demand) == "外围红线范围停车位改造项目中，继续保持对原本小区业主车辆免费"
-    # Without a scene, a clause that names no deed still ends the demand.
+    # Without a scene, a clause that names no deed still ends the demand, also after a deed
+    # that ends on a word a scene may use (改造, 建设).
     assert canonical("请尽快修复路灯，继续保持关注") == "尽快修复路灯"
+    assert canonical("请尽快启动老旧小区改造，小区环境太差了") == "尽快启动老旧小区改造"
+    assert canonical("希望在拆迁期间，依法保障村民权益") == "在拆迁期间，依法保障村民权益"
     # Any clause that ends on 中 sets a scene.
     assert canonical("希望调查车贷案中，地方官员的违法行为，打掉保护伞") == (
         "调查车贷案中，地方官员的违法行为"
