@@ -5,6 +5,8 @@ import re
 import pandas as pd
 import pytest
 
+from nlp.io.readers import read_table
+
 pytestmark = pytest.mark.slow
 
 PHONE = re.compile(r"(?<!\d)1[3-9]\d{9}(?!\d)")
@@ -26,8 +28,9 @@ def hotspot_runs(tmp_path_factory, request):
     frame.to_csv(work / "gbk.csv", index=False, encoding="gbk", errors="replace")
     frame.to_csv(work / "gb18030.csv", index=False, encoding="gb18030")
     runs = {"encodable": [not _lossy(row) for row in frame.fillna("").itertuples(index=False)]}
-    for name, src in (("xlsx", xlsx), ("gbk", work / "gbk.csv"), ("gb18030", work / "gb18030.csv")):
-        # Drafts once (the CSV runs compare rows, not drafts).
+    runs["tables"] = {"xlsx": read_table(xlsx), "gb18030": read_table(work / "gb18030.csv")}
+    for name, src in (("xlsx", xlsx), ("gbk", work / "gbk.csv")):
+        # Drafts once (the CSV run compares rows, not drafts).
         done = minyi(
             "score",
             str(src),
@@ -56,9 +59,19 @@ def _opinions(folder):
 
 
 def test_hotspot_xlsx_and_gb18030_csv_give_the_same_opinions(hotspot_runs):
-    a, b = _opinions(hotspot_runs["xlsx"]), _opinions(hotspot_runs["gb18030"])
-    assert len(a) == 4326
-    pd.testing.assert_frame_equal(a, b)
+    # The same cells reach the pipeline from both files, and scoring the same cells gives the
+    # same rows (tests/nlp/core/test_engines.py), so the GB18030 export is not scored again.
+    xlsx, csv = hotspot_runs["tables"]["xlsx"], hotspot_runs["tables"]["gb18030"]
+    assert len(xlsx.frame) == 4326 and not xlsx.row_errors and not csv.row_errors
+    assert csv.encoding and "18030" in csv.encoding.replace("-", "")
+    a, b = xlsx.frame.fillna(""), csv.frame.fillna("")
+    # pandas wrote the workbook's date cells with a midnight time the workbook reader leaves off.
+    when = "留言时间"
+    pd.testing.assert_frame_equal(a.drop(columns=when), b.drop(columns=when))
+    pd.testing.assert_series_equal(
+        pd.to_datetime(a[when], format="mixed"), pd.to_datetime(b[when], format="mixed")
+    )
+    assert len(_opinions(hotspot_runs["xlsx"])) == 4326
 
 
 def test_hotspot_xlsx_and_gbk_csv_agree_on_every_row_gbk_can_hold(hotspot_runs):
