@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 
 import yaml
@@ -94,6 +95,12 @@ class Taxonomy:
             version=str(data.get("version", path.name)),
             keyword_temperature=float(temperature),
         )
+
+    @cached_property
+    def keywords(self) -> frozenset[str]:
+        """Every class's keywords: words that say what a matter is (热力公司, 维保公司), not
+        where it happens."""
+        return frozenset(word for c in self.classes for word in c.keywords)
 
     def children(self, level1: str) -> list[TaxonomyClass]:
         """Level-2 classes under ``level1``."""

@@ -107,14 +107,14 @@ class MergeRule:
 # classifier self-trained on them, by benchmarks/fit_cluster.py, which prints the
 # cross-validation table.
 FITTED_RULE = MergeRule(
-    threshold_long=0.41,
+    threshold_long=0.43,
     threshold_short=0.30,
-    topic_long=0.093,
-    topic_short=0.113,
-    other_long=0.025,
-    other_short=0.230,
-    lone_long=0.168,
-    lone_short=0.133,
+    topic_long=0.115,
+    topic_short=0.094,
+    other_long=0.007,
+    other_short=0.235,
+    lone_long=0.169,
+    lone_short=0.130,
 )
 """The rule :func:`~nlp.clustering.semantic.cluster_vectors` uses unless told otherwise."""
 
