@@ -278,6 +278,8 @@ def requests(unit: str) -> bool:
 
 # What points ahead to what follows, and words of how much or to whom that name no object.
 _AHEAD = re.compile(r"如下|以下几点")
+# "要求一不发立案公告，二不对外宣传": what someone else laid down, counted off, not a request.
+_COUNTED_OFF = re.compile(r"^[一二三四五]不")
 _WHOLE = re.compile(
     r"都|应当|应该|应|必须|悉数|全部|全额|全数|统统|一律|与众|于众|到位|一下|好|掉|[了吧啊呀]"
 )
@@ -286,10 +288,10 @@ _WHOLE = re.compile(
 def actionable(action: str) -> bool:
     """Whether ``action`` asks for something to be done: it names a deed, or handling of a named
     thing, not only handling, attention or a reply ("尽快处理此事" asks for nothing in particular),
-    and is not a condition someone imposes ("必须交房入住业主才能报名")."""
+    and is not a condition someone imposes ("必须交房入住业主才能报名", "一不发立案公告")."""
     if _VAGUE.match(action) or _ATTENTION.search(action):
         return False
-    if "必须" in action and not _ACTION.match(action):
+    if "必须" in action and not _ACTION.match(action) or _COUNTED_OFF.match(action):
         return False
     if _AHEAD.search(action) or not _WHOLE.sub("", _signature(action)[1]):
         return False  # "路线图如下"; "修复", "悉数追回": of what, it does not say

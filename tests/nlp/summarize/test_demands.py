@@ -51,6 +51,12 @@ def test_actionable_demands_name_a_deed():
     assert not actionable("尽快处理此事") and not actionable("依法处理") and not actionable("重视")
 
 
+def test_what_someone_else_laid_down_counted_off_is_not_a_demand():
+    # "立案但要求一不发立案公告，二不对外宣传": the police's terms, which the writer complains of.
+    assert not actionable(canonical("一不发立案公告，二不对外宣传，三不抓捕犯罪嫌疑人"))
+    assert actionable(canonical("尽快发布立案公告"))
+
+
 def test_merge_demands_counts_the_opinions_behind_one_demand():
     actions = [
         "尽快取缔该搅拌站",
