@@ -96,13 +96,12 @@ def evidence(gold: pd.DataFrame) -> Gold:
         topics=np.asarray([p.level2 for p in predictions], dtype=object),
         confidence=np.asarray([p.confidence for p in predictions], dtype=np.float64),
         lengths=np.asarray([len(core_text(t) or t) for t in block.text]),
-        places=[  # as the pipeline's nlp.pipeline.facts.named finds them
+        places=[
             frozenset(
                 specific_places(" ".join(block.places[i]))
                 | set(block.orgs[i])
                 | named_lines(block.text[i])
             )
-            - pipeline.parts.taxonomy.keywords
             for i in range(len(texts))
         ],
         reference=reference,

@@ -3,7 +3,7 @@ what it names (places, organisations, bus or metro lines) and the place staff re
 
 from __future__ import annotations
 
-from collections.abc import Sequence, Set
+from collections.abc import Sequence
 
 import numpy as np
 
@@ -32,12 +32,9 @@ def named(
     places: Sequence[Sequence[str]],
     orgs: Sequence[Sequence[str]],
     routes: Sequence[frozenset[str]],
-    topic_words: Set[str] = frozenset(),
 ) -> list[frozenset[str]]:
     """What each row of ``ok`` names: the specific places in the place it was recorded at and
     in its text, the organisations, and the lines (``routes``, by distinct row ``source[i]``).
-    A name among ``topic_words`` (the taxonomy's keywords) says what the matter is, not where:
-    two letters about the heating that both write to the 热力公司 may be in two estates.
 
     Rows that name nothing share one empty set, and a repeat recorded at the same place shares
     its first row's set.
@@ -48,8 +45,7 @@ def named(
         first = made[source[i]]
         if first is None or first[0] != given_place[i]:
             found = specific_places(" ".join([given_place[i], *places[i]]))
-            about = frozenset(found | set(orgs[i]) | routes[source[i]]) - topic_words
-            about = about or _NOTHING
+            about = frozenset(found | set(orgs[i]) | routes[source[i]]) or _NOTHING
             first = made[source[i]] = (given_place[i], about)
         where.append(first[1])
     return where

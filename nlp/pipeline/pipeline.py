@@ -298,15 +298,7 @@ class Pipeline:
         if ok:
             given_place = column(state.table.frame, state.columns.place, n)
             points, point_of = np.unique(state.source_of[ok], return_inverse=True)
-            places = named(
-                ok,
-                state.source,
-                given_place,
-                rows.places,
-                rows.orgs,
-                rows.routes,
-                self.parts.taxonomy.keywords,
-            )
+            places = named(ok, state.source, given_place, rows.places, rows.orgs, rows.routes)
             about = Opinions(
                 point_of=point_of,
                 keys=state.text_keys,
