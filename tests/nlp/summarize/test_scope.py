@@ -7,6 +7,7 @@ def test_spots_find_named_places_without_the_words_around_them():
     ]
     assert found[0] == "伍家岭君悦新天地工地"
     assert not spots("小区旁边的建筑工地每天晚上施工")  # no name, only kinds
+    assert not spots("交了取暖费却不暖和，热力公司电话打不通")  # the heating company, not a place
 
 
 def test_spread_finds_the_place_most_opinions_are_about():
