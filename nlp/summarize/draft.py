@@ -218,7 +218,10 @@ class ExtractiveDrafter:
         (at least their ``id`` and ``text``)."""
         ids = [str(i) for i in members["id"]]
         texts = [core_text(str(t)) for t in members["text"]]
-        where = spread(texts)
+        # The place staff recorded an opinion at (the export's place column) is what it is about
+        # when its words name none ("交了取暖费却不暖和" heard in 松林村).
+        recorded = members["place"].astype(str) if "place" in members else [""] * len(texts)
+        where = spread([f"{p.strip()}：{t}" if p.strip() else t for p, t in zip(recorded, texts)])
         sheet = fact_sheet(cluster, texts, where)
         template = self._template(sheet.level1, sheet.level2)
         department = sheet.department

@@ -491,3 +491,20 @@ def test_opinions_with_nothing_to_quote_still_get_a_draft():
     draft = ExtractiveDrafter().draft(_row(people=2), members)
     assert draft.sections["存在问题"] == [] and draft.sections["群众诉求"] == []
     assert draft.title.endswith("的建议") and "2条" in draft.sections["基本情况"]
+
+
+def test_a_draft_takes_its_place_from_the_place_column_when_the_words_name_none():
+    frame = pd.DataFrame(
+        {
+            "内容": ["交了取暖费却不暖和，热力公司电话打不通盼回复。"] * 2
+            + ["暖气片冰凉，屋里才十二度"],
+            "地点": ["松林村", "松林村", "松林村"],
+        }
+    )
+    run = Pipeline().run(InputTable.from_frame(frame))
+    cid = run.opinions.loc[0, "cluster"]
+    cluster = run.clusters.set_index("cluster", drop=False).loc[cid]
+    draft = ExtractiveDrafter().draft(cluster, run.opinions[run.opinions["cluster"] == cid])
+    assert "松林村" in draft.title and "热力公司" not in draft.title
+    assert "1个地点（松林村）" in draft.sections["基本情况"]
+    assert all("，。" not in c.text for c in draft.sections["存在问题"])
