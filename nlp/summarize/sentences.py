@@ -42,9 +42,16 @@ def strip_filler(text: str) -> str:
     return _FILLER.sub("，", text)
 
 
+# Punctuation left where a closing was taken out: a comma before a sentence's end ("打不通，。"
+# of "打不通，盼回复。"), a second end ("请尽快修。！" of "请尽快修。谢谢！").
+_DANGLING = re.compile(r"[，,、；;：:]+(?=[。！？!?])")
+_TWICE = re.compile(r"(?<=[。！？!?])[。！？!?]+")
+
+
 def core_text(text: str) -> str:
     """What an opinion says about its matter: no greetings, closings or contact details."""
-    return _CONTACT.sub("", strip_filler(text)).strip(_STRIP)
+    text = _DANGLING.sub("", _CONTACT.sub("", strip_filler(text)))
+    return _TWICE.sub("", text).strip(_STRIP)
 
 
 _END = re.compile(r"(?<=[。！？!?；;])|\n+")

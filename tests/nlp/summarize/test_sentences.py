@@ -24,3 +24,12 @@ def test_baselines():
     assert lead(["a", "b"], 1) == [0]
     ranked = textrank(["暖气不热", "暖气很冷不热", "路灯坏了"], k=1)
     assert ranked[0] in (0, 1)
+
+
+def test_core_text_leaves_no_punctuation_where_a_closing_was_taken_out():
+    from nlp.summarize.sentences import core_text
+
+    assert core_text("交了取暖费却不暖和，热力公司电话打不通盼回复。") == (
+        "交了取暖费却不暖和，热力公司电话打不通。"
+    )
+    assert core_text("路灯不亮，请尽快修。谢谢！") == "路灯不亮，请尽快修。"
