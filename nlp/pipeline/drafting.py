@@ -77,25 +77,33 @@ def draft_clusters(
 
 
 def draft_many(
-    drafter: Drafter, jobs: Sequence[tuple[pd.Series, list[str], list[str]]]
+    drafter: Drafter, jobs: Sequence[tuple[pd.Series, list[str], list[str], list[str]]]
 ) -> list[Draft]:
-    """Drafts of clusters given as (row of the clusters table, their scored rows' ids, texts):
-    what an engine's worker runs for :func:`draft_clusters`."""
+    """Drafts of clusters given as (row of the clusters table, their scored rows' ids, texts
+    and recorded places): what an engine's worker runs for :func:`draft_clusters`."""
     return [
-        drafter.draft(cluster, pd.DataFrame({"id": ids, "text": texts}))
-        for cluster, ids, texts in jobs
+        drafter.draft(cluster, pd.DataFrame({"id": ids, "text": texts, "place": places}))
+        for cluster, ids, texts, places in jobs
     ]
+
+
+def _places(rows: pd.DataFrame) -> list[str]:
+    return rows["place"].astype(str).tolist() if "place" in rows else [""] * len(rows)
 
 
 def _draft_on_workers(engine, drafter, chosen, table, scored) -> list[Draft]:
     """The drafts of ``chosen`` made on ``engine``'s workers, ``DRAFTS_PER_TASK`` a task."""
-    # A worker gets what the drafter reads: the cluster's row, its scored rows' ids and texts.
+    # A worker gets what the drafter reads: the cluster's row, its scored rows' ids, texts and
+    # the places they were recorded at.
     sent: deque[list[list[str]]] = deque()  # the ids of each task on its way
 
     def task(part: Sequence[str]) -> tuple:
         rows = [scored(c) for c in part]
-        jobs = [(table.loc[c], r["id"].tolist(), r["text"].tolist()) for c, r in zip(part, rows)]
-        sent.append([[str(i) for i in ids] for _, ids, _ in jobs])
+        jobs = [
+            (table.loc[c], r["id"].tolist(), r["text"].tolist(), _places(r))
+            for c, r in zip(part, rows)
+        ]
+        sent.append([[str(i) for i in ids] for _, ids, _, _ in jobs])
         return drafter, jobs
 
     drafts: list[Draft] = []
