@@ -76,34 +76,28 @@ def draft_clusters(
     return drafts
 
 
-def draft_many(
-    drafter: Drafter, jobs: Sequence[tuple[pd.Series, list[str], list[str], list[str]]]
-) -> list[Draft]:
-    """Drafts of clusters given as (row of the clusters table, their scored rows' ids, texts
-    and recorded places): what an engine's worker runs for :func:`draft_clusters`."""
-    return [
-        drafter.draft(cluster, pd.DataFrame({"id": ids, "text": texts, "place": places}))
-        for cluster, ids, texts, places in jobs
-    ]
+def draft_many(drafter: Drafter, jobs: Sequence[tuple[pd.Series, pd.DataFrame]]) -> list[Draft]:
+    """Drafts of clusters given as (row of the clusters table, the columns of its scored rows
+    that the drafter reads): what an engine's worker runs for :func:`draft_clusters`."""
+    return [drafter.draft(cluster, members) for cluster, members in jobs]
 
 
-def _places(rows: pd.DataFrame) -> list[str]:
-    return rows["place"].astype(str).tolist() if "place" in rows else [""] * len(rows)
+# What the built-in drafter reads of a cluster's rows: a worker is sent these columns only.
+DRAFTED_COLUMNS = ("id", "text", "place")
 
 
 def _draft_on_workers(engine, drafter, chosen, table, scored) -> list[Draft]:
     """The drafts of ``chosen`` made on ``engine``'s workers, ``DRAFTS_PER_TASK`` a task."""
-    # A worker gets what the drafter reads: the cluster's row, its scored rows' ids, texts and
-    # the places they were recorded at.
+    # A worker gets what the drafter reads: the cluster's row, and its scored rows' ids, texts
+    # and the places they were recorded at (where the export has them).
     sent: deque[list[list[str]]] = deque()  # the ids of each task on its way
 
     def task(part: Sequence[str]) -> tuple:
-        rows = [scored(c) for c in part]
-        jobs = [
-            (table.loc[c], r["id"].tolist(), r["text"].tolist(), _places(r))
-            for c, r in zip(part, rows)
-        ]
-        sent.append([[str(i) for i in ids] for _, ids, _, _ in jobs])
+        jobs = []
+        for c in part:
+            rows = scored(c)
+            jobs.append((table.loc[c], rows[[k for k in DRAFTED_COLUMNS if k in rows]]))
+        sent.append([[str(i) for i in members["id"]] for _, members in jobs])
         return drafter, jobs
 
     drafts: list[Draft] = []

@@ -177,20 +177,23 @@ class Mask:
             return
         masker, text, titles, times = parts.masker, block.text, block.titles, block.repeats
         topic = parts.taxonomy.keywords
+
+        def where(names: Sequence[str]) -> list[str]:
+            return [name for name in names if name not in topic]
+
         ok = block.ok()
         for i, masked in zip(ok, masker.mask_many([text[i] for i in ok])):
             # Where nothing was masked the text stays the same object as the unmasked one,
             # so a run does not hold (or send from a worker) two copies of it.
             if masked.text != text[i]:
                 text[i] = masked.text
-            block.places[i] = [p for p in masked.places if p not in topic]
-            block.orgs[i] = [o for o in masked.orgs if o not in topic]
+            block.places[i], block.orgs[i] = where(masked.places), where(masked.orgs)
             block.pii.update({kind: count * times[i] for kind, count in masked.counts.items()})
         titled = [i for i in range(len(titles)) if titles[i]]
         for i, masked in zip(titled, masker.mask_many([titles[i] for i in titled])):
             titles[i] = masked.text
-            block.places[i] = _merge([p for p in masked.places if p not in topic], block.places[i])
-            block.orgs[i] = _merge([o for o in masked.orgs if o not in topic], block.orgs[i])
+            block.places[i] = _merge(where(masked.places), block.places[i])
+            block.orgs[i] = _merge(where(masked.orgs), block.orgs[i])
             block.pii.update({kind: count * times[i] for kind, count in masked.counts.items()})
 
 

@@ -291,7 +291,7 @@ def actionable(action: str) -> bool:
     and is not a condition someone imposes ("必须交房入住业主才能报名", "一不发立案公告")."""
     if _VAGUE.match(action) or _ATTENTION.search(action):
         return False
-    if "必须" in action and not _ACTION.match(action) or _COUNTED_OFF.match(action):
+    if ("必须" in action and not _ACTION.match(action)) or _COUNTED_OFF.match(action):
         return False
     if _AHEAD.search(action) or not _WHOLE.sub("", _signature(action)[1]):
         return False  # "路线图如下"; "修复", "悉数追回": of what, it does not say
