@@ -9,7 +9,8 @@ weight of :class:`MergeRule` lies between its value for fragments and its value 
 
 Places are judged member by member. Each point's places become *keys*: the places finer than a
 town that it names, and the other places of the batch that begin them (幸福里小区 and 幸福里 agree,
-as do 柳树沟村口 and 柳树沟; a bus or metro line, 12路, agrees only with itself). A cluster's
+as do 柳树沟村口 and 柳树沟) or begin another name of theirs (河湾镇卫生院 is also 河湾卫生院); a bus
+or metro line agrees only with itself, however it is written (12路, 十二路). A cluster's
 places are the keys that at least ``place_share`` of its naming members name, not their union,
 so a stray place in one member does not open the cluster to clusters at other places, however
 large it grows.
@@ -107,14 +108,14 @@ class MergeRule:
 # classifier self-trained on them, by benchmarks/fit_cluster.py, which prints the
 # cross-validation table.
 FITTED_RULE = MergeRule(
-    threshold_long=0.43,
-    threshold_short=0.30,
-    topic_long=0.115,
-    topic_short=0.094,
-    other_long=0.007,
-    other_short=0.235,
-    lone_long=0.169,
-    lone_short=0.130,
+    threshold_long=0.41,
+    threshold_short=0.26,
+    topic_long=0.079,
+    topic_short=0.104,
+    other_long=0.043,
+    other_short=0.258,
+    lone_long=0.164,
+    lone_short=0.138,
 )
 """The rule :func:`~nlp.clustering.semantic.cluster_vectors` uses unless told otherwise."""
 
@@ -135,15 +136,69 @@ _AREA = re.compile(
 )
 _BODY = re.compile(r"(?:政府|委员会|[局委厅办署]|办公室|办事处|国务院|信访[局办]?)$")
 _LINE = re.compile(r"(?<![\dA-Za-z])[A-Za-z]?\d{1,4}(?:路|号线)")
+# A line named in Chinese numerals (三路公交, 坐十二路, 二号线): 一路 and 两路 alone are words
+# ("一路颠簸"), and 三路口 is a junction, so a route needs a bus after it or a ride before it.
+_WRITTEN_LINE = re.compile(
+    r"(?<![一二三四五六七八九十百零两])([一二三四五六七八九十百零]{1,5})"
+    r"(?:号线|路(?=公交|公共汽车|汽车|班车|车|末班|首班|线路))"
+    r"|(?<=[坐乘搭])([一二三四五六七八九十百零]{1,5})路"
+)
+_DIGITS = {c: d for d, c in enumerate("零一二三四五六七八九")}
+_NO_LINES: frozenset[str] = frozenset()
+
+
+def _number(written: str) -> int | None:
+    """A number under a thousand written in Chinese numerals (十二 → 12, 一百零八 → 108)."""
+    total = digit = 0
+    for c in written:
+        if c in _DIGITS:
+            digit = _DIGITS[c]
+        elif c == "十":
+            total += (digit or 1) * 10
+            digit = 0
+        elif c == "百":
+            total += digit * 100
+            digit = 0
+    total += digit
+    return total or None
 
 
 def named_lines(text: str) -> frozenset[str]:
-    """The bus routes and metro lines a text names (121路, X2路, 4号线)."""
-    return frozenset(_LINE.findall(text))
+    """The bus routes and metro lines a text names (121路, X2路, 4号线), those named in Chinese
+    numerals written as digits (三路公交 → 3路, 二号线 → 2号线), so that they agree."""
+    if "路" not in text and "线" not in text:
+        return _NO_LINES
+    found = _LINE.findall(text)
+    for m in _WRITTEN_LINE.finditer(text):
+        metro = m.group().endswith("号线")
+        if m.group(1) == "一" and not metro:
+            continue  # 一路车 runs on ("一路车流不断")
+        number = _number(m.group(1) or m.group(2))
+        if number:
+            found.append(f"{number}{'号线' if metro else '路'}")
+    return frozenset(found)
 
 
 def _specific(place: str) -> bool:
     return len(place) >= 2 and not _AREA.match(place) and not _BODY.search(place)
+
+
+# 河湾镇卫生院 is also called 河湾卫生院, and 红旗村小学 红旗小学.
+_TOWNSHIP = re.compile(r"^(.{2,4}?)[镇乡村](.{2,})$")
+# A verb of going that a tagger took into a place ("通柳树沟的公交", "到马家岭").
+_GOING = "通到去往在从至"
+
+
+def _other_names(place: str, vocabulary: Set[str]) -> list[str]:
+    """What else ``place`` may be called: without the 镇, 乡 or 村 inside its name, and without a
+    verb of going in front of a place of the batch."""
+    out = []
+    found = _TOWNSHIP.match(place)
+    if found:
+        out.append(found.group(1) + found.group(2))
+    if place[0] in _GOING and place[1:] in vocabulary:
+        out.append(place[1:])
+    return out
 
 
 def place_keys(places: Sequence[Set[str]]) -> list[frozenset[str]]:
@@ -160,8 +215,13 @@ def place_keys(places: Sequence[Set[str]]) -> list[frozenset[str]]:
         line = _LINE.search(p)
         if line:  # a line, or a place that names one (地铁6号线): the line alone
             keys_of[p] = frozenset((line.group(),))
-        else:  # itself and the places of the batch that begin it
-            keys_of[p] = frozenset(p[:j] for j in range(2, len(p) + 1) if p[:j] in vocabulary)
+        else:  # itself and the places of the batch that begin it, or begin its other names
+            keys_of[p] = frozenset(
+                q[:j]
+                for q in (p, *_other_names(p, vocabulary))
+                for j in range(2, len(q) + 1)
+                if q[:j] in vocabulary
+            )
     out: list[frozenset[str]] = []
     seen: dict[frozenset[str], frozenset[str]] = {}
     for named in places:

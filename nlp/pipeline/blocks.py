@@ -12,7 +12,6 @@ from __future__ import annotations
 import gc
 import json
 import os
-import re
 from array import array
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
@@ -22,6 +21,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from nlp.classify import ABSTAIN
+from nlp.clustering.evidence import named_lines
 from nlp.core.config import PipelineConfig
 from nlp.core.engines import received
 from nlp.pipeline.parts import Parts
@@ -35,9 +35,6 @@ if TYPE_CHECKING:
 
 __all__ = ["Blocks", "PerRow", "computed_blocks", "distinct_rows", "run_block"]
 
-# Bus routes and metro lines (121路, X2路, 4号线): two complaints about different lines are two
-# issues.
-_ROUTE = re.compile(r"(?<![\dA-Za-z])[A-Za-z]?\d{1,4}(?:路|号线)")
 _NOTHING: frozenset[str] = frozenset()
 
 _PARTS: dict[str, Parts] = {}  # in a worker process: one set of parts per config
@@ -214,8 +211,7 @@ class PerRow:
         self.note += block.note
         self.unmasked += block.unmasked
         self.routes += [
-            frozenset(_ROUTE.findall(t) + _ROUTE.findall(x)) or _NOTHING
-            for t, x in zip(block.titles, block.text)
+            (named_lines(t) | named_lines(x)) or _NOTHING for t, x in zip(block.titles, block.text)
         ]
         # As tuples, every row that names none sharing one empty tuple (a list per row costs 56
         # bytes before it holds anything).

@@ -1,7 +1,14 @@
 import numpy as np
 import pytest
 
-from nlp.clustering.evidence import LONG_CHARS, SHORT_CHARS, MergeRule, place_keys, shortness
+from nlp.clustering.evidence import (
+    LONG_CHARS,
+    SHORT_CHARS,
+    MergeRule,
+    named_lines,
+    place_keys,
+    shortness,
+)
 from nlp.clustering.semantic import cluster_vectors, top_neighbours
 
 
@@ -198,6 +205,23 @@ def test_place_keys_agree_where_one_name_begins_another():
     assert keys[0] & keys[1]  # the same village, named more closely
     assert not keys[2]  # a district holds many spots: no key
     assert keys[3] == {"3路"} and keys[4] == {"3号线"} and not keys[5]
+
+
+def test_place_keys_agree_on_a_place_named_without_its_township_or_after_a_verb():
+    keys = place_keys([{"河湾镇卫生院"}, {"河湾卫生院"}, {"通柳树沟"}, {"柳树沟"}, {"阳光新城"}])
+    assert keys[0] & keys[1]  # 河湾镇's clinic, called 河湾卫生院 too
+    assert keys[2] & keys[3]  # "通柳树沟的公交": the bus to 柳树沟
+    assert not keys[4] & (keys[0] | keys[1] | keys[2] | keys[3])
+
+
+def test_lines_named_in_chinese_numerals_are_the_same_lines_as_in_digits():
+    assert named_lines("三路公交晚上收车太早") == named_lines("3路公交挤死了") == {"3路"}
+    assert named_lines("坐十二路上班") == {"12路"}
+    assert named_lines("地铁二号线太挤") == {"2号线"}
+    assert named_lines("一百零八路车不来") == {"108路"}
+    # Words, not lines: on the way, a three-way junction, two roads.
+    for text in ("一路颠簸到县城", "一路车流不断", "三路口没有红绿灯", "两路车挤在一起"):
+        assert not named_lines(text), text
 
 
 def test_shortness_is_one_for_fragments_and_zero_for_posts():
