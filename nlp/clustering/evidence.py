@@ -105,8 +105,8 @@ class MergeRule:
 
 # Fitted on the project's gold set (corpora/same_issue/: 458 fragments in 132 groups, 365 posts
 # in 113 groups, 160 of them the hard cases of long_hard.csv), with the topics of the default
-# classifier self-trained on them, by benchmarks/fit_cluster.py, which prints the
-# cross-validation table.
+# classifier self-trained on each band as its own batch, as a run does, by
+# benchmarks/fit_cluster.py, which prints the cross-validation table.
 FITTED_RULE = MergeRule(
     threshold_long=0.41,
     threshold_short=0.26,
