@@ -5,8 +5,6 @@ Pure: takes the scored opinions (and their words and vectors) and returns a Data
 
 from __future__ import annotations
 
-import heapq
-import math
 import re
 from collections import Counter
 from collections.abc import Mapping, Sequence
@@ -58,35 +56,82 @@ def specific_places(places: str) -> set[str]:
     return {p for p in places.split() if p and not _COARSE.match(p)}
 
 
+_KEYWORD_ROWS = 1 << 16  # rows whose words are counted at a time (whole clusters)
+
+
 def _keywords(
     members: dict[str, list[int]], tokens: Mapping[int, Sequence[str]], top: int = 5
 ) -> dict[str, list[str]]:
     """Class-based TF-IDF (as in BERTopic): a word's share of its cluster's words, times
-    ``log(1 + A / f)`` with A the mean number of words per cluster and f the word's count in all.
+    ``log(1 + A / f)`` with A the mean number of words per cluster and f the word's count in all;
+    the ``top`` words of each cluster of ``members`` (its rows), ties in the words' order.
 
-    ``members``: each cluster's rows; ``tokens``: row → its words, read one row at a time. One
-    cluster's counts are held at a time (all of them at once cost more than the words themselves)."""
-    overall: Counter = Counter()
-    for rows in members.values():
-        for row in rows:
-            overall.update(tokens.get(row, ()))
-    mean_words = max(sum(overall.values()) / max(len(members), 1), 1.0)
-    out = {}
-    for cluster, rows in members.items():
-        counter: Counter = Counter()
-        for row in rows:
-            counter.update(tokens.get(row, ()))
-        total = max(sum(counter.values()), 1)
-        scored = heapq.nsmallest(
-            top,
-            (
-                (-tf / total * math.log(1 + mean_words / overall[w]), w)
-                for w, tf in counter.items()
-                if len(w) > 1
-            ),
-        )
-        out[cluster] = [w for _, w in scored]
+    ``tokens``: row → its words. Words are counted as arrays of ids, whole clusters at a time
+    (a run's :class:`~nlp.pipeline.rows.RowWords` gives them without a list per row)."""
+    names = list(members)
+    if not names:
+        return {}
+    sizes = np.fromiter((len(members[c]) for c in names), dtype=np.int64, count=len(names))
+    rows = np.fromiter(
+        (r for c in names for r in members[c]), dtype=np.int64, count=int(sizes.sum())
+    )
+    runs, vocabulary = _word_runs(tokens, rows)
+    n_words = len(vocabulary)
+    # Chunks of whole clusters, of about _KEYWORD_ROWS rows each.
+    ends = np.cumsum(sizes)
+    cuts = np.unique(np.searchsorted(ends, np.arange(_KEYWORD_ROWS, ends[-1], _KEYWORD_ROWS)))
+    bounds = list(zip([0, *(cuts + 1).tolist()], [*(cuts + 1).tolist(), len(names)]))
+    bounds = [(lo, hi) for lo, hi in bounds if lo < hi]
+
+    def words_of(lo: int, hi: int) -> tuple[np.ndarray, np.ndarray]:
+        first = int(ends[lo - 1]) if lo else 0
+        return runs(rows[first : int(ends[hi - 1])])
+
+    overall = np.zeros(n_words, dtype=np.int64)
+    for lo, hi in bounds:
+        overall += np.bincount(words_of(lo, hi)[0], minlength=n_words)
+    mean_words = max(int(overall.sum()) / len(names), 1.0)
+    weight = np.log(1 + mean_words / np.maximum(overall, 1))
+    kept = np.fromiter((len(w) > 1 for w in vocabulary), dtype=bool, count=n_words)
+    rank = np.empty(n_words, dtype=np.int64)
+    rank[np.argsort(np.asarray(vocabulary, dtype=object), kind="stable")] = np.arange(n_words)
+    out: dict[str, list[str]] = {c: [] for c in names}
+    for lo, hi in bounds:
+        ids, counts = words_of(lo, hi)
+        cluster = np.repeat(np.repeat(np.arange(hi - lo), sizes[lo:hi]), counts)
+        total = np.bincount(cluster, minlength=hi - lo)
+        pair, tf = np.unique(cluster * n_words + ids, return_counts=True)
+        c, w = pair // n_words, pair % n_words
+        keep = kept[w]
+        c, w, tf = c[keep], w[keep], tf[keep]
+        score = -tf / total[c] * weight[w]
+        order = np.lexsort((rank[w], score, c))
+        c, w = c[order], w[order]
+        starts = np.flatnonzero(np.r_[True, c[1:] != c[:-1]])
+        place = np.arange(len(c)) - np.repeat(starts, np.diff(np.r_[starts, len(c)]))
+        for k, j in zip(c[place < top].tolist(), w[place < top].tolist()):
+            out[names[lo + k]].append(vocabulary[j])
     return out
+
+
+def _word_runs(tokens: Mapping[int, Sequence[str]], rows: np.ndarray):
+    """A function giving the word ids of some of ``rows`` one row after another with each row's
+    count of words, and the vocabulary the ids index."""
+    runs = getattr(tokens, "id_runs", None)
+    if runs is not None:
+        return runs, tokens.vocabulary
+    index: dict[str, int] = {}
+    ids_of = {
+        row: [index.setdefault(w, len(index)) for w in tokens.get(row, ())] for row in rows.tolist()
+    }
+
+    def given(some: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        lists = [ids_of[r] for r in some.tolist()]
+        counts = np.fromiter(map(len, lists), dtype=np.int64, count=len(lists))
+        flat = [j for ids in lists for j in ids]
+        return np.asarray(flat, dtype=np.int64), counts
+
+    return given, list(index)
 
 
 def summarize_clusters(

@@ -273,8 +273,17 @@ class Evidence:
 
     def apart(self, a: int, b: int) -> bool:
         """Whether both clusters have places and none in common."""
-        pa, pb = self.places(a), self.places(b)
-        return bool(pa and pb and pa.isdisjoint(pb))
+        # Asked of every candidate pair: places() written out, and b's read only when a has some.
+        core = self.core
+        pa = core.get(a)
+        if pa is None:
+            pa = self.keys[a]
+        if not pa:
+            return False
+        pb = core.get(b)
+        if pb is None:
+            pb = self.keys[b]
+        return bool(pb) and pa.isdisjoint(pb)
 
     def terms(self, a: int, b: int) -> tuple[float, float, float]:
         """Over the pairs of members, one from each: the mean of confidence x confidence where

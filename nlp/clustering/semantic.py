@@ -244,7 +244,7 @@ def cluster_vectors(
     keys = place_keys(places) if places is not None else [_NONE] * n
     evidence = Evidence(weight, codes, sure, short, keys, rule.place_share)
     average = rule.linkage == "average"
-    parent = np.arange(n)
+    parent = list(range(n))  # a list: read element by element, faster than an array
     # Sums of the vectors of the clusters formed so far (float64, so sums do not drift); a row
     # still alone is its own vector, so only merged clusters take memory.
     total: dict[int, np.ndarray] = {}
@@ -261,7 +261,7 @@ def cluster_vectors(
         while parent[i] != i:
             parent[i] = parent[parent[i]]
             i = parent[i]
-        return int(i)
+        return i
 
     def summed(a: int) -> np.ndarray:
         found = total.get(a)
@@ -296,19 +296,20 @@ def cluster_vectors(
     first, second, alone = _candidates(vectors, k, rule, codes, sure, short, keys)
     keep = alone >= -(shared_bonus if anchors is not None else 0.0)
     first, second, alone = first[keep], second[keep], alone[keep]
-    for e in np.lexsort((second, first, -alone)):  # the likeliest first, ties by rows
-        i, j = int(first[e]), int(second[e])
+    order = np.lexsort((second, first, -alone))  # the likeliest first, ties by rows
+    pairs = zip(first[order].tolist(), second[order].tolist(), alone[order].tolist())
+    for i, j, alone_margin in pairs:
         a, b = root(i), root(j)
         if a == b or evidence.apart(a, b):
             continue
         if a == i and b == j and i not in total and j not in total:
             # Two rows still alone: their margin is the one found with the candidates.
-            passed = alone[e] + (shared_bonus if anchor(a) & anchor(b) else 0.0) >= 0
+            passed = alone_margin + (shared_bonus if anchor(a) & anchor(b) else 0.0) >= 0
         else:
             passed = margin(a, b) >= 0
         if passed:
             join(a, b)
-    return np.array([root(i) for i in range(n)])
+    return np.array([root(i) for i in range(n)], dtype=np.int64)
 
 
 def _codes(topics: Sequence[str] | None, n: int) -> np.ndarray:

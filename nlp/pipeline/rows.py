@@ -190,6 +190,20 @@ class RowWords(Mapping):
     def __contains__(self, row: object) -> bool:
         return self._slot(row) >= 0
 
+    def id_runs(self, rows: Sequence[int] | np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The ids (in :attr:`vocabulary`) of the words of ``rows``, one row after another, and
+        how many words each row has (0 for a row without words), without a list per row."""
+        rows = np.asarray(rows, dtype=np.int64)
+        known = (rows >= 0) & (rows < len(self._slot_of_row))
+        slot = self._slot_of_row[np.where(known, rows, 0)] if len(self._slot_of_row) else rows * 0
+        known &= self._present[slot] if len(self._present) else False
+        starts = self._starts[slot]
+        counts = np.where(known, self._starts[slot + 1] - starts, 0)
+        # Row k's words are ids[starts[k] : starts[k] + counts[k]]: one gather for them all.
+        before = np.cumsum(counts) - counts
+        at = np.repeat(starts - before, counts) + np.arange(int(counts.sum()))
+        return self._ids[at], counts
+
     def __iter__(self) -> Iterator[int]:
         return iter(self._rows.tolist())
 

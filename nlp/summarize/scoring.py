@@ -47,6 +47,21 @@ class ClusterScorer:
 
     def __init__(self, config: dict | None = None):
         self.config = config if config is not None else self.load_config()
+        # Most texts hold none of a word list's words: one pattern of them all says so at once.
+        urgency = self.config["urgency"]
+        self._any = {
+            name: re.compile("|".join(map(re.escape, urgency[name])))
+            for name in ("risk_words", "waiting_words", "vulnerable_words", "harm_words")
+            if urgency.get(name)
+        }
+
+    def _first(self, name: str, text: str) -> str | None:
+        """The first word of the urgency config's list ``name``, in its order, found in
+        ``text``."""
+        pattern = self._any.get(name)
+        if pattern is None or not pattern.search(text):
+            return None
+        return next(w for w in self.config["urgency"][name] if w in text)
 
     @staticmethod
     def load_config(path: str | Path | None = None) -> dict:
@@ -78,13 +93,14 @@ class ClusterScorer:
         cfg = self.config["urgency"]
         n = max(len(facts.texts), 1)
         risk_hits = [self._risk(t) for t in facts.texts]
-        wait_hits = [next((w for w in cfg["waiting_words"] if w in t), None) for t in facts.texts]
+        wait_hits = [self._first("waiting_words", t) for t in facts.texts]
         risk = sum(h is not None for h in risk_hits) / n
         waiting = sum(h is not None for h in wait_hits) / n
         times = [t for t in facts.times if t is not None and not pd.isna(t)]
         growth, growth_words = 0.0, "无日期"
         if times and now is not None:
-            recent = sum(t >= now - pd.Timedelta(weeks=cfg["recent_weeks"]) for t in times)
+            since = now - pd.Timedelta(weeks=cfg["recent_weeks"])
+            recent = sum(t >= since for t in times)
             growth = recent / len(times)
             growth_words = f"近{cfg['recent_weeks']}周{recent}条（共{len(times)}条）"
         w = cfg["weights"]
@@ -103,16 +119,14 @@ class ClusterScorer:
     def _risk(self, text: str) -> str | None:
         """What in ``text`` says someone's safety or health is at risk: a risk word, or a person
         at risk and a harm in one sentence (``孩子+落水``); ``None`` when nothing does."""
-        cfg = self.config["urgency"]
-        found = next((w for w in cfg["risk_words"] if w in text), None)
+        found = self._first("risk_words", text)
         if found is not None:
             return found
-        who, harms = cfg.get("vulnerable_words", ()), cfg.get("harm_words", ())
-        if not who or not any(w in text for w in who):
+        if self._first("vulnerable_words", text) is None:
             return None
         for sentence in _SENTENCE.split(text):
-            person = next((w for w in who if w in sentence), None)
-            harm = next((h for h in harms if h in sentence), None) if person else None
+            person = self._first("vulnerable_words", sentence)
+            harm = self._first("harm_words", sentence) if person else None
             if harm is not None:
                 return f"{person}+{harm}"
         return None

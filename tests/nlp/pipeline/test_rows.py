@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 from nlp.classify import Prediction
+from nlp.clustering.describe import _keywords
 from nlp.core.memory import take_rows
 from nlp.pipeline.rows import RowClasses, RowVectors, RowWords, Spill, centroids
 
@@ -23,6 +24,32 @@ def test_row_words_reads_back_each_rows_words_and_shares_repeats():
     assert words.get(1, ()) == () and words.vocabulary.count("暖气") == 1
     with pytest.raises(KeyError):
         words[1]
+
+
+def test_row_words_id_runs_are_the_rows_words_one_row_after_another():
+    words = RowWords()
+    words.extend([["暖气", "不", "热"], None])
+    words.extend([["医保", "报销", "暖气"], []])
+    words.finish([0, 1, 2, 0, 3])
+    ids, counts = words.id_runs([3, 1, 2, 7, 4, -1, 0])  # 7 and -1 are no rows
+    assert counts.tolist() == [3, 0, 3, 0, 0, 0, 3]
+    assert [words.vocabulary[j] for j in ids.tolist()] == words[3] + words[2] + words[0]
+
+
+def test_cluster_keywords_are_the_same_from_row_words_and_from_a_mapping():
+    texts = [
+        ["暖气", "不", "热", "暖气"],
+        ["暖气", "温度"],
+        ["医保", "报销", "跑腿"],
+        ["报销", "慢"],
+    ]
+    words = RowWords()
+    words.extend(texts)
+    words.finish(range(len(texts)))
+    members = {"a": [0, 1], "b": [2, 3]}
+    found = _keywords(members, words, top=2)
+    assert found == _keywords(members, dict(enumerate(texts)), top=2)
+    assert found["a"] == ["暖气", "温度"] and found["b"] == ["报销", "医保"]
 
 
 def test_row_words_empty_word_list_is_present_but_empty():
