@@ -110,12 +110,12 @@ class MergeRule:
 FITTED_RULE = MergeRule(
     threshold_long=0.41,
     threshold_short=0.26,
-    topic_long=0.079,
-    topic_short=0.104,
-    other_long=0.043,
-    other_short=0.258,
+    topic_long=0.078,
+    topic_short=0.106,
+    other_long=0.038,
+    other_short=0.255,
     lone_long=0.164,
-    lone_short=0.138,
+    lone_short=0.12,
 )
 """The rule :func:`~nlp.clustering.semantic.cluster_vectors` uses unless told otherwise."""
 

@@ -7,17 +7,11 @@ from __future__ import annotations
 
 import re
 
-from nlp.text.pii import MASKS
+from nlp.text.pii import MASKS, SURNAMES
 
 __all__ = ["NAME_MASK", "mask_names"]
 
 NAME_MASK = MASKS["name"]
-_SURNAMES = (
-    "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈姚卢"
-    "姜崔钟谭陆汪范金石廖贾夏韦付傅方白邹孟熊秦邱江尹薛闫阎段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔向汤费"
-    "常温康施文牛樊葛邢安齐易乔伍庞颜倪庄聂章鲁岳翟殷詹申欧耿关兰焦俞左柳甘祝包宁尚符舒阮柯纪梅童凌毕单季裴霍"
-    "涂成苗谷盛曲翁冉骆蓝路游辛靳管柴蒙鲍华喻祁蒲房滕屈饶解牟艾尤阳时穆农司卓古吉缪简车项连芦麦褚娄窦戚岑景党"
-)
 _TITLE = (
     r"(?:创始人|董事长|副董事长|总经理|副总经理|经理|法定代表人|法人代表|法人|实控人|实际控制人|负责人|CEO|ceo|CFO"
     r"|总裁|副总裁|老板|股东|财务总监|总监|校长|园长|院长|主任|局长|所长|队长|组长|民警|警官|律师|医生|老师|会计"
@@ -26,18 +20,18 @@ _TITLE = (
 _NAME_END = r"(?=[，,、。；;：:（(）)\s”\"和与及等的在是被将把向对从也都已于]|$)"
 # A title, then a surname with one or two characters or with pinyin: 创始人费刚志、CEO于xiang.
 _AFTER_TITLE = re.compile(
-    rf"({_TITLE}[:：]?\s?)([{_SURNAMES}](?:[\u4e00-\u9fa5]{{1,2}}|[A-Za-z]{{2,10}})){_NAME_END}"
+    rf"({_TITLE}[:：]?\s?)([{SURNAMES}](?:[\u4e00-\u9fa5]{{1,2}}|[A-Za-z]{{2,10}})){_NAME_END}"
 )
 # A surname typed with pinyin anywhere: 于xiang, 张Wei.
 _PINYIN = re.compile(
-    rf"([{_SURNAMES}])(?!(?:ceo|cfo|cto|app|pos|vip|atm|wifi|ktv|pdf|ppt|com|www|http)(?![A-Za-z]))"
+    rf"([{SURNAMES}])(?!(?:ceo|cfo|cto|app|pos|vip|atm|wifi|ktv|pdf|ppt|com|www|http)(?![A-Za-z]))"
     r"([a-z]{3,8}|[A-Z][a-z]{2,7})(?![A-Za-z])",
     re.IGNORECASE,
 )
 # A name before a title: 张建国书记, 李局长.
 _ORG = "委局办处科厅部院所站队组村镇乡县市区省党政副总正大中小公司厂店"
 _BEFORE_TITLE = re.compile(
-    rf"(?<![\u4e00-\u9fa5A-Za-z])([{_SURNAMES}](?:(?![{_ORG}])[\u4e00-\u9fa5]){{1,2}})"
+    rf"(?<![\u4e00-\u9fa5A-Za-z])([{SURNAMES}](?:(?![{_ORG}])[\u4e00-\u9fa5]){{1,2}})"
     r"(?=书记|局长|市长|县长|区长|镇长|乡长|主任|经理|董事长|总经理|老师|警官|所长|队长|院长|校长|园长)"
 )
 _LISTED = re.compile(r"(?<=[、，,])([\u4e00-\u9fa5]{2,3})(?=[、，,])")
@@ -55,7 +49,7 @@ def mask_names(text: str) -> str:
         def listed(match: re.Match) -> str:
             word = match.group(1)
             around = text[max(0, match.start() - 6) : match.end() + 6]
-            return NAME_MASK if word[0] in _SURNAMES and around.count(NAME_MASK) >= 1 else word
+            return NAME_MASK if word[0] in SURNAMES and around.count(NAME_MASK) >= 1 else word
 
         text = _LISTED.sub(listed, text)
     return text

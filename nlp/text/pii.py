@@ -1,7 +1,9 @@
 """Mask personal data and collect the places an opinion names.
 
 Phones, ID-card numbers and e-mail addresses are found with jionlp's extractors, bank cards and
-chat accounts with patterns checked here (Luhn for cards), personal names with LAC's ``PER`` tag.
+chat accounts with patterns checked here (Luhn for cards), personal names with LAC's ``PER`` tag
+(but for a word that begins with no surname and runs into a business's kind, such as 鑫达 in
+鑫达建筑: the business is kept as an organisation).
 Places (LAC ``LOC`` plus the coded district names of anonymised exports such as ``A3区``) and
 organisations (``ORG``) are kept: they are evidence for clusters and drafts.
 """
@@ -19,7 +21,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from nlp.text.lac import LacTagger
 
-__all__ = ["MASKS", "Masked", "PiiMasker"]
+__all__ = ["MASKS", "SURNAMES", "Masked", "PiiMasker"]
 
 MASKS = {
     "phone": "[电话]",
@@ -30,6 +32,20 @@ MASKS = {
     "name": "[姓名]",
 }
 
+# Common Chinese surnames (the 百家姓's common ones and modern ones such as 付, 肖, 覃).
+SURNAMES = (
+    "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈姚卢"
+    "姜崔钟谭陆汪范金石廖贾夏韦付傅方白邹孟熊秦邱江尹薛闫阎段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔向汤费"
+    "常温康施文牛樊葛邢安齐易乔伍庞颜倪庄聂章鲁岳翟殷詹申欧耿关兰焦俞左柳甘祝包宁尚符舒阮柯纪梅童凌毕单季裴霍"
+    "涂成苗谷盛曲翁冉骆蓝路游辛靳管柴蒙鲍华喻祁蒲房滕屈饶解牟艾尤阳时穆农司卓古吉缪简车项连芦麦褚娄窦戚岑景党"
+)
+
+# What follows a business's name (鑫达建筑, 力美健身, 百川电子厂): a word the tagger calls a name,
+# that begins with no surname and runs into one of these, is the business, not a person.
+_BUSINESS = re.compile(
+    r"建筑|公司|集团|健身|超市|物业|地产|置业|科技|电子|商贸|饭店|酒店|宾馆|驾校|培训|餐饮|药房|药店"
+    r"|诊所|幼儿园|商场|工厂|快递|物流|汽修|装饰|装修|建材|矿业|煤矿|养殖场|合作社|网吧|美容|厂"
+)
 _CARD = re.compile(r"(?<![\d.])(?:\d[ -]?){15,18}\d(?![\d.])")
 _ACCOUNT = re.compile(r"((?:QQ|qq|微信|微信号|vx|VX|wx)[号码]?[:：\s]*)([A-Za-z0-9_-]{5,20})")
 # Long bare digit runs that jionlp's phone pattern leaves (for example 1381234 5678 typed with a
@@ -134,10 +150,11 @@ class PiiMasker:
                 item.places = _coded_places(item.text)
             return out
         for item, words in zip(out, self._tagger().tag([m.text for m in out])):
-            item.text, item.places = _mask_names(words, item.counts, self.keep)
+            item.text, item.places, businesses = _mask_names(words, item.counts, self.keep)
             item.orgs = list(
                 dict.fromkeys(
-                    w.strip() for w, label in words if label == "ORG" and len(w.strip()) >= 3
+                    [w.strip() for w, label in words if label == "ORG" and len(w.strip()) >= 3]
+                    + businesses
                 )
             )
             for place in _coded_places(item.text):
@@ -169,9 +186,11 @@ def _is_domain_word(word: str, keep: frozenset[str]) -> bool:
 
 def _mask_names(
     words: list[tuple[str, str]], counts: Counter, keep: frozenset[str]
-) -> tuple[str, list[str]]:
-    parts, places = [], []
-    for word, label in words:
+) -> tuple[str, list[str], list[str]]:
+    """The text with the tagger's names masked, the places it names, and the businesses the
+    tagger took for names (see :func:`_business`)."""
+    parts, places, businesses = [], [], []
+    for k, (word, label) in enumerate(words):
         # Placeholders already in the text are tagged by LAC as anything; keep them intact.
         if (
             label == "PER"
@@ -179,15 +198,34 @@ def _mask_names(
             and not word.startswith("[")
             and not _is_domain_word(word, keep)
         ):
-            parts.append(MASKS["name"])
-            counts["name"] += 1
-            continue
+            business = _business(word.strip(), "".join(w for w, _ in words[k + 1 : k + 3]))
+            if business is None:
+                parts.append(MASKS["name"])
+                counts["name"] += 1
+                continue
+            businesses.append(business)
         parts.append(word)
         if label in _PLACE_LABELS:
             place = word.strip(" ，。、,.")
             if len(place) >= 2 and place not in places:
                 places.append(place)
-    return "".join(parts), places
+    return "".join(parts), places, businesses
+
+
+def _business(word: str, after: str) -> str | None:
+    """The business whose name a word the tagger calls a person's begins, or ``None``: only a
+    word that begins with no surname and runs into a business's kind (鑫达 before 建筑, 力美健
+    before 身 in 力美健身). A name that begins with a surname stays a name (张建国 in
+    张建国建筑队)."""
+    if not word or word[0] in SURNAMES:
+        return None
+    found = _BUSINESS.match(after)
+    if found:
+        return word + found.group()
+    found = _BUSINESS.match(word[-1] + after)
+    if found and len(found.group()) > 1:
+        return word[:-1] + found.group()
+    return None
 
 
 def _coded_places(text: str) -> list[str]:

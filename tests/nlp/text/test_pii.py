@@ -49,3 +49,15 @@ def test_mask_many_does_not_take_domain_words_for_names():
 def test_mask_many_finds_coded_districts_of_anonymised_exports():
     [out] = PiiMasker(names=False).mask_many(["A市A3区联丰路的噪音"])
     assert out.places == ["A市", "A3区"]
+
+
+def test_a_business_the_tagger_takes_for_a_name_is_kept_as_an_organisation():
+    # LAC tags 鑫达 and 力美健 as people; what follows says they are a builder and a gym.
+    builder, gym, crew = PiiMasker().mask_many(
+        ["鑫达建筑欠俺们二十多个人的工钱", "力美健身上礼拜还在推销私教课", "张建国建筑队欠薪"]
+    )
+    assert builder.text == "鑫达建筑欠俺们二十多个人的工钱" and "鑫达建筑" in builder.orgs
+    assert gym.text.startswith("力美健身") and "力美健身" in gym.orgs
+    assert builder.counts["name"] == gym.counts["name"] == 0
+    # A name that begins with a surname stays a name, whatever follows it.
+    assert "张建国" not in crew.text and crew.counts["name"] == 1
