@@ -4,10 +4,12 @@ gold set, and print its cross-validation table.
     python benchmarks/fit_cluster.py [--folds 5] [--seed 20240915]
 
 Gold set: corpora/same_issue/*.csv (columns group, topic, text). Each text goes once through the
-pipeline's per-row stages at their default settings (normalise, mask, segment, classify, encode),
-which give its vector, its level-2 class and the classifier's confidence, and the places,
-organisations and lines it names. Texts of at most 60 characters form the short band, as in
-benchmarks/cluster.py; the others the long band.
+pipeline's per-row stages at their default settings (normalise, mask, segment, encode), which
+give its vector and the places, organisations and lines it names. Texts of at most 60 characters
+form the short band, as in benchmarks/cluster.py; the others the long band. Each band is
+classified as a run classifies its input (the default model self-trained on the band's texts
+before masking, then classifying the masked ones), which gives each text its level-2 class and
+the classifier's confidence.
 
 Fitted for each band, on the training groups clustered as one batch:
 
@@ -38,12 +40,12 @@ import pandas as pd
 from sklearn.linear_model import LogisticRegression
 
 from nlp import Pipeline
-from nlp.clustering.centring import REFERENCE_WEIGHT
-from nlp.clustering.describe import specific_places
+from nlp.clustering.centring import centre
 from nlp.clustering.evidence import MergeRule, named_lines, place_keys
 from nlp.clustering.semantic import cluster_vectors
 from nlp.core.resources import read_fragments
 from nlp.pipeline.blocks import said_length
+from nlp.pipeline.facts import named
 
 GOLD = Path(__file__).resolve().parents[1] / "corpora" / "same_issue"
 SHORT_MAX = 60  # characters, as in benchmarks/cluster.py
@@ -106,35 +108,40 @@ def evidence(gold: pd.DataFrame) -> Gold:
         topics=np.asarray([p.level2 for p in predictions], dtype=object),
         confidence=np.asarray([p.confidence for p in predictions], dtype=np.float64),
         lengths=np.asarray([said_length(t) for t in block.text]),
-        places=[
-            frozenset(
-                specific_places(" ".join(block.places[i]))
-                | set(block.orgs[i])
-                | named_lines(block.text[i])
-            )
-            for i in range(len(texts))
-        ],
+        # As the pipeline finds them (no place column; lines in the text, the titles are empty).
+        places=named(
+            range(len(texts)),
+            range(len(texts)),
+            [""] * len(texts),
+            block.places,
+            block.orgs,
+            [named_lines(t) for t in block.text],
+        ),
         reference=reference,
     )
 
 
 def centred(g: Gold, rows: np.ndarray, weights: np.ndarray) -> np.ndarray:
-    """The pipeline's centring: the batch's mean, blended with the fragments' mean."""
-    raw = g.vectors[rows].astype(np.float64)
-    mean = (weights @ raw + REFERENCE_WEIGHT * g.reference) / (weights.sum() + REFERENCE_WEIGHT)
-    out = raw - mean
-    return out / np.maximum(np.linalg.norm(out, axis=1, keepdims=True), 1e-12)
+    """``rows``' vectors centred as a run centres its points (nlp.clustering.centring.centre:
+    the batch's mean blended with the fragments' mean), each row standing for ``weights``
+    opinions; held in half precision first, as a run holds them."""
+    point_of = np.repeat(np.arange(len(rows)), np.asarray(weights, dtype=np.int64))
+    return centre(g.vectors[rows].astype(np.float16), point_of, g.reference)
 
 
 def cluster(g: Gold, rows: np.ndarray, rule: MergeRule) -> np.ndarray:
-    """A label for each of ``rows``, clustered as one batch as the pipeline does (a text that
-    comes twice is one point standing for both)."""
-    _, first, point_of, weights = np.unique(
+    """A label for each of ``rows``, clustered as one batch as the pipeline does: a text that
+    comes twice is one point standing for both, and the points come in the order their texts
+    first do."""
+    _, first, inverse, counts = np.unique(
         g.text[rows], return_index=True, return_inverse=True, return_counts=True
     )
-    points = rows[first]
+    order = np.argsort(first, kind="stable")
+    rank = np.empty_like(order)
+    rank[order] = np.arange(len(order))
+    points, weights = rows[first[order]], counts[order]
     labels = cluster_vectors(
-        centred(g, points, weights.astype(np.float64)),
+        centred(g, points, weights),
         places=[g.places[i] for i in points],
         anchors=[""] * len(points),
         weights=weights,
@@ -143,7 +150,7 @@ def cluster(g: Gold, rows: np.ndarray, rule: MergeRule) -> np.ndarray:
         lengths=g.lengths[points],
         rule=rule,
     )
-    return labels[point_of]
+    return labels[rank[inverse]]
 
 
 def scores(gold: np.ndarray, found: np.ndarray) -> dict[str, float]:

@@ -36,7 +36,7 @@ def test_row_words_id_runs_are_the_rows_words_one_row_after_another():
     assert [words.vocabulary[j] for j in ids.tolist()] == words[3] + words[2] + words[0]
 
 
-def test_cluster_keywords_are_the_same_from_row_words_and_from_a_mapping():
+def test_cluster_keywords_are_the_same_from_row_words_and_from_a_mapping(monkeypatch):
     texts = [
         ["暖气", "不", "热", "暖气"],
         ["暖气", "温度"],
@@ -50,6 +50,9 @@ def test_cluster_keywords_are_the_same_from_row_words_and_from_a_mapping():
     found = _keywords(members, words, top=2)
     assert found == _keywords(members, dict(enumerate(texts)), top=2)
     assert found["a"] == ["暖气", "温度"] and found["b"] == ["报销", "医保"]
+    # Counted a cluster at a time (as a large run's are, in chunks of whole clusters): the same.
+    monkeypatch.setattr("nlp.clustering.describe._KEYWORD_ROWS", 1)
+    assert _keywords(members, words, top=2) == found
 
 
 def test_row_words_empty_word_list_is_present_but_empty():
