@@ -13,7 +13,9 @@ as do 柳树沟村口 and 柳树沟) or begin another name of theirs (河湾镇�
 or metro line agrees only with itself, however it is written (12路, 十二路). A cluster's
 places are the keys that at least ``place_share`` of its naming members name, not their union,
 so a stray place in one member does not open the cluster to clusters at other places, however
-large it grows.
+large it grows. And two clusters merge only when every two of their members, one from each, that
+both name places share one (:meth:`Evidence.clash`): one member's place is not outvoted by the
+others'.
 
 The weights are fitted on the project's gold set (``corpora/same_issue/``) by
 ``benchmarks/fit_cluster.py``, which prints its cross-validation table.
@@ -51,8 +53,9 @@ class MergeRule:
     (``*_short``) and one for posts (``*_long``); a pair of clusters takes the point between that
     their mean shortness gives.
 
-    Pairs whose places conflict (both clusters name places, none in common) never merge. A
-    place in common adds nothing: different problems at one place are different issues.
+    Pairs whose places conflict (both clusters name places, none in common) never merge, nor do
+    clusters of which two members, one from each, name places and none in common. A place in
+    common adds nothing: different problems at one place are different issues.
     """
 
     threshold_long: float
@@ -110,11 +113,11 @@ class MergeRule:
 FITTED_RULE = MergeRule(
     threshold_long=0.41,
     threshold_short=0.26,
-    topic_long=0.078,
+    topic_long=0.069,
     topic_short=0.106,
-    other_long=0.038,
+    other_long=0.049,
     other_short=0.255,
-    lone_long=0.164,
+    lone_long=0.167,
     lone_short=0.12,
 )
 """The rule :func:`~nlp.clustering.semantic.cluster_vectors` uses unless told otherwise."""
@@ -184,15 +187,21 @@ def _specific(place: str) -> bool:
 
 
 # 河湾镇卫生院 is also called 河湾卫生院, and 红旗村小学 红旗小学.
+# A place named with the city, district or county it lies in (not a 小区, 社区, 园区 …).
+_IN_AREA = re.compile(r"^.{1,6}?(?<![社小园景校片街营厂矿库])[省市区县](.{2,})$")
 _TOWNSHIP = re.compile(r"^(.{2,4}?)[镇乡村](.{2,})$")
 # A verb of going that a tagger took into a place ("通柳树沟的公交", "到马家岭").
 _GOING = "通到去往在从至"
 
 
 def _other_names(place: str, vocabulary: Set[str]) -> list[str]:
-    """What else ``place`` may be called: without the 镇, 乡 or 村 inside its name, and without a
-    verb of going in front of a place of the batch."""
+    """What else ``place`` may be called: without the city, district or county it begins with
+    (江北区金苗幼儿园 is 金苗幼儿园), without the 镇, 乡 or 村 inside its name, and without a verb
+    of going in front of a place of the batch."""
     out = []
+    found = _IN_AREA.match(place)
+    if found:
+        out.append(found.group(1))
     found = _TOWNSHIP.match(place)
     if found:
         out.append(found.group(1) + found.group(2))
@@ -284,6 +293,21 @@ class Evidence:
         if pb is None:
             pb = self.keys[b]
         return bool(pb) and pa.isdisjoint(pb)
+
+    def clash(self, a: int, b: int) -> bool:
+        """Whether two members, one from each cluster, both name places and none in common.
+
+        Counted place by place: the pairs of members that name a place, summed over the places,
+        fall short of the pairs of members that both name places. (A pair that shares two places
+        counts twice, so it can hide another pair's clash; the members of a cluster formed under
+        this rule agree with each other, and seldom name more than one place.)"""
+        na, nb = self._named(a), self._named(b)
+        if not na or not nb:
+            return False
+        ca, cb = self._counts(a)[0], self._counts(b)[0]
+        if len(ca) > len(cb):
+            ca, cb = cb, ca
+        return sum(w * cb.get(key, 0.0) for key, w in ca.items()) < na * nb - 1e-9
 
     def terms(self, a: int, b: int) -> tuple[float, float, float]:
         """Over the pairs of members, one from each: the mean of confidence x confidence where

@@ -306,7 +306,7 @@ def cluster_vectors(
             # Two rows still alone: their margin is the one found with the candidates.
             passed = alone_margin + (shared_bonus if anchor(a) & anchor(b) else 0.0) >= 0
         else:
-            passed = margin(a, b) >= 0
+            passed = margin(a, b) >= 0 and not evidence.clash(a, b)
         if passed:
             join(a, b)
     return np.array([root(i) for i in range(n)], dtype=np.int64)

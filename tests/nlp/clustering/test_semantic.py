@@ -194,6 +194,21 @@ def test_cluster_vectors_place_evidence_does_not_weaken_as_a_cluster_grows():
     assert labels == [0] * 5 + [5] * 2
 
 
+def test_cluster_vectors_judges_places_member_by_member():
+    # One opinion names both estates (the road between them), one each estate, all close by
+    # their vectors. The first two share 幸福小区; the third, about 阳光小区 alone, shares a place
+    # with the cluster's first member but not with its second: it stays apart, though the
+    # cluster's places (幸福小区 and 阳光小区, each named by half its members) include its own.
+    v = unit([[1, 0], [0.999, 0.001], [0.998, 0.002]])
+    places = [{"幸福小区", "阳光小区"}, {"幸福小区"}, {"阳光小区"}]
+    labels = cluster_vectors(v, 0.5, places=places, rule=MergeRule(0.5, 0.5)).tolist()
+    assert labels[0] == labels[1] != labels[2]
+    # With the third about both as well, all three are one issue.
+    places[2] = {"幸福小区", "阳光小区"}
+    labels = cluster_vectors(v, 0.5, places=places, rule=MergeRule(0.5, 0.5)).tolist()
+    assert labels == [0, 0, 0]
+
+
 def test_cluster_vectors_keeps_two_bus_lines_apart():
     v = unit([[1, 0], [0.99, 0.01]])
     labels = cluster_vectors(v, 0.5, places=[{"12路"}, {"112路"}], rule=MergeRule(0.5, 0.5))
@@ -212,6 +227,14 @@ def test_place_keys_agree_on_a_place_named_without_its_township_or_after_a_verb(
     assert keys[0] & keys[1]  # 河湾镇's clinic, called 河湾卫生院 too
     assert keys[2] & keys[3]  # "通柳树沟的公交": the bus to 柳树沟
     assert not keys[4] & (keys[0] | keys[1] | keys[2] | keys[3])
+
+
+def test_place_keys_agree_on_a_place_named_without_its_district():
+    keys = place_keys([{"江北区金苗幼儿园"}, {"金苗幼儿园"}, {"城北区红星小学"}, {"阳光小区3栋"}])
+    assert keys[0] & keys[1]  # the kindergarten, with its district and without
+    assert not keys[2] & (keys[0] | keys[1])
+    # 小区 is not a district: 阳光小区3栋 is not also called "3栋".
+    assert keys[3] == place_keys([{"阳光小区3栋"}, {"3栋"}])[0]
 
 
 def test_lines_named_in_chinese_numerals_are_the_same_lines_as_in_digits():
