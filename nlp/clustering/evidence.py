@@ -9,7 +9,8 @@ weight of :class:`MergeRule` lies between its value for fragments and its value 
 
 Places are judged member by member. Each point's places become *keys*: the places finer than a
 town that it names, and the other places of the batch that begin them (幸福里小区 and 幸福里 agree,
-as do 柳树沟村口 and 柳树沟) or begin another name of theirs (河湾镇卫生院 is also 河湾卫生院); a bus
+as do 柳树沟村口 and 柳树沟) or begin another name of theirs (河湾镇卫生院 is also 河湾卫生院, and
+江北区金苗幼儿园 金苗幼儿园 where the batch names no 金苗幼儿园 in another district); a bus
 or metro line agrees only with itself, however it is written (12路, 十二路). A cluster's
 places are the keys that at least ``place_share`` of its naming members name, not their union,
 so a stray place in one member does not open the cluster to clusters at other places, however
@@ -186,25 +187,38 @@ def _specific(place: str) -> bool:
     return len(place) >= 2 and not _AREA.match(place) and not _BODY.search(place)
 
 
+# A place named with the city, district or county it lies in (A市, 江北区, 七星县; not a 小区,
+# 社区, 园区, 城市, 超市 or 菜市场).
+_IN_AREA = re.compile(
+    r"^([^省市区县]{1,6}(?<![社小园景校片街营厂矿库城都超菜门集])[省市区县])(?!场)(.{2,})$"
+)
 # 河湾镇卫生院 is also called 河湾卫生院, and 红旗村小学 红旗小学.
-# A place named with the city, district or county it lies in (not a 小区, 社区, 园区 …).
-_IN_AREA = re.compile(r"^.{1,6}?(?<![社小园景校片街营厂矿库])[省市区县](.{2,})$")
 _TOWNSHIP = re.compile(r"^(.{2,4}?)[镇乡村](.{2,})$")
 # A verb of going that a tagger took into a place ("通柳树沟的公交", "到马家岭").
 _GOING = "通到去往在从至"
 
 
-def _other_names(place: str, vocabulary: Set[str]) -> list[str]:
-    """What else ``place`` may be called: without the city, district or county it begins with
-    (江北区金苗幼儿园 is 金苗幼儿园), without the 镇, 乡 or 村 inside its name, and without a verb
-    of going in front of a place of the batch."""
+def _in_areas(place: str) -> list[tuple[str, str]]:
+    """``(area, rest)`` for each city, district or county that ``place`` begins with, outer
+    first: 重庆市江北区金苗幼儿园 gives (重庆市, 江北区金苗幼儿园) and (江北区, 金苗幼儿园)."""
     out = []
     found = _IN_AREA.match(place)
-    if found:
-        out.append(found.group(1))
-    found = _TOWNSHIP.match(place)
-    if found:
-        out.append(found.group(1) + found.group(2))
+    while found:
+        out.append((found.group(1), found.group(2)))
+        found = _IN_AREA.match(found.group(2))
+    return out
+
+
+def _other_names(place: str, vocabulary: Set[str], one_area: Set[str]) -> list[str]:
+    """What else ``place`` may be called: without the cities, districts or counties it begins
+    with (江北区金苗幼儿园 is 金苗幼儿园) where the batch names what is left in one area only
+    (``one_area``: not 实验小学 where it names 江北区实验小学 and 渝北区实验小学), without the 镇, 乡
+    or 村 inside its name, and without a verb of going in front of a place of the batch."""
+    out = [rest for _, rest in _in_areas(place) if rest in one_area]
+    for name in (place, *out):
+        found = _TOWNSHIP.match(name)
+        if found:
+            out.append(found.group(1) + found.group(2))
     if place[0] in _GOING and place[1:] in vocabulary:
         out.append(place[1:])
     return out
@@ -219,6 +233,11 @@ def place_keys(places: Sequence[Set[str]]) -> list[frozenset[str]]:
     """
     empty: frozenset[str] = frozenset()
     vocabulary = {p for named in places for p in named if _specific(p)}
+    areas: dict[str, set[str]] = {}  # what a place is called without an area -> the areas
+    for p in vocabulary:
+        for area, rest in _in_areas(p):
+            areas.setdefault(rest, set()).add(area)
+    one_area = {rest for rest, found in areas.items() if len(found) == 1}
     keys_of: dict[str, frozenset[str]] = {}
     for p in vocabulary:
         line = _LINE.search(p)
@@ -227,7 +246,7 @@ def place_keys(places: Sequence[Set[str]]) -> list[frozenset[str]]:
         else:  # itself and the places of the batch that begin it, or begin its other names
             keys_of[p] = frozenset(
                 q[:j]
-                for q in (p, *_other_names(p, vocabulary))
+                for q in (p, *_other_names(p, vocabulary, one_area))
                 for j in range(2, len(q) + 1)
                 if q[:j] in vocabulary
             )
@@ -272,6 +291,8 @@ class Evidence:
         self.counts: dict[int, dict[str, float]] = {}  # cluster -> key -> weight naming it
         self.named: dict[int, float] = {}  # cluster -> weight of the members naming a key
         self.core: dict[int, frozenset[str]] = {}  # cluster -> its places
+        # cluster -> the distinct keys of its members that name places (few: members agree)
+        self.sets: dict[int, set[frozenset[str]]] = {}
 
     def short(self, a: int) -> float:
         return self.short_sum[a] / self.weight[a]
@@ -295,19 +316,13 @@ class Evidence:
         return bool(pb) and pa.isdisjoint(pb)
 
     def clash(self, a: int, b: int) -> bool:
-        """Whether two members, one from each cluster, both name places and none in common.
-
-        Counted place by place: the pairs of members that name a place, summed over the places,
-        fall short of the pairs of members that both name places. (A pair that shares two places
-        counts twice, so it can hide another pair's clash; the members of a cluster formed under
-        this rule agree with each other, and seldom name more than one place.)"""
-        na, nb = self._named(a), self._named(b)
-        if not na or not nb:
+        """Whether two members, one from each cluster, both name places and none in common."""
+        sa, sb = self._sets(a), self._sets(b)
+        if not sa or not sb:
             return False
-        ca, cb = self._counts(a)[0], self._counts(b)[0]
-        if len(ca) > len(cb):
-            ca, cb = cb, ca
-        return sum(w * cb.get(key, 0.0) for key, w in ca.items()) < na * nb - 1e-9
+        if len(sa) > len(sb):
+            sa, sb = sb, sa
+        return any(x.isdisjoint(y) for x in sa for y in sb)
 
     def terms(self, a: int, b: int) -> tuple[float, float, float]:
         """Over the pairs of members, one from each: the mean of confidence x confidence where
@@ -356,6 +371,12 @@ class Evidence:
         self.counts[a], self.named[a] = ca, named
         self.counts.pop(b, None)
         self.named.pop(b, None)
+        sa, sb = self._sets(a), self._sets(b)
+        if len(sa) < len(sb):
+            sa, sb = sb, sa
+        sa |= sb  # the larger side's own set (or one made afresh for a point alone)
+        self.sets[a] = sa
+        self.sets.pop(b, None)
 
     def _mix(self, a: int) -> dict[int, float]:
         found = self.mix.get(a)
@@ -369,6 +390,12 @@ class Evidence:
         if found is not None:
             return found
         return float(self.weight[a]) if self.keys[a] else 0.0
+
+    def _sets(self, a: int) -> set[frozenset[str]]:
+        found = self.sets.get(a)
+        if found is not None:
+            return found
+        return {self.keys[a]} if self.keys[a] else set()
 
     def _counts(self, a: int) -> tuple[dict[str, float], float]:
         found = self.counts.get(a)

@@ -217,7 +217,8 @@ def cluster_vectors(
         k: Neighbours per row considered for merging.
         places: What each row names beyond its words: places, organisations, bus lines. Two
             clusters whose members mostly name places, none of them in common, are about
-            different things and never merge.
+            different things and never merge; nor do two clusters of which two members, one
+            from each, name places and none in common.
         groups: Rows that must share a cluster whatever their vectors (for each row, the first
             row of its duplicate group, or ``None``).
         anchors: The place each row was recorded at by staff (the export's place column), or

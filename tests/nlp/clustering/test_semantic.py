@@ -209,6 +209,21 @@ def test_cluster_vectors_judges_places_member_by_member():
     assert labels == [0, 0, 0]
 
 
+def test_cluster_vectors_finds_a_clash_beside_a_pair_that_shares_two_places():
+    # The first names the kindergarten and 阳光小区, the second 阳光小区 alone: one cluster. The
+    # third names the kindergarten alone: it shares two keys with the first member (the name
+    # with its district and without, which a fourth opinion, far off, names) and none with the
+    # second, so it stays apart, and so when it stands for several opinions.
+    v = unit([[1, 0], [0.999, 0.001], [0.998, 0.002], [0, 1]])
+    places = [{"江北区金苗幼儿园", "阳光小区"}, {"阳光小区"}, {"江北区金苗幼儿园"}, {"金苗幼儿园"}]
+    assert len(place_keys(places)[2]) == 2
+    for weights in (None, [1, 1, 3, 1]):
+        found = cluster_vectors(
+            v, 0.5, places=places, weights=weights, rule=MergeRule(0.5, 0.5)
+        ).tolist()
+        assert found[0] == found[1] != found[2]
+
+
 def test_cluster_vectors_keeps_two_bus_lines_apart():
     v = unit([[1, 0], [0.99, 0.01]])
     labels = cluster_vectors(v, 0.5, places=[{"12路"}, {"112路"}], rule=MergeRule(0.5, 0.5))
@@ -230,11 +245,15 @@ def test_place_keys_agree_on_a_place_named_without_its_township_or_after_a_verb(
 
 
 def test_place_keys_agree_on_a_place_named_without_its_district():
-    keys = place_keys([{"江北区金苗幼儿园"}, {"金苗幼儿园"}, {"城北区红星小学"}, {"阳光小区3栋"}])
-    assert keys[0] & keys[1]  # the kindergarten, with its district and without
-    assert not keys[2] & (keys[0] | keys[1])
-    # 小区 is not a district: 阳光小区3栋 is not also called "3栋".
-    assert keys[3] == place_keys([{"阳光小区3栋"}, {"3栋"}])[0]
+    keys = place_keys([{"江北区金苗幼儿园"}, {"金苗幼儿园"}, {"重庆市江北区金苗幼儿园"}])
+    assert keys[0] & keys[1] and keys[2] & keys[1]  # with its city and district, and without
+    # Two districts' 实验小学 are two schools: the bare name agrees with neither.
+    keys = place_keys([{"江北区实验小学"}, {"渝北区实验小学"}, {"实验小学"}])
+    assert not keys[0] & keys[1] and not keys[2] & (keys[0] | keys[1])
+    # 小区 and 超市 are no areas: 幸福小区北区3栋 is not also "3栋", nor 家乐福超市南坪店 "南坪店".
+    for place, rest in (("幸福小区北区3栋", "3栋"), ("家乐福超市南坪店", "南坪店")):
+        keys = place_keys([{place}, {rest}])
+        assert not keys[0] & keys[1], place
 
 
 def test_lines_named_in_chinese_numerals_are_the_same_lines_as_in_digits():
