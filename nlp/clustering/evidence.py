@@ -209,12 +209,12 @@ def _in_areas(place: str) -> list[tuple[str, str]]:
     return out
 
 
-def _other_names(place: str, vocabulary: Set[str], one_area: Set[str]) -> list[str]:
-    """What else ``place`` may be called: without the cities, districts or counties it begins
-    with (江北区金苗幼儿园 is 金苗幼儿园) where the batch names what is left in one area only
-    (``one_area``: not 实验小学 where it names 江北区实验小学 and 渝北区实验小学), without the 镇, 乡
-    or 村 inside its name, and without a verb of going in front of a place of the batch."""
-    out = [rest for _, rest in _in_areas(place) if rest in one_area]
+def _other_names(place: str, vocabulary: Set[str], without_areas: list[str]) -> list[str]:
+    """What else ``place`` may be called: ``without_areas`` (its names without the cities,
+    districts or counties it begins with that may stand for it: 江北区金苗幼儿园 is 金苗幼儿园),
+    any of these without the 镇, 乡 or 村 inside its name, and ``place`` without a verb of going
+    in front of a place of the batch."""
+    out = list(without_areas)
     for name in (place, *out):
         found = _TOWNSHIP.match(name)
         if found:
@@ -233,11 +233,16 @@ def place_keys(places: Sequence[Set[str]]) -> list[frozenset[str]]:
     """
     empty: frozenset[str] = frozenset()
     vocabulary = {p for named in places for p in named if _specific(p)}
+    in_areas = {p: _in_areas(p) for p in vocabulary}
     areas: dict[str, set[str]] = {}  # what a place is called without an area -> the areas
-    for p in vocabulary:
-        for area, rest in _in_areas(p):
+    for found in in_areas.values():
+        for area, rest in found:
             areas.setdefault(rest, set()).add(area)
-    one_area = {rest for rest, found in areas.items() if len(found) == 1}
+    # A name without its area stands for the place where the batch names it in one area only
+    # (not 实验小学 where it names 江北区实验小学 and 渝北区实验小学).
+    without_areas = {
+        p: [rest for _, rest in found if len(areas[rest]) == 1] for p, found in in_areas.items()
+    }
     keys_of: dict[str, frozenset[str]] = {}
     for p in vocabulary:
         line = _LINE.search(p)
@@ -246,7 +251,7 @@ def place_keys(places: Sequence[Set[str]]) -> list[frozenset[str]]:
         else:  # itself and the places of the batch that begin it, or begin its other names
             keys_of[p] = frozenset(
                 q[:j]
-                for q in (p, *_other_names(p, vocabulary, one_area))
+                for q in (p, *_other_names(p, vocabulary, without_areas[p]))
                 for j in range(2, len(q) + 1)
                 if q[:j] in vocabulary
             )
