@@ -60,6 +60,8 @@ clusters = sa.Table(
     ),  # sum of the members' centred unit vectors, float32
     sa.Column("size", sa.Integer, nullable=False),
     sa.Column("places", sa.Text, nullable=False),  # JSON list
+    # The distinct places its members name, member by member (migration 0005): JSON list of lists.
+    sa.Column("place_sets", sa.Text, nullable=False, server_default="[]"),
     sa.Column("title", sa.Text, nullable=False, server_default=""),
     sa.Column("created_at", sa.String(32), nullable=False),
     sa.Column("updated_at", sa.String(32), nullable=False),

@@ -28,7 +28,7 @@ if TYPE_CHECKING:
 
 __all__ = ["DecisionLog"]
 
-_CLUSTER_FIELDS = ("size", "places", "title", "status", "review", "merged_into")
+_CLUSTER_FIELDS = ("size", "places", "place_sets", "title", "status", "review", "merged_into")
 _OPINION_FIELDS = ("cluster_id", "reviewed_level1", "reviewed_level2", "reviewed_department")
 _SHOWN = ("id", "uid", "at", "who", "why", "action", "args", "undone_at", "undone_by")
 
@@ -114,7 +114,8 @@ class DecisionLog:
                 remove=_vector(image["after_centroid"]),
                 size=image["size"] - image["after_size"],
             )
-            fields = {k: image[k] for k in _CLUSTER_FIELDS if k != "size"}
+            # (a decision recorded before a field was kept has no image of it)
+            fields = {k: image[k] for k in _CLUSTER_FIELDS if k != "size" and k in image}
             with store._use() as conn:
                 conn.execute(db.clusters.update().where(c.id == cluster).values(**fields))
         with store._use() as conn:

@@ -2,10 +2,10 @@
 
 With stored state an opinion seen before keeps its cluster; a new one joins the closest stored
 cluster that passes the merge rule (:class:`~nlp.clustering.evidence.MergeRule`, with the opinion's
-topic, length and places against the cluster's) and names no other place; the rest are clustered among
-themselves and their clusters numbered after the last id of their quarter. Without state every
-opinion is clustered afresh and numbering starts at 1. The same input and state give the same
-ids, run after run.
+topic, length and places against the cluster's) and shares a place with each of its members that
+names one; the rest are clustered among themselves and their clusters numbered after the last id
+of their quarter. Without state every opinion is clustered afresh and numbering starts at 1. The
+same input and state give the same ids, run after run.
 """
 
 from __future__ import annotations
@@ -18,8 +18,8 @@ import numpy as np
 import pandas as pd
 
 from nlp.clustering.describe import summarize_clusters
-from nlp.clustering.evidence import FITTED_RULE, MergeRule, shortness
-from nlp.clustering.semantic import cluster_vectors, compatible
+from nlp.clustering.evidence import FITTED_RULE, MergeRule, place_keys, shortness
+from nlp.clustering.semantic import cluster_vectors
 from nlp.core.ids import cluster_id
 
 if TYPE_CHECKING:
@@ -142,11 +142,12 @@ def _join_stored(
     ids: list[str | None],
 ) -> None:
     """Give each opinion of ``todo`` the stored cluster it joins, if any: of the closest
-    ``_CANDIDATES`` by cosine, the first that names no other place and passes ``rule``. The
-    rule's terms are read as for two clusters (:meth:`MergeRule.margin`): the linkage is the
-    opinion's mean cosine with the cluster's members (its vector times their mean), the
-    cluster's topic is its level-2 class, held as surely as the opinion holds its own, and its
-    places are those its members name."""
+    ``_CANDIDATES`` by cosine, the first that passes ``rule`` and whose places do not clash with
+    the opinion's (:func:`_clash`: member by member, as two clusters of one run). The rule's
+    terms are read as for two clusters (:meth:`MergeRule.margin`): the linkage is the opinion's
+    mean cosine with the cluster's members (its vector times their mean), the cluster's topic is
+    its level-2 class, held as surely as the opinion holds its own, and its places are those its
+    members name."""
     point_of, where = opinions.point_of, opinions.places
     topics, sure = opinions.topics, opinions.confidence
     lengths = opinions.lengths
@@ -162,7 +163,7 @@ def _join_stored(
             topic = topics[p] if topics is not None else ""
             conf = float(sure[p]) ** 2 if topics is not None and topic else 0.0
             for j in np.argsort(-row, kind="stable")[:_CANDIDATES]:
-                if not compatible(where[k], stored.places[j]):
+                if _clash(where[k], stored.place_sets[j]):
                     continue
                 theirs = stored.level2[j]
                 same = conf if topic and theirs == topic else 0.0
@@ -172,6 +173,18 @@ def _join_stored(
                 if rule.margin(linked, same, differ, lone, float(short[pos])) >= 0:
                     ids[k] = stored.ids[j]
                     break
+
+
+def _clash(named: Set[str], sets: Sequence[Set[str]]) -> bool:
+    """Whether an opinion that names ``named`` is about another place than a stored cluster whose
+    members name ``sets`` (each member's places apart): some member names places and none of them
+    agrees with the opinion's, by their place keys (:func:`~nlp.clustering.evidence.place_keys`:
+    江北区金苗幼儿园 agrees with 金苗幼儿园, 幸福小区3栋 with 幸福小区). An opinion or a
+    cluster that names no specific place clashes with nothing."""
+    if not named or not sets:
+        return False
+    mine, *theirs = place_keys([named, *sets])
+    return bool(mine) and any(keys and not (keys & mine) for keys in theirs)
 
 
 def _cluster_points(

@@ -15,7 +15,7 @@ import numpy as np
 
 from nlp.clustering.evidence import FITTED_RULE, Evidence, MergeRule, place_keys, shortness
 
-__all__ = ["top_neighbours", "cluster_vectors", "compatible", "MergeRule", "FITTED_RULE"]
+__all__ = ["top_neighbours", "cluster_vectors", "MergeRule", "FITTED_RULE"]
 
 
 _NONE: frozenset[str] = frozenset()
@@ -179,12 +179,6 @@ def _fill(fast, finer, n: int, single, step: int) -> None:
         fast.add(rows)
         codes[lo : lo + len(rows)] = finer.sa_encode(rows)
     finer.ntotal = n
-
-
-def compatible(a: set[str], b: set[str]) -> bool:
-    """Whether two opinions or clusters may be about one issue, judging by what they name: not
-    when both name places, organisations or lines and none of them in common."""
-    return not (a and b and not (a & b))
 
 
 def cluster_vectors(

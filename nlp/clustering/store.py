@@ -23,7 +23,7 @@ import threading
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 
@@ -60,6 +60,8 @@ class StoredClusters:
             with the unit centroid times this.
         places: What the members name, together.
         level2: The cluster's level-2 class ('' when not described).
+        place_sets: The distinct places its members name, member by member (a cluster stored
+            before they were kept: what they name together, as one).
     """
 
     ids: list[str]
@@ -67,6 +69,7 @@ class StoredClusters:
     scale: np.ndarray
     places: list[set[str]]
     level2: list[str]
+    place_sets: list[list[frozenset[str]]] = field(default_factory=list)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -266,11 +269,11 @@ class ClusterStore(StoredOpinions):
         """What a new opinion is judged against to join a stored cluster (see
         :class:`StoredClusters`); merged clusters as in :meth:`clusters`."""
         c = db.clusters.c
-        query = sa.select(c.id, c.centroid, c.size, c.places, c.level2, c.merged_into)
+        query = sa.select(c.id, c.centroid, c.size, c.places, c.place_sets, c.level2, c.merged_into)
         with self._use() as conn:
             rows = conn.execute(query.order_by(c.id)).all()
         if not rows:
-            return StoredClusters([], np.zeros((0, 0), dtype=np.float32), np.zeros(0), [], [])
+            return StoredClusters([], np.zeros((0, 0), dtype=np.float32), np.zeros(0), [], [], [])
         into = {r.id: r.merged_into for r in rows if r.merged_into}
         sums = np.stack([np.frombuffer(r.centroid, dtype=np.float32) for r in rows])
         norms = np.maximum(np.linalg.norm(sums, axis=1), 1e-12)
@@ -281,6 +284,7 @@ class ClusterStore(StoredOpinions):
             scale=norms / sizes,
             places=[set(json.loads(r.places)) for r in rows],
             level2=[r.level2 or "" for r in rows],
+            place_sets=[_place_sets(r) for r in rows],
         )
 
     def next_number(self, period: str) -> int:
@@ -301,17 +305,19 @@ class ClusterStore(StoredOpinions):
             grouped[cluster].append((key, vector, places))
         c = db.clusters.c
         with self._use() as conn:
-            query = sa.select(c.id, c.centroid, c.size, c.places)
+            query = sa.select(c.id, c.centroid, c.size, c.places, c.place_sets)
             existing = {r.id: r for r in db.rows_in(conn, query, c.id, list(grouped))}
             inserts, shifts, links = [], [], []
             for cluster, items in grouped.items():
                 vectors = [v.astype(np.float32) for _, v, _ in items]
                 total = np.sum(vectors, axis=0).astype(np.float32)
                 places = set().union(*(p for _, _, p in items))
+                sets = [p for _, _, p in items]
                 if cluster in existing:
-                    shifts.append(_shifted(existing[cluster], at, total, None, len(items), places))
+                    row = existing[cluster]
+                    shifts.append(_shifted(row, at, total, None, len(items), places, sets))
                 else:
-                    inserts.append(_new_cluster(cluster, total, len(items), places, at))
+                    inserts.append(_new_cluster(cluster, total, len(items), places, at, sets=sets))
                 links.extend(
                     {"text_key": k, "cluster_id": cluster, "added_at": at} for k, _, _ in items
                 )
@@ -353,13 +359,15 @@ class ClusterStore(StoredOpinions):
         remove: np.ndarray | None = None,
         size: int = 0,
         places: Iterable[str] = (),
+        place_sets: Iterable[Iterable[str]] = (),
     ) -> None:
         """Change a cluster's running sums: a vector added to its centroid (the sum of its
         members' vectors) and one taken away, members gained (or lost, below zero), places
-        gained."""
+        gained (together, and member by member in ``place_sets``)."""
         row = self.cluster_row(cluster)
+        shifted = _shifted(row, now(), add, remove, size, set(places), place_sets)
         with self._use() as conn:
-            conn.execute(_SHIFT, [_shifted(row, now(), add, remove, size, set(places))])
+            conn.execute(_SHIFT, [shifted])
 
     def new_cluster(self, beside: str, *, review: dict | None = None) -> str:
         """A new empty cluster in the period of ``beside``, numbered after that period's last,
@@ -380,7 +388,9 @@ class ClusterStore(StoredOpinions):
             for table in (db.members, db.opinions):
                 moved = table.update().where(table.c.cluster_id == other)
                 conn.execute(moved.values(cluster_id=into))
-        self.shift_centroid(into, size=row.size, places=json.loads(row.places))
+        self.shift_centroid(
+            into, size=row.size, places=json.loads(row.places), place_sets=_place_sets(row)
+        )
         with self._use() as conn:
             merged = db.clusters.update().where(db.clusters.c.id == other)
             conn.execute(merged.values(merged_into=into, updated_at=now()))
@@ -412,8 +422,8 @@ class ClusterStore(StoredOpinions):
                 conn.execute(db.members.update().where(m.text_key == key).values(cluster_id=target))
         with self._use() as conn:
             places = db.rows_in(conn, sa.select(o.places), o.id, sorted(moved), scalars=True)
-            gained = set().union(*(specific_places(p) for p in places))
-        self.shift_centroid(target, places=gained)
+            named = [specific_places(p) for p in places]
+        self.shift_centroid(target, places=set().union(*named), place_sets=named)
         self._update_opinions(sorted(moved), {"cluster_id": target})
 
     def set_status(self, cluster: str, status: str) -> None:
@@ -518,6 +528,7 @@ _SHIFT = (
         centroid=sa.bindparam("centroid"),
         size=sa.bindparam("size"),
         places=sa.bindparam("places"),
+        place_sets=sa.bindparam("place_sets"),
         updated_at=sa.bindparam("updated_at"),
     )
 )
@@ -527,10 +538,12 @@ _RECORDED = ("id", "summary", "size", "status", "merged_into", "created_at", "up
 _RECORD = sa.select(*(db.clusters.c[k] for k in _RECORDED))
 
 
-def _shifted(row, at: str, add, remove, size: int, places: set[str]) -> dict:
+def _shifted(
+    row, at: str, add, remove, size: int, places: set[str], sets: Iterable[Iterable[str]] = ()
+) -> dict:
     """New values for :data:`_SHIFT`: the one place where a centroid changes. The centroid is
     a sum of member vectors, so a member that joins is added and one that leaves is taken away,
-    in that order."""
+    in that order. ``sets``: the places of members that join, each member's apart."""
     centroid = np.frombuffer(row.centroid, dtype=np.float32)
     if add is not None:
         centroid = centroid + add
@@ -542,12 +555,19 @@ def _shifted(row, at: str, add, remove, size: int, places: set[str]) -> dict:
         "centroid": np.asarray(centroid, dtype=np.float32).tobytes(),
         "size": max(row.size + size, 0),
         "places": json.dumps(sorted(known | places), ensure_ascii=False),
+        "place_sets": _sets_json([*_place_sets(row), *sets]),
         "updated_at": at,
     }
 
 
 def _new_cluster(
-    cluster: str, centroid: np.ndarray, size: int, places: set[str], at: str, review=None
+    cluster: str,
+    centroid: np.ndarray,
+    size: int,
+    places: set[str],
+    at: str,
+    review=None,
+    sets: Iterable[Iterable[str]] = (),
 ) -> dict:
     period, number = parse_cluster_id(cluster)
     return {
@@ -557,11 +577,27 @@ def _new_cluster(
         "centroid": centroid.tobytes(),
         "size": size,
         "places": json.dumps(sorted(places), ensure_ascii=False),
+        "place_sets": _sets_json(sets),
         "title": "",
         "created_at": at,
         "updated_at": at,
         "review": json.dumps(review or {}, ensure_ascii=False),
     }
+
+
+def _place_sets(row) -> list[frozenset[str]]:
+    """The distinct places a stored cluster's members name, member by member; for a cluster
+    stored before they were kept (``[]``), what its members name together, as one."""
+    sets = [frozenset(s) for s in json.loads(getattr(row, "place_sets", None) or "[]")]
+    if not sets and row.places and row.places != "[]":
+        sets = [frozenset(json.loads(row.places))]
+    return sets
+
+
+def _sets_json(sets: Iterable[Iterable[str]]) -> str:
+    """Distinct non-empty sets of places as stored: a JSON list of sorted lists, in order."""
+    distinct = sorted({tuple(sorted(s)) for s in sets if s})
+    return json.dumps([list(s) for s in distinct], ensure_ascii=False)
 
 
 def _cluster_record(row) -> dict:

@@ -91,3 +91,42 @@ def test_a_new_fragment_joins_a_stored_cluster_of_its_topic_by_the_merge_rule(tm
 
     assert joined("供暖")
     assert not joined("停车")  # as close, but of another topic: an issue of its own
+
+
+def stored_then_new(tmp_path, member_places, new_places, forget_sets=False):
+    """A stored cluster of two close posts naming ``member_places``, then a close new post
+    naming ``new_places``: whether it joins the cluster."""
+    store = ClusterStore(tmp_path)
+    with store.transaction():
+        about = opinions([0, 1], ["a", "b"], [frozenset(p) for p in member_places])
+        first = assign_clusters(
+            unit([1, 0, 0], [0.99, 0.1, 0]), about, "2024Q3", threshold=0.8, store=store
+        )
+    assert first.ids[0] == first.ids[1]
+    if forget_sets:  # as a state stored before members' places were kept apart
+        from nlp.clustering import db
+
+        with store._use() as conn:
+            conn.execute(db.clusters.update().values(place_sets="[]"))
+    with store.transaction():
+        about = opinions([0], ["new"], [frozenset(new_places)])
+        found = assign_clusters(unit([0.98, 0.15, 0]), about, "2024Q4", threshold=0.8, store=store)
+    return found.ids[0] == first.ids[0]
+
+
+def test_a_new_opinion_joins_a_stored_cluster_only_if_it_shares_a_place_with_every_member(
+    tmp_path,
+):
+    both = [{"幸福小区"}, {"幸福小区", "阳光小区"}]
+    assert stored_then_new(tmp_path / "1", both, {"幸福小区"})
+    # 阳光小区 is named by one member only: the other is about 幸福小区 alone
+    assert not stored_then_new(tmp_path / "2", both, {"阳光小区"})
+    # a state stored before: the places its members name together, as before
+    assert stored_then_new(tmp_path / "3", both, {"阳光小区"}, forget_sets=True)
+    assert not stored_then_new(tmp_path / "4", both, {"柳湾村"}, forget_sets=True)
+
+
+def test_a_new_opinion_joins_a_stored_cluster_that_names_its_place_with_the_district(tmp_path):
+    at_school = [{"江北区金苗幼儿园"}, {"江北区金苗幼儿园"}]
+    assert stored_then_new(tmp_path / "1", at_school, {"金苗幼儿园"})
+    assert not stored_then_new(tmp_path / "2", at_school, {"银苗幼儿园"})

@@ -133,6 +133,8 @@ def test_store_merge_clusters_moves_members_and_keeps_the_centroid_as_a_face(sma
     road, lift = s.store.cluster_row(s.road), s.store.cluster_row(s.lift)
     assert road.size == 3 and lift.merged_into == s.road
     assert json.loads(road.places) == ["幸福小区", "青石村"]
+    # member by member too: the lift's members name 幸福小区, the road's 青石村
+    assert json.loads(road.place_sets) == [["幸福小区"], ["青石村"]]
     ids, centroids, _ = s.store.clusters()
     assert ids == [s.road, s.road, s.heat]  # the lift's centroid now leads to the road
     np.testing.assert_allclose(centroids[1], s.unit((0, 1, 0)))
@@ -152,6 +154,7 @@ def test_store_move_members_moves_exact_duplicates_with_their_vector(small_state
     np.testing.assert_allclose(centroid(s.store, s.heat), heat + s.unit((1, 0, 0)))
     assert (s.store.cluster_row(s.road).size, s.store.cluster_row(s.heat).size) == (1, 2)
     assert json.loads(s.store.cluster_row(s.heat).places) == ["青石村"]
+    assert json.loads(s.store.cluster_row(s.heat).place_sets) == [["青石村"]]
 
 
 def test_store_finds_opinions_by_number_key_or_external_id(small_state):
