@@ -163,14 +163,13 @@ def _join_stored(
             topic = topics[p] if topics is not None else ""
             conf = float(sure[p]) ** 2 if topics is not None and topic else 0.0
             for j in np.argsort(-row, kind="stable")[:_CANDIDATES]:
-                if _clash(where[k], stored.place_sets[j]):
-                    continue
                 theirs = stored.level2[j]
                 same = conf if topic and theirs == topic else 0.0
                 differ = conf if topic and theirs and theirs != topic else 0.0
                 lone = float(bool(where[k]) != bool(stored.places[j]))
                 linked = float(row[j]) * stored.scale[j]
-                if rule.margin(linked, same, differ, lone, float(short[pos])) >= 0:
+                passed = rule.margin(linked, same, differ, lone, float(short[pos])) >= 0
+                if passed and not _clash(where[k], stored.place_sets[j]):
                     ids[k] = stored.ids[j]
                     break
 
@@ -181,9 +180,12 @@ def _clash(named: Set[str], sets: Sequence[Set[str]]) -> bool:
     agrees with the opinion's, by their place keys (:func:`~nlp.clustering.evidence.place_keys`:
     江北区金苗幼儿园 agrees with 金苗幼儿园, 幸福小区3栋 with 幸福小区). An opinion or a
     cluster that names no specific place clashes with nothing."""
-    if not named or not sets:
+    if not named:
         return False
-    mine, *theirs = place_keys([named, *sets])
+    apart = [s for s in sets if not (s & named)]  # members that name none of its places as such
+    if not apart:
+        return False
+    mine, *theirs = place_keys([named, *apart])
     return bool(mine) and any(keys and not (keys & mine) for keys in theirs)
 
 
