@@ -30,7 +30,15 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-__all__ = ["MergeRule", "FITTED_RULE", "shortness", "place_keys", "named_lines", "Evidence"]
+__all__ = [
+    "MergeRule",
+    "FITTED_RULE",
+    "shortness",
+    "place_keys",
+    "keyed",
+    "named_lines",
+    "Evidence",
+]
 
 SHORT_CHARS = 40
 """Texts this short or shorter count as fragments (reception days, QR forms, group chats)."""
@@ -183,7 +191,9 @@ def named_lines(text: str) -> frozenset[str]:
     return frozenset(found)
 
 
-def _specific(place: str) -> bool:
+def keyed(place: str) -> bool:
+    """Whether a name gives place keys: two or more characters, not an area that holds many
+    spots (江北区, 本市, 社区) nor a government body."""
     return len(place) >= 2 and not _AREA.match(place) and not _BODY.search(place)
 
 
@@ -232,7 +242,7 @@ def place_keys(places: Sequence[Set[str]]) -> list[frozenset[str]]:
         places: What each point names: places, organisations, bus and metro lines.
     """
     empty: frozenset[str] = frozenset()
-    vocabulary = {p for named in places for p in named if _specific(p)}
+    vocabulary = {p for named in places for p in named if keyed(p)}
     in_areas = {p: _in_areas(p) for p in vocabulary}
     areas: dict[str, set[str]] = {}  # what a place is called without an area -> the areas
     for found in in_areas.values():

@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from nlp.clustering.describe import summarize_clusters
-from nlp.clustering.evidence import FITTED_RULE, MergeRule, place_keys, shortness
+from nlp.clustering.evidence import FITTED_RULE, MergeRule, keyed, place_keys, shortness
 from nlp.clustering.semantic import cluster_vectors
 from nlp.core.ids import cluster_id
 
@@ -182,10 +182,11 @@ def _clash(named: Set[str], sets: Sequence[Set[str]]) -> bool:
     cluster that names no specific place clashes with nothing."""
     if not named:
         return False
-    apart = [s for s in sets if not (s & named)]  # members that name none of its places as such
-    if not apart:
+    # A member that names one of its places that give keys shares that key: when every member
+    # does, nothing needs keying.
+    if all(any(keyed(p) for p in s & named) for s in sets):
         return False
-    mine, *theirs = place_keys([named, *apart])
+    mine, *theirs = place_keys([named, *sets])
     return bool(mine) and any(keys and not (keys & mine) for keys in theirs)
 
 

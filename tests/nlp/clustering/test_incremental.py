@@ -130,3 +130,6 @@ def test_a_new_opinion_joins_a_stored_cluster_that_names_its_place_with_the_dist
     at_school = [{"江北区金苗幼儿园"}, {"江北区金苗幼儿园"}]
     assert stored_then_new(tmp_path / "1", at_school, {"金苗幼儿园"})
     assert not stored_then_new(tmp_path / "2", at_school, {"银苗幼儿园"})
+    # a district both name is no shared place: 阳光小区 is not 幸福小区
+    in_district = [{"江北区", "幸福小区"}, {"江北区", "幸福小区"}]
+    assert not stored_then_new(tmp_path / "3", in_district, {"江北区", "阳光小区"})
