@@ -10,8 +10,9 @@ its batch jobs in a table of its own (``service/db.py``).
 
 from __future__ import annotations
 
+import json
 import os
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -34,6 +35,8 @@ __all__ = [
     "meta_value",
     "metadata",
     "opinions",
+    "place_sets",
+    "place_sets_json",
     "rows_in",
     "runs",
 ]
@@ -168,6 +171,22 @@ def rows_in(conn: Connection, query, column, values: Sequence, *, scalars: bool 
 def meta_value(conn: Connection, key: str) -> str | None:
     """The value stored under ``key`` in the ``meta`` table, or ``None``."""
     return conn.execute(sa.select(meta.c.value).where(meta.c.key == key)).scalar()
+
+
+def place_sets(row) -> list[frozenset[str]]:
+    """The distinct places a stored cluster's members name, member by member (``place_sets``);
+    for a cluster stored before they were kept (``[]``), what its members name together, as one."""
+    sets = [frozenset(s) for s in json.loads(getattr(row, "place_sets", None) or "[]")]
+    if not sets and row.places and row.places != "[]":
+        sets = [frozenset(json.loads(row.places))]
+    return sets
+
+
+def place_sets_json(sets: Iterable[Iterable[str]]) -> str:
+    """Distinct non-empty sets of places as ``place_sets`` holds them: a JSON list of sorted
+    lists, in order."""
+    distinct = sorted({tuple(sorted(s)) for s in sets if s})
+    return json.dumps([list(s) for s in distinct], ensure_ascii=False)
 
 
 def final_cluster(cluster_id: str, into: dict[str, str]) -> str:

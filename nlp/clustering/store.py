@@ -284,7 +284,7 @@ class ClusterStore(StoredOpinions):
             scale=norms / sizes,
             places=[set(json.loads(r.places)) for r in rows],
             level2=[r.level2 or "" for r in rows],
-            place_sets=[_place_sets(r) for r in rows],
+            place_sets=[db.place_sets(r) for r in rows],
         )
 
     def next_number(self, period: str) -> int:
@@ -389,7 +389,7 @@ class ClusterStore(StoredOpinions):
                 moved = table.update().where(table.c.cluster_id == other)
                 conn.execute(moved.values(cluster_id=into))
         self.shift_centroid(
-            into, size=row.size, places=json.loads(row.places), place_sets=_place_sets(row)
+            into, size=row.size, places=json.loads(row.places), place_sets=db.place_sets(row)
         )
         with self._use() as conn:
             merged = db.clusters.update().where(db.clusters.c.id == other)
@@ -555,7 +555,7 @@ def _shifted(
         "centroid": np.asarray(centroid, dtype=np.float32).tobytes(),
         "size": max(row.size + size, 0),
         "places": json.dumps(sorted(known | places), ensure_ascii=False),
-        "place_sets": _sets_json([*_place_sets(row), *sets]),
+        "place_sets": db.place_sets_json([*db.place_sets(row), *sets]),
         "updated_at": at,
     }
 
@@ -577,27 +577,12 @@ def _new_cluster(
         "centroid": centroid.tobytes(),
         "size": size,
         "places": json.dumps(sorted(places), ensure_ascii=False),
-        "place_sets": _sets_json(sets),
+        "place_sets": db.place_sets_json(sets),
         "title": "",
         "created_at": at,
         "updated_at": at,
         "review": json.dumps(review or {}, ensure_ascii=False),
     }
-
-
-def _place_sets(row) -> list[frozenset[str]]:
-    """The distinct places a stored cluster's members name, member by member; for a cluster
-    stored before they were kept (``[]``), what its members name together, as one."""
-    sets = [frozenset(s) for s in json.loads(getattr(row, "place_sets", None) or "[]")]
-    if not sets and row.places and row.places != "[]":
-        sets = [frozenset(json.loads(row.places))]
-    return sets
-
-
-def _sets_json(sets: Iterable[Iterable[str]]) -> str:
-    """Distinct non-empty sets of places as stored: a JSON list of sorted lists, in order."""
-    distinct = sorted({tuple(sorted(s)) for s in sets if s})
-    return json.dumps([list(s) for s in distinct], ensure_ascii=False)
 
 
 def _cluster_record(row) -> dict:
