@@ -176,10 +176,9 @@ def meta_value(conn: Connection, key: str) -> str | None:
 def place_sets(row) -> list[frozenset[str]]:
     """The distinct places a stored cluster's members name, member by member (``place_sets``);
     for a cluster stored before they were kept (``[]``), what its members name together, as one."""
-    sets = [frozenset(s) for s in json.loads(getattr(row, "place_sets", None) or "[]")]
-    if not sets and row.places and row.places != "[]":
-        sets = [frozenset(json.loads(row.places))]
-    return sets
+    sets = [frozenset(s) for s in json.loads(row.place_sets)]
+    together = json.loads(row.places)
+    return sets or ([frozenset(together)] if together else [])
 
 
 def place_sets_json(sets: Iterable[Iterable[str]]) -> str:

@@ -23,7 +23,7 @@ import threading
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 
@@ -69,7 +69,7 @@ class StoredClusters:
     scale: np.ndarray
     places: list[set[str]]
     level2: list[str]
-    place_sets: list[list[frozenset[str]]] = field(default_factory=list)
+    place_sets: list[list[frozenset[str]]]
 
 
 @dataclass(frozen=True, kw_only=True)
