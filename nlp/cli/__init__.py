@@ -204,7 +204,7 @@ def score(
     cluster_threshold: Annotated[
         float | None,
         typer.Option(
-            help="Similarity at which opinions count as one issue (higher: smaller, tighter clusters). By default a rule fitted on the project's gold set weighs the texts' similarity with their topics, lengths and places (0.41 for long posts, 0.26 for fragments; both move with this option). Example: --cluster-threshold 0.5",
+            help="Similarity at which opinions count as one issue (higher: smaller, tighter clusters). By default a rule fitted on the project's gold set weighs the texts' similarity with their topics, lengths and places (0.41 for long posts, 0.25 for fragments; both move with this option). Example: --cluster-threshold 0.5",
             show_default=False,
         ),
     ] = None,

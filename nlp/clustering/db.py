@@ -13,8 +13,10 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.engine import Connection, Engine
@@ -24,12 +26,14 @@ from nlp.core.secrets import private_folder
 
 __all__ = [
     "BATCH",
+    "StoredClusters",
     "clusters",
     "connect",
     "database_url",
     "decisions",
     "default_database_url",
     "final_cluster",
+    "joinable",
     "members",
     "meta",
     "meta_value",
@@ -171,6 +175,54 @@ def rows_in(conn: Connection, query, column, values: Sequence, *, scalars: bool 
 def meta_value(conn: Connection, key: str) -> str | None:
     """The value stored under ``key`` in the ``meta`` table, or ``None``."""
     return conn.execute(sa.select(meta.c.value).where(meta.c.key == key)).scalar()
+
+
+@dataclass(frozen=True)
+class StoredClusters:
+    """The stored clusters as a new opinion meets them.
+
+    Attributes:
+        ids: Each cluster's id (a cluster merged by review under the id it went into).
+        centroids: Each cluster's mean vector, of unit length.
+        scale: The length of each mean: a vector's mean cosine with the members is its cosine
+            with the unit centroid times this.
+        places: What the members name, together.
+        level2: The cluster's level-2 class ('' when not described).
+        place_sets: The distinct places its members name, member by member (a cluster stored
+            before they were kept: what they name together, as one).
+        within: The mean cosine of each cluster's pairs of members (-1 for a cluster of one),
+            for the merge rule's relative test.
+    """
+
+    ids: list[str]
+    centroids: np.ndarray
+    scale: np.ndarray
+    places: list[set[str]]
+    level2: list[str]
+    place_sets: list[list[frozenset[str]]]
+    within: np.ndarray
+
+
+def joinable(rows: Sequence) -> StoredClusters:
+    """The clusters of ``rows`` (of ``clusters``: id, centroid, size, places, place_sets, level2,
+    merged_into) as a new opinion meets them; a merged cluster under the id it went into."""
+    if not rows:
+        empty = np.zeros(0)
+        return StoredClusters([], np.zeros((0, 0), dtype=np.float32), empty, [], [], [], empty)
+    into = {r.id: r.merged_into for r in rows if r.merged_into}
+    sums = np.stack([np.frombuffer(r.centroid, dtype=np.float32) for r in rows])
+    norms = np.maximum(np.linalg.norm(sums, axis=1), 1e-12)
+    sizes = np.maximum(np.array([r.size for r in rows], dtype=np.float64), 1.0)
+    length, pairs = norms.astype(np.float64) ** 2, sizes * sizes - sizes  # members of unit length
+    return StoredClusters(
+        ids=[final_cluster(r.id, into) for r in rows],
+        centroids=sums / norms[:, None],
+        scale=norms / sizes,
+        places=[set(json.loads(r.places)) for r in rows],
+        level2=[r.level2 or "" for r in rows],
+        place_sets=[place_sets(r) for r in rows],
+        within=np.where(pairs > 0, (length - sizes) / np.maximum(pairs, 1.0), -1.0),
+    )
 
 
 def place_sets(row) -> list[frozenset[str]]:

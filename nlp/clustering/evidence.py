@@ -65,6 +65,13 @@ class MergeRule:
     Pairs whose places conflict (both clusters name places, none in common) never merge, nor do
     clusters of which two members, one from each, name places and none in common. A place in
     common adds nothing: different problems at one place are different issues.
+
+    With average linkage a further test (``relative_*``, 0: none): V must also reach ``relative``
+    times the tighter cluster's own mean cosine (over pairs of its members with different texts;
+    a cluster of one text has none). A cluster whose members say one thing in near the same words
+    (城东医院挂号排队) then takes in only what is about as close to them as they are to each
+    other, not the next matter at the same place (城东医院停车费), while loose paraphrases
+    (暖气不热 / 屋里冻得伸不出手) still gather at the threshold.
     """
 
     threshold_long: float
@@ -75,6 +82,8 @@ class MergeRule:
     other_short: float = 0.0
     lone_long: float = 0.0
     lone_short: float = 0.0
+    relative_long: float = 0.0
+    relative_short: float = 0.0
     place_share: float = 0.5
     linkage: str = "average"
 
@@ -91,16 +100,29 @@ class MergeRule:
         this rule when ``None``."""
         return self if threshold is None else self.shifted(threshold - self.threshold_long)
 
-    def margin(self, linked: float, same: float, differ: float, lone: float, short: float) -> float:
+    def margin(
+        self,
+        linked: float,
+        same: float,
+        differ: float,
+        lone: float,
+        short: float,
+        tight: float | None = None,
+    ) -> float:
         """By how much two clusters pass the rule (< 0: they stay apart), given their linkage,
-        the terms of :meth:`Evidence.terms` and their mean shortness. (For a new opinion and a
-        stored cluster too: the linkage is then the opinion's vector times the cluster's sum of
-        vectors over its size, and the terms are read from the cluster's members.)"""
+        the terms of :meth:`Evidence.terms`, their mean shortness and the tighter one's mean
+        cosine within (``None``: neither holds two texts). (For a new opinion and a stored
+        cluster too: the linkage is then the opinion's vector times the cluster's sum of vectors
+        over its size, and the terms are read from the cluster's members.)"""
         t = self.threshold_long + short * (self.threshold_short - self.threshold_long)
         p = self.topic_long + short * (self.topic_short - self.topic_long)
         o = self.other_long + short * (self.other_short - self.other_long)
         n = self.lone_long + short * (self.lone_short - self.lone_long)
-        return linked + p * same - o * differ - n * lone - t
+        found = linked + p * same - o * differ - n * lone - t
+        if tight is None or self.linkage != "average":
+            return found
+        r = self.relative_long + short * (self.relative_short - self.relative_long)
+        return min(found, linked - r * tight) if r else found
 
     def at(self, short: np.ndarray | float) -> tuple:
         """``(threshold, topic, other, lone)`` at the given shortness."""
@@ -121,13 +143,14 @@ class MergeRule:
 # benchmarks/fit_cluster.py, which prints the cross-validation table.
 FITTED_RULE = MergeRule(
     threshold_long=0.41,
-    threshold_short=0.26,
+    threshold_short=0.25,
     topic_long=0.069,
     topic_short=0.106,
     other_long=0.049,
     other_short=0.255,
     lone_long=0.167,
     lone_short=0.12,
+    relative_short=0.6,
 )
 """The rule :func:`~nlp.clustering.semantic.cluster_vectors` uses unless told otherwise."""
 

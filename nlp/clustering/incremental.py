@@ -146,8 +146,8 @@ def _join_stored(
     the opinion's (:func:`_clash`: member by member, as two clusters of one run). The rule's
     terms are read as for two clusters (:meth:`MergeRule.margin`): the linkage is the opinion's
     mean cosine with the cluster's members (its vector times their mean), the cluster's topic is
-    its level-2 class, held as surely as the opinion holds its own, and its places are those its
-    members name."""
+    its level-2 class, held as surely as the opinion holds its own, its places are those its
+    members name, and its own mean cosine within sets the bar of the relative test."""
     point_of, where = opinions.point_of, opinions.places
     topics, sure = opinions.topics, opinions.confidence
     lengths = opinions.lengths
@@ -168,7 +168,8 @@ def _join_stored(
                 differ = conf if topic and theirs and theirs != topic else 0.0
                 lone = float(bool(where[k]) != bool(stored.places[j]))
                 linked = float(row[j]) * stored.scale[j]
-                passed = rule.margin(linked, same, differ, lone, float(short[pos])) >= 0
+                tight = float(stored.within[j]) if stored.within[j] > -1 else None
+                passed = rule.margin(linked, same, differ, lone, float(short[pos]), tight) >= 0
                 if passed and not _clash(where[k], stored.place_sets[j]):
                     ids[k] = stored.ids[j]
                     break

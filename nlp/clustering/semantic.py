@@ -243,6 +243,10 @@ def cluster_vectors(
     # Sums of the vectors of the clusters formed so far (float64, so sums do not drift); a row
     # still alone is its own vector, so only merged clusters take memory.
     total: dict[int, np.ndarray] = {}
+    # Of each merged cluster, for the rule's relative test: its sum's squared length, and the
+    # sum of its points' weights squared (pairs of one text's copies, left out of its own mean).
+    inner: dict[int, tuple[float, float]] = {}
+    relative = average and bool(rule.relative_long or rule.relative_short)
     anchored: dict[int, Set[str]] = {}
 
     def anchor(a: int) -> Set[str]:
@@ -269,6 +273,10 @@ def cluster_vectors(
         parent[b] = a
         total[a] = summed(a) + summed(b)
         total.pop(b, None)
+        if relative:
+            _, qa = inner.get(a, (0.0, weight[a] ** 2))
+            _, qb = inner.pop(b, (0.0, weight[b] ** 2))
+            inner[a] = (float(total[a] @ total[a]), float(qa + qb))
         evidence.join(a, b)
         anchored[a] = anchor(a) | anchor(b)
         anchored.pop(b, None)
@@ -281,8 +289,19 @@ def cluster_vectors(
         else:
             linked = ca @ cb / (np.linalg.norm(ca) * np.linalg.norm(cb) + 1e-12)
         s = 0.5 * (evidence.short(a) + evidence.short(b))
-        found = rule.margin(float(linked), *evidence.terms(a, b), s)
+        tight = max(within(a), within(b)) if relative and (a in inner or b in inner) else None
+        found = rule.margin(float(linked), *evidence.terms(a, b), s, tight)
         return found + shared_bonus if anchor(a) & anchor(b) else found
+
+    def within(a: int) -> float:
+        """The mean cosine of cluster ``a``'s pairs of members with different texts (-1 for a
+        cluster of one text, which then sets no bar)."""
+        if a not in inner:
+            return -1.0
+        length, square = inner[a]
+        w = evidence.weight[a]
+        pairs = w * w - square
+        return (length - square) / pairs if pairs > 0.5 else -1.0
 
     if groups is not None:
         for i, g in enumerate(groups):

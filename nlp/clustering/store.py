@@ -33,6 +33,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
 from nlp.clustering import db
+from nlp.clustering.db import StoredClusters
 from nlp.clustering.decisions import DecisionLog
 from nlp.clustering.describe import specific_places, summarize_clusters
 from nlp.clustering.opinions import StoredOpinions
@@ -47,29 +48,6 @@ _LOCK_ID = 0x6D696E7969  # PostgreSQL advisory lock taken by cluster-assigning t
 # What the keys of a state are (meta "keys"): keyed hashes since migration 0004. A state without
 # it has the text itself as membership keys and plain hashes as opinion keys, rewritten on open.
 _HASHED = "hk:"  # prefix of an opinion key made from a content hash
-
-
-@dataclass(frozen=True)
-class StoredClusters:
-    """The stored clusters as a new opinion meets them.
-
-    Attributes:
-        ids: Each cluster's id (a cluster merged by review under the id it went into).
-        centroids: Each cluster's mean vector, of unit length.
-        scale: The length of each mean: a vector's mean cosine with the members is its cosine
-            with the unit centroid times this.
-        places: What the members name, together.
-        level2: The cluster's level-2 class ('' when not described).
-        place_sets: The distinct places its members name, member by member (a cluster stored
-            before they were kept: what they name together, as one).
-    """
-
-    ids: list[str]
-    centroids: np.ndarray
-    scale: np.ndarray
-    places: list[set[str]]
-    level2: list[str]
-    place_sets: list[list[frozenset[str]]]
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -271,21 +249,7 @@ class ClusterStore(StoredOpinions):
         c = db.clusters.c
         query = sa.select(c.id, c.centroid, c.size, c.places, c.place_sets, c.level2, c.merged_into)
         with self._use() as conn:
-            rows = conn.execute(query.order_by(c.id)).all()
-        if not rows:
-            return StoredClusters([], np.zeros((0, 0), dtype=np.float32), np.zeros(0), [], [], [])
-        into = {r.id: r.merged_into for r in rows if r.merged_into}
-        sums = np.stack([np.frombuffer(r.centroid, dtype=np.float32) for r in rows])
-        norms = np.maximum(np.linalg.norm(sums, axis=1), 1e-12)
-        sizes = np.maximum(np.array([r.size for r in rows], dtype=np.float64), 1.0)
-        return StoredClusters(
-            ids=[db.final_cluster(r.id, into) for r in rows],
-            centroids=sums / norms[:, None],
-            scale=norms / sizes,
-            places=[set(json.loads(r.places)) for r in rows],
-            level2=[r.level2 or "" for r in rows],
-            place_sets=[db.place_sets(r) for r in rows],
-        )
+            return db.joinable(conn.execute(query.order_by(c.id)).all())
 
     def next_number(self, period: str) -> int:
         """The number the next new cluster of ``period`` gets."""

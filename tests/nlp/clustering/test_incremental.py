@@ -72,25 +72,31 @@ def test_fragments_of_one_topic_join_at_a_cosine_where_fragments_alone_would_not
 
 
 def test_a_new_fragment_joins_a_stored_cluster_of_its_topic_by_the_merge_rule(tmp_path):
-    cos = 0.35
-    side = np.sqrt(1 - cos**2)
-
-    def joined(topic: str) -> bool:
-        store = ClusterStore(tmp_path / topic)
+    def joined(topic: str, members: float = 0.5) -> bool:
+        """Whether a fragment at cosine 0.35 from both members of a stored cluster (whose two
+        posts are at ``members`` from each other) joins it."""
+        store = ClusterStore(tmp_path / f"{topic}{members}")
         with store.transaction():
-            centred = unit([1, 0, 0], [0.95, 0.31, 0])
+            centred = unit([1, 0, 0], [members, np.sqrt(1 - members**2), 0])
             first = assign_clusters(centred, opinions([0, 1], ["a", "b"]), "2024Q3", store=store)
+            assert first.ids[0] == first.ids[1]
             described = {"cluster": first.ids[0], "title": "暖气不热", "level1": "城乡建设"}
             described |= {"level2": "供暖", "department": "", "heat": 0.5}
             store.describe(pd.DataFrame([described | {"first_seen": "", "last_seen": ""}]))
         about = opinions([0], ["new"])
         about.topics, about.confidence, about.lengths = [topic], np.ones(1), np.array([15])
+        middle = (centred[0] + centred[1]) / np.linalg.norm(centred[0] + centred[1])
+        toward = 0.35 / float(middle @ centred[0])
+        new = toward * middle + np.sqrt(1 - toward**2) * np.array([0, 0, 1])
         with store.transaction():
-            found = assign_clusters(unit([cos, 0, side]), about, "2024Q4", store=store)
+            found = assign_clusters(unit(new), about, "2024Q4", store=store)
         return found.ids[0] == first.ids[0]
 
     assert joined("供暖")
     assert not joined("停车")  # as close, but of another topic: an issue of its own
+    # The rule's relative test: a cluster whose members say one thing in near the same words
+    # (0.95) takes in only a fragment about as close to them as they are to each other.
+    assert not joined("供暖", members=0.95)
 
 
 def stored_then_new(tmp_path, member_places, new_places, forget_sets=False):

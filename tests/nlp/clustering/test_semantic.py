@@ -276,3 +276,58 @@ def test_merge_rule_margin_is_what_cluster_vectors_decides_by():
     # - 0.5; the same margin decides whether a new opinion joins a stored cluster.
     assert RULE.margin(0.42, 0.81, 0.0, 0.0, 1.0) == pytest.approx(0.082)
     assert RULE.margin(0.42, 0.0, 0.0, 0.0, 0.0) == pytest.approx(-0.18)
+
+
+def spread(cosine: float, rows: int, width: int, axis: int = 0) -> np.ndarray:
+    """``rows`` unit rows whose every two are at ``cosine``: a shared direction (``axis``) and
+    one of their own each (the axes after it)."""
+    out = np.zeros((rows, width))
+    out[:, axis] = np.sqrt(cosine)
+    out[np.arange(rows), axis + 1 + np.arange(rows)] = np.sqrt(1 - cosine)
+    return out
+
+
+def test_cluster_vectors_relative_test_keeps_one_matter_from_the_next_at_one_place():
+    # Four fragments that say one thing in near the same words (城东医院挂号排队: cosine 0.8
+    # among them) and two that say the next matter there (停车费), 0.45 from each of the four:
+    # above the threshold, so without the relative test they make one issue; with it the pair
+    # must reach 0.6 x 0.8 = 0.48 and stays apart.
+    width = 12
+    queue = spread(0.8, 4, width)
+    parking = 0.45 / np.sqrt(0.8) * np.eye(width)[0] + np.sqrt(1 - 0.45**2 / 0.8) * np.eye(width)[6]
+    v = unit(np.vstack([queue, parking, parking + 0.05 * np.eye(width)[7]]))
+    short = [14] * 6
+    plain = MergeRule(threshold_long=0.6, threshold_short=0.3)
+    relative = MergeRule(threshold_long=0.6, threshold_short=0.3, relative_short=0.6)
+    assert cluster_vectors(v, lengths=short, rule=plain).tolist() == [0] * 6
+    assert cluster_vectors(v, lengths=short, rule=relative).tolist() == [0] * 4 + [4] * 2
+    # Posts: the rule's posts have no relative test.
+    assert cluster_vectors(v, lengths=[300] * 6, rule=relative.shifted(-0.3)).tolist() == [0] * 6
+
+
+def test_cluster_vectors_relative_test_still_gathers_loose_paraphrases():
+    # Five fragments about one problem in different words (暖气不热 / 屋里冻得伸不出手), 0.35
+    # apart: loose, so the bar (0.6 x 0.35) is below the threshold and they make one issue.
+    v = unit(spread(0.35, 5, 8))
+    rule = MergeRule(threshold_long=0.6, threshold_short=0.3, relative_short=0.6)
+    assert cluster_vectors(v, lengths=[12] * 5, rule=rule).tolist() == [0] * 5
+
+
+def test_cluster_vectors_relative_test_leaves_copies_of_one_text_out_of_the_bar():
+    # One text sent by twenty people, a paraphrase of it (0.6) and a third wording, 0.45 from
+    # both. Pairs of the copies are one text said again: the bar is 0.6 x 0.6, not near 0.6 x 1.
+    gram = np.array([[1, 0.6, 0.45], [0.6, 1, 0.45], [0.45, 0.45, 1]])
+    v = unit(np.linalg.cholesky(gram))
+    rule = MergeRule(threshold_long=0.6, threshold_short=0.3, relative_short=0.6)
+    found = cluster_vectors(v, weights=[20, 1, 1], lengths=[12] * 3, rule=rule)
+    assert found.tolist() == [0, 0, 0]
+    # Were the copies as many different texts at 1.0 from each other, the third would stay out.
+    assert rule.margin(0.45, 0.0, 0.0, 0.0, 1.0, tight=(190 + 20 * 0.6) / 210) < 0
+
+
+def test_merge_rule_relative_test_caps_the_margin():
+    rule = MergeRule(threshold_long=0.6, threshold_short=0.3, relative_short=0.6)
+    assert rule.margin(0.45, 0.0, 0.0, 0.0, 1.0) == pytest.approx(0.15)  # no cluster of two
+    assert rule.margin(0.45, 0.0, 0.0, 0.0, 1.0, tight=0.8) == pytest.approx(-0.03)
+    assert rule.margin(0.45, 0.0, 0.0, 0.0, 1.0, tight=0.5) == pytest.approx(0.15)
+    assert rule.margin(0.45, 0.0, 0.0, 0.0, 0.0, tight=0.8) == pytest.approx(-0.15)  # a post
