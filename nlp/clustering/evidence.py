@@ -88,11 +88,21 @@ class MergeRule:
     linkage: str = "average"
 
     def shifted(self, delta: float) -> MergeRule:
-        """The same rule with both thresholds moved by ``delta`` (coarser issues when < 0)."""
+        """The same rule with both thresholds moved by ``delta`` (coarser issues when < 0), and
+        each relative factor in proportion to its threshold (so coarser issues are coarser for
+        tight clusters too)."""
+
+        def scaled(relative: float, threshold: float) -> float:
+            return (
+                max(0.0, relative * (threshold + delta) / threshold) if threshold > 0 else relative
+            )
+
         return replace(
             self,
             threshold_long=self.threshold_long + delta,
             threshold_short=self.threshold_short + delta,
+            relative_long=scaled(self.relative_long, self.threshold_long),
+            relative_short=scaled(self.relative_short, self.threshold_short),
         )
 
     def with_threshold(self, threshold: float | None) -> MergeRule:

@@ -287,15 +287,21 @@ def spread(cosine: float, rows: int, width: int, axis: int = 0) -> np.ndarray:
     return out
 
 
+def two_matters_at_one_place(width: int = 12) -> np.ndarray:
+    """Four rows at 0.8 from each other, then two (close to each other) at 0.45 from each of
+    the four."""
+    queue = spread(0.8, 4, width)
+    axis = np.eye(width)
+    parking = 0.45 / np.sqrt(0.8) * axis[0] + np.sqrt(1 - 0.45**2 / 0.8) * axis[6]
+    return unit(np.vstack([queue, parking, parking + 0.05 * axis[7]]))
+
+
 def test_cluster_vectors_relative_test_keeps_one_matter_from_the_next_at_one_place():
     # Four fragments that say one thing in near the same words (城东医院挂号排队: cosine 0.8
     # among them) and two that say the next matter there (停车费), 0.45 from each of the four:
     # above the threshold, so without the relative test they make one issue; with it the pair
     # must reach 0.6 x 0.8 = 0.48 and stays apart.
-    width = 12
-    queue = spread(0.8, 4, width)
-    parking = 0.45 / np.sqrt(0.8) * np.eye(width)[0] + np.sqrt(1 - 0.45**2 / 0.8) * np.eye(width)[6]
-    v = unit(np.vstack([queue, parking, parking + 0.05 * np.eye(width)[7]]))
+    v = two_matters_at_one_place()
     short = [14] * 6
     plain = MergeRule(threshold_long=0.6, threshold_short=0.3)
     relative = MergeRule(threshold_long=0.6, threshold_short=0.3, relative_short=0.6)
@@ -331,3 +337,16 @@ def test_merge_rule_relative_test_caps_the_margin():
     assert rule.margin(0.45, 0.0, 0.0, 0.0, 1.0, tight=0.8) == pytest.approx(-0.03)
     assert rule.margin(0.45, 0.0, 0.0, 0.0, 1.0, tight=0.5) == pytest.approx(0.15)
     assert rule.margin(0.45, 0.0, 0.0, 0.0, 0.0, tight=0.8) == pytest.approx(-0.15)  # a post
+
+
+def test_a_coarser_threshold_relaxes_the_relative_test_in_proportion():
+    rule = MergeRule(threshold_long=0.6, threshold_short=0.3, relative_short=0.6)
+    coarser, finer = rule.shifted(-0.15), rule.shifted(0.15)
+    assert coarser.threshold_short == pytest.approx(0.15)
+    assert coarser.relative_short == pytest.approx(0.3)
+    assert finer.relative_short == pytest.approx(0.9)
+    assert coarser.relative_long == finer.relative_long == 0.0
+    # The two matters at one place of the test above make one issue at the coarser setting.
+    v = two_matters_at_one_place()
+    assert cluster_vectors(v, lengths=[14] * 6, rule=rule).tolist() == [0] * 4 + [4] * 2
+    assert cluster_vectors(v, 0.45, lengths=[14] * 6, rule=rule).tolist() == [0] * 6
