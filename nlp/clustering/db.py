@@ -212,7 +212,14 @@ def joinable(rows: Sequence) -> StoredClusters:
     into = {r.id: r.merged_into for r in rows if r.merged_into}
     sums = np.stack([np.frombuffer(r.centroid, dtype=np.float32) for r in rows])
     norms = np.maximum(np.linalg.norm(sums, axis=1), 1e-12)
-    sizes = np.maximum(np.array([r.size for r in rows], dtype=np.float64), 1.0)
+    # A cluster that took in another by review counts the other's members in its size, but
+    # their vectors stay in the other's row: its own sum holds its size less theirs.
+    taken: dict[str, int] = {}
+    for r in rows:
+        if r.merged_into:
+            taken[r.merged_into] = taken.get(r.merged_into, 0) + r.size
+    sizes = np.array([r.size - taken.get(r.id, 0) for r in rows], dtype=np.float64)
+    sizes = np.maximum(sizes, 1.0)
     length, pairs = norms.astype(np.float64) ** 2, sizes * sizes - sizes  # members of unit length
     return StoredClusters(
         ids=[final_cluster(r.id, into) for r in rows],

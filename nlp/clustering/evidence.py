@@ -88,14 +88,15 @@ class MergeRule:
     linkage: str = "average"
 
     def shifted(self, delta: float) -> MergeRule:
-        """The same rule with both thresholds moved by ``delta`` (coarser issues when < 0), and
-        each relative factor in proportion to its threshold (so coarser issues are coarser for
-        tight clusters too)."""
+        """The same rule with both thresholds moved by ``delta`` (coarser issues when < 0). At a
+        coarser setting each relative factor moves down in proportion to its threshold, so that
+        tight clusters gather more readily too; at a finer one it stays (raised, it would soon
+        pass 1: a cluster could take in nothing less close than its own members)."""
 
         def scaled(relative: float, threshold: float) -> float:
-            return (
-                max(0.0, relative * (threshold + delta) / threshold) if threshold > 0 else relative
-            )
+            if threshold <= 0 or delta >= 0:
+                return relative
+            return relative * max(0.0, threshold + delta) / threshold
 
         return replace(
             self,
@@ -118,17 +119,19 @@ class MergeRule:
         lone: float,
         short: float,
         tight: float | None = None,
+        bonus: float = 0.0,
     ) -> float:
         """By how much two clusters pass the rule (< 0: they stay apart), given their linkage,
         the terms of :meth:`Evidence.terms`, their mean shortness and the tighter one's mean
-        cosine within (``None``: neither holds two texts). (For a new opinion and a stored
-        cluster too: the linkage is then the opinion's vector times the cluster's sum of vectors
-        over its size, and the terms are read from the cluster's members.)"""
+        cosine within (``None``: neither holds two texts); ``bonus`` lowers the threshold, not
+        the relative test's bar. (For a new opinion and a stored cluster too: the linkage is then
+        the opinion's vector times the cluster's sum of vectors over its size, and the terms are
+        read from the cluster's members.)"""
         t = self.threshold_long + short * (self.threshold_short - self.threshold_long)
         p = self.topic_long + short * (self.topic_short - self.topic_long)
         o = self.other_long + short * (self.other_short - self.other_long)
         n = self.lone_long + short * (self.lone_short - self.lone_long)
-        found = linked + p * same - o * differ - n * lone - t
+        found = linked + p * same - o * differ - n * lone - t + bonus
         if tight is None or self.linkage != "average":
             return found
         r = self.relative_long + short * (self.relative_short - self.relative_long)

@@ -268,7 +268,9 @@ def cluster_vectors(
             return found
         return vectors[a].astype(np.float64) * weight[a]
 
-    def join(a: int, b: int) -> None:
+    def join(a: int, b: int, copies: bool = False) -> None:
+        """Cluster ``b`` joins cluster ``a``; ``copies``: they are one text said again (near
+        duplicates), whose pairs the relative test leaves out as it does exact copies'."""
         a, b = min(a, b), max(a, b)
         parent[b] = a
         total[a] = summed(a) + summed(b)
@@ -276,7 +278,8 @@ def cluster_vectors(
         if relative:
             _, qa = inner.get(a, (0.0, weight[a] ** 2))
             _, qb = inner.pop(b, (0.0, weight[b] ** 2))
-            inner[a] = (float(total[a] @ total[a]), float(qa + qb))
+            both = evidence.weight[a] + evidence.weight[b]
+            inner[a] = (float(total[a] @ total[a]), float(both * both if copies else qa + qb))
         evidence.join(a, b)
         anchored[a] = anchor(a) | anchor(b)
         anchored.pop(b, None)
@@ -290,8 +293,8 @@ def cluster_vectors(
             linked = ca @ cb / (np.linalg.norm(ca) * np.linalg.norm(cb) + 1e-12)
         s = 0.5 * (evidence.short(a) + evidence.short(b))
         tight = max(within(a), within(b)) if relative and (a in inner or b in inner) else None
-        found = rule.margin(float(linked), *evidence.terms(a, b), s, tight)
-        return found + shared_bonus if anchor(a) & anchor(b) else found
+        bonus = shared_bonus if anchor(a) & anchor(b) else 0.0
+        return rule.margin(float(linked), *evidence.terms(a, b), s, tight, bonus)
 
     def within(a: int) -> float:
         """The mean cosine of cluster ``a``'s pairs of members with different texts (-1 for a
@@ -306,7 +309,7 @@ def cluster_vectors(
     if groups is not None:
         for i, g in enumerate(groups):
             if g is not None and root(i) != root(g):
-                join(root(i), root(g))
+                join(root(i), root(g), copies=True)
     first, second, alone = _candidates(vectors, k, rule, codes, sure, short, keys)
     keep = alone >= -(shared_bonus if anchors is not None else 0.0)
     first, second, alone = first[keep], second[keep], alone[keep]

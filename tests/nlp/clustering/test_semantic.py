@@ -344,9 +344,37 @@ def test_a_coarser_threshold_relaxes_the_relative_test_in_proportion():
     coarser, finer = rule.shifted(-0.15), rule.shifted(0.15)
     assert coarser.threshold_short == pytest.approx(0.15)
     assert coarser.relative_short == pytest.approx(0.3)
-    assert finer.relative_short == pytest.approx(0.9)
+    assert finer.relative_short == 0.6
     assert coarser.relative_long == finer.relative_long == 0.0
     # The two matters at one place of the test above make one issue at the coarser setting.
     v = two_matters_at_one_place()
     assert cluster_vectors(v, lengths=[14] * 6, rule=rule).tolist() == [0] * 4 + [4] * 2
     assert cluster_vectors(v, 0.45, lengths=[14] * 6, rule=rule).tolist() == [0] * 6
+
+
+def test_relative_test_bar_is_not_lowered_by_a_place_staff_recorded():
+    # Two matters recorded by staff at one place (城东医院): the anchor lowers the threshold,
+    # not the bar of the relative test.
+    v = two_matters_at_one_place()[:5]
+    rule = MergeRule(threshold_long=0.6, threshold_short=0.3, relative_short=0.6)
+    anchored = cluster_vectors(v, lengths=[14] * 5, anchors=["城东医院"] * 5, rule=rule)
+    assert anchored.tolist() == [0] * 4 + [4]
+    assert rule.margin(0.25, 0.0, 0.0, 0.0, 1.0, bonus=0.1) == pytest.approx(0.05)
+
+
+def test_relative_factor_stays_at_finer_settings():
+    rule = MergeRule(threshold_long=0.41, threshold_short=0.25, relative_short=0.6)
+    assert rule.shifted(0.19).relative_short == 0.6  # in proportion it would be 1.056
+    assert rule.shifted(-0.3).relative_short == 0.0  # past zero: no test
+    v = unit(spread(0.9, 4, 8))  # four fragments that say one thing: still one issue
+    assert cluster_vectors(v, 0.6, lengths=[12] * 4, rule=rule).tolist() == [0] * 4
+
+
+def test_near_duplicates_set_no_bar_as_copies_of_one_text_do_not():
+    # A text and its near copy (0.97, one near-duplicate group) and a paraphrase at 0.45 from
+    # both: the group is one text said again, so it sets no bar of 0.6 x 0.97.
+    gram = np.array([[1, 0.97, 0.45], [0.97, 1, 0.45], [0.45, 0.45, 1]])
+    v = unit(np.linalg.cholesky(gram))
+    rule = MergeRule(threshold_long=0.6, threshold_short=0.3, relative_short=0.6)
+    found = cluster_vectors(v, groups=[None, 0, None], lengths=[12] * 3, rule=rule)
+    assert found.tolist() == [0, 0, 0]

@@ -127,8 +127,17 @@ def test_store_new_cluster_is_numbered_after_its_period_and_starts_empty(small_s
 
 def test_store_merge_clusters_moves_members_and_keeps_the_centroid_as_a_face(small_state):
     s = small_state
+    before = s.store.joinable()
     s.store.merge_clusters(s.road, s.lift)
     assert s.store.known(["t-lift"]) == {"t-lift": s.road}
+    # The road's own two members' vectors are its sum (the lift's stay in the lift's row): its
+    # mean cosine with a vector and its members' own mean cosine (0.8) are as before.
+    after = s.store.joinable()
+    assert after.ids[0] == s.road and before.ids[0] == s.road
+    assert after.scale[0] == pytest.approx(np.linalg.norm([1.8, 0.6, 0]) / 2)
+    assert after.within[0] == pytest.approx(before.within[0]) and before.within[0] == pytest.approx(
+        0.8
+    )
     assert s.store.cluster_opinions([s.lift]) == [] and len(s.store.cluster_opinions([s.road])) == 4
     road, lift = s.store.cluster_row(s.road), s.store.cluster_row(s.lift)
     assert road.size == 3 and lift.merged_into == s.road
