@@ -106,9 +106,15 @@ def assign_clusters(
         todo = [k for k, c in enumerate(ids) if c is None]
         if found.ids and todo:
             _join_stored(centred, opinions, todo, found, rule, ids)
-    # Members of a duplicate group follow whichever member already has a cluster.
+    # Members of a duplicate group follow whichever member already has a cluster, unless they
+    # are about another place.
     for k, g in enumerate(groups):
-        if g is not None and ids[k] is None and ids[g] is not None:
+        if (
+            g is not None
+            and ids[k] is None
+            and ids[g] is not None
+            and not _clash(where[k], [where[g]])
+        ):
             ids[k] = ids[g]
     todo = [k for k, c in enumerate(ids) if c is None]
     new = 0

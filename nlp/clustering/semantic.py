@@ -213,8 +213,8 @@ def cluster_vectors(
             clusters whose members mostly name places, none of them in common, are about
             different things and never merge; nor do two clusters of which two members, one
             from each, name places and none in common.
-        groups: Rows that must share a cluster whatever their vectors (for each row, the first
-            row of its duplicate group, or ``None``).
+        groups: Rows that share a cluster whatever their vectors (for each row, the first row
+            of its duplicate group, or ``None``), unless they name places and none in common.
         anchors: The place each row was recorded at by staff (the export's place column), or
             empty (or a set of such places, for a row that stands for several). Two clusters
             recorded at the same place merge at ``shared_bonus`` below the threshold: a place
@@ -306,9 +306,9 @@ def cluster_vectors(
         pairs = w * w - square
         return (length - square) / pairs if pairs > 0.5 else -1.0
 
-    if groups is not None:
+    if groups is not None:  # a near copy about another place (a form letter) is its own issue
         for i, g in enumerate(groups):
-            if g is not None and root(i) != root(g):
+            if g is not None and root(i) != root(g) and not evidence.clash(root(i), root(g)):
                 join(root(i), root(g), copies=True)
     first, second, alone = _candidates(vectors, k, rule, codes, sure, short, keys)
     keep = alone >= -(shared_bonus if anchors is not None else 0.0)

@@ -41,6 +41,21 @@ def test_places_named_keep_close_opinions_apart_and_duplicate_groups_together():
     assert found.ids[0] != found.ids[1] and found.ids[2] == found.ids[0]
 
 
+def test_a_near_duplicate_about_another_place_does_not_follow_its_group(tmp_path):
+    store = ClusterStore(tmp_path)
+    with store.transaction():
+        about = opinions([0], ["a"], [frozenset({"魅力之城小区"})])
+        first = assign_clusters(unit([1, 0, 0]), about, "2024Q3", store=store)
+    # The stored letter's near copies: one about the same estate (joins through its group's
+    # first member, though too far by its vector), one about another estate (does not).
+    later = unit([1, 0, 0], [0, 1, 0], [0, 0.9, 0.43])
+    places = [frozenset({"魅力之城小区"}), frozenset({"魅力之城小区"}), frozenset({"英祥春天小区"})]
+    with store.transaction():
+        about = opinions([0, 1, 2], ["a", "b", "c"], places, [None, 0, 0])
+        found = assign_clusters(later, about, "2024Q4", threshold=0.8, neighbours=3, store=store)
+    assert found.ids[0] == found.ids[1] == first.ids[0] != found.ids[2]
+
+
 def test_stored_clusters_keep_their_opinions_and_take_close_new_ones(tmp_path):
     store = ClusterStore(tmp_path)
     centred = unit([1, 0, 0], [0, 0, 1])

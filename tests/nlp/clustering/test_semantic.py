@@ -52,6 +52,15 @@ def test_cluster_vectors_must_link_groups():
     assert cluster_vectors(v, 0.9, groups=[None, 0]).tolist() == [0, 0]
 
 
+def test_near_duplicates_about_two_places_are_two_issues():
+    # One form letter sent about two estates (MinHash near-duplicates): the staff's rule makes
+    # them two issues; the same letter about one estate, or naming none, stays one.
+    v = unit([[1, 0], [0.99, 0.1], [0.98, 0.2]])
+    places = [{"魅力之城小区"}, {"英祥春天小区"}, {"魅力之城小区"}]
+    assert cluster_vectors(v, 0.9, groups=[None, 0, 0], places=places).tolist() == [0, 1, 0]
+    assert cluster_vectors(v, 0.9, groups=[None, 0, 0], places=[set()] * 3).tolist() == [0] * 3
+
+
 def test_cluster_vectors_does_not_chain_through_a_string_of_neighbours():
     angles = np.linspace(0, np.pi / 2, 12)  # each row close to the next, the ends far apart
     v = unit(np.stack([np.cos(angles), np.sin(angles)], axis=1))
