@@ -48,7 +48,6 @@ from nlp import Pipeline
 from nlp.clustering.centring import centre
 from nlp.clustering.evidence import MergeRule, named_lines, place_keys
 from nlp.clustering.semantic import cluster_vectors
-from nlp.core.resources import read_fragments
 from nlp.pipeline.blocks import said_length
 from nlp.pipeline.facts import named
 
@@ -105,7 +104,7 @@ def evidence(gold: pd.DataFrame) -> Gold:
         found = learnt.predict([block.text[i] for i in rows], [tokens[i] for i in rows])
         for i, prediction in zip(rows, found):
             predictions[i] = prediction
-    reference = pipeline.encoder.encode([t for _, t in read_fragments()]).mean(axis=0)
+    reference = pipeline.parts.reference
     return Gold(
         group=gold["group"].to_numpy(),
         band=gold["band"].to_numpy(),

@@ -155,13 +155,13 @@ class MergeRule:
 # classifier self-trained on each band as its own batch, as a run does, by
 # benchmarks/fit_cluster.py, which prints the cross-validation table.
 FITTED_RULE = MergeRule(
-    threshold_long=0.41,
+    threshold_long=0.21,
     threshold_short=0.25,
-    topic_long=0.069,
+    topic_long=0.031,
     topic_short=0.106,
-    other_long=0.049,
+    other_long=0.079,
     other_short=0.255,
-    lone_long=0.167,
+    lone_long=0.083,
     lone_short=0.12,
     relative_short=0.6,
 )

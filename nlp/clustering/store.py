@@ -211,6 +211,11 @@ class ClusterStore(StoredOpinions):
 
     # What a run carries over ----------------------------------------------------------------
 
+    def built_with(self) -> str | None:
+        """The name of the space the state's vectors are in (``None`` before its first run)."""
+        with self._use() as conn:
+            return db.meta_value(conn, "encoder")
+
     def space(self, encoder: str, mean: np.ndarray) -> np.ndarray:
         """The centring vector of the vector space, fixed by the first run.
 

@@ -26,8 +26,7 @@ from nlp.core.config import PipelineConfig
 from nlp.core.engines import received
 from nlp.pipeline.parts import Parts
 from nlp.pipeline.rows import RowClasses, RowWords, Spill
-from nlp.pipeline.stages import BlockJob, RowBlock, RowStage, chunks, run_stages
-from nlp.summarize.sentences import core_text
+from nlp.pipeline.stages import BlockJob, RowBlock, RowStage, chunks, run_stages, said_length
 
 if TYPE_CHECKING:
     from nlp.core.engines import Engine
@@ -155,18 +154,6 @@ def computed_blocks(
                 checkpoint.save(number, block)
         yield block
         del block  # not held while the next block is computed or loaded
-
-
-LENGTH_READ = 400
-"""Texts longer than this are posts whatever their greetings: their length is taken as it is."""
-
-
-def said_length(text: str) -> int:
-    """How long what a text says is: its characters without greetings, closings and contact
-    details (a fragment that opens with "领导好" is still a fragment)."""
-    if len(text) > LENGTH_READ:
-        return len(text)
-    return len(core_text(text) or text)
 
 
 class PerRow:

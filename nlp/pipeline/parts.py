@@ -19,8 +19,10 @@ from nlp.classify import (
 )
 from nlp.classify.routing import RoutingTable
 from nlp.clustering.centring import reference_mean
+from nlp.clustering.words import blended_mean
 from nlp.core.config import PipelineConfig
 from nlp.core.errors import ConfigError
+from nlp.core.resources import read_fragments
 from nlp.encoders import USEEncoder, make_encoder
 from nlp.summarize import ClusterScorer
 from nlp.text.normalize import Normalizer
@@ -203,14 +205,19 @@ class Parts:
 
     @property
     def reference(self) -> np.ndarray:
-        """The mean vector of the project's own fragments under this encoder (see
-        :func:`nlp.clustering.centring.reference_mean`). Kept in the user cache folder for the
+        """The mean point of the project's own fragments: their mean vector under this encoder
+        (see :func:`nlp.clustering.centring.reference_mean`) and their words
+        (:func:`nlp.clustering.words.blended_mean`). Kept in the user cache folder for the
         encoders that ship in packages, unless an encoder object was given."""
         if self._reference is None:
             cfg = self.config
             shipped = not self._encoder_given and cfg.encoder in _SHIPPED_ENCODERS
-            self._reference = reference_mean(
+            sentences = reference_mean(
                 lambda texts: self.encoder.encode(texts), cfg.encoder if shipped else None
+            )
+            texts = [text for _, text in read_fragments()]
+            self._reference = blended_mean(
+                sentences, self.tokenizer.tokenize_many(texts), [len(t) for t in texts]
             )
         return self._reference
 

@@ -19,6 +19,7 @@ import pandas as pd
 from nlp.clustering.centring import centre
 from nlp.clustering.describe import summarize_clusters
 from nlp.clustering.incremental import Opinions, assign_clusters, describe_stored
+from nlp.clustering.words import SPACE_SUFFIX, WORD_DIMS, sentence_part
 from nlp.core.config import PipelineConfig
 from nlp.core.ids import opinion_key
 from nlp.core.memory import take_rows
@@ -307,10 +308,15 @@ class Pipeline:
                 anchors=anchors(ok, given_place),
                 **rows.evidence(points),
             )
-            space = self.encoder.name if store is not None else ""
+            space = self.encoder.name + SPACE_SUFFIX if store is not None else ""
             vectors = take_rows(rows.encoded, points)
             rows.encoded = None
-            centred = centre(vectors, point_of, self.parts.reference, store=store, space=space)
+            reference = self.parts.reference
+            if store is not None and store.built_with() == self.encoder.name:
+                # A state from before words were part of the space stays in its own.
+                vectors, reference = sentence_part(vectors), reference[:-WORD_DIMS]
+                space = self.encoder.name
+            centred = centre(vectors, point_of, reference, store=store, space=space)
             found = assign_clusters(
                 centred,
                 about,

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
 
+from nlp.clustering.words import blend, word_vectors
 from nlp.core.errors import ConfigError
 from nlp.pipeline.matters import other_matters
 from nlp.summarize.sentences import core_text
@@ -231,11 +232,24 @@ class Classify:
         )
 
 
+LENGTH_READ = 400
+"""Texts longer than this are posts whatever their greetings: their length is taken as it is."""
+
+
+def said_length(text: str) -> int:
+    """How long what a text says is: its characters without greetings, closings and contact
+    details (a fragment that opens with "领导好" is still a fragment)."""
+    if len(text) > LENGTH_READ:
+        return len(text)
+    return len(core_text(text) or text)
+
+
 class Encode:
-    """A sentence vector of each text (with its title) for the same-issue clusters."""
+    """The point of each text (with its title) in the space of the same-issue clusters: its
+    sentence vector and, for a post, its words (:mod:`nlp.clustering.words`)."""
 
     name = "encode"
-    reads = ("status", "joined")
+    reads = ("status", "text", "joined", "tokens")
     writes = ("vectors",)
 
     def __call__(self, block: RowBlock, parts: Parts) -> None:
@@ -245,8 +259,10 @@ class Encode:
         # Greetings, closings and contact details say nothing about the matter.
         limit = parts.config.encode_chars
         wanted = [(core_text(t) or t)[:limit] for t in (block.joined[i] for i in ok)]
-        vectors = parts.encoder.encode(wanted)
-        block.vectors = dict(zip(ok, np.asarray(vectors, dtype=np.float32)))
+        vectors = np.asarray(parts.encoder.encode(wanted), dtype=np.float32)
+        words = word_vectors([block.tokens[i] for i in ok])
+        vectors = blend(vectors, words, [said_length(block.text[i]) for i in ok])
+        block.vectors = dict(zip(ok, vectors))
 
 
 ROW_STAGES: tuple[RowStage, ...] = (Normalise(), Mask(), Segment(), Classify(), Encode())

@@ -1,0 +1,107 @@
+"""The words a post uses, beside its sentence vector, in the space that clusters are found in.
+
+A sentence encoder reads a long message-board post as its policy area: 社保缴纳, 工龄计算 and 购房资格
+come out close, as do a city railway's timetable and one of its stops. Staff hold those apart, and
+what tells them apart is the nouns the posts share. So a clustered point is its sentence vector
+followed by a vector of its words (TF-IDF, hashed into :data:`WORD_DIMS` buckets), each part scaled
+so that the cosine of two posts is ``SENTENCE_SHARE`` × their sentences' cosine + the rest × their
+words' cosine. One-line fragments keep their sentence vector alone: they say one thing in a few
+words, and two people seldom choose the same ones (暖气不热 / 屋里冻得伸不出手).
+
+The word vector depends only on the text: the buckets come from a fixed hash of each word and the
+weights from jieba's own document frequencies (shipped with it), so a vector stored by one run
+meets the next run's in the same space.
+"""
+
+from __future__ import annotations
+
+import math
+import zlib
+from collections import Counter
+from collections.abc import Sequence
+from functools import lru_cache
+from importlib.resources import files
+
+import numpy as np
+
+from nlp.clustering.evidence import shortness
+
+__all__ = [
+    "SENTENCE_SHARE",
+    "SPACE_SUFFIX",
+    "WORD_DIMS",
+    "blend",
+    "blended_mean",
+    "sentence_part",
+    "word_vectors",
+]
+
+WORD_DIMS = 512  # buckets of the hashed word vector
+# A post's share of its sentence vector in its cosines (the rest is its words'), where what it
+# says is LONG_CHARS or longer; a fragment's is 1, and lengths between move in proportion.
+# Fitted with the posts' merge threshold by benchmarks/fit_cluster.py.
+SENTENCE_SHARE = 0.2
+SPACE_SUFFIX = f"+words{WORD_DIMS}"  # the name of this space after the encoder's
+
+
+@lru_cache(maxsize=1)
+def _idf() -> tuple[dict[str, float], float]:
+    """jieba's inverse document frequencies, and their median for words it lacks."""
+    weights: dict[str, float] = {}
+    with files("jieba").joinpath("analyse", "idf.txt").open(encoding="utf-8") as f:
+        for line in f:
+            word, _, value = line.rstrip().rpartition(" ")
+            if word:
+                weights[word] = float(value)
+    return weights, float(np.median(np.fromiter(weights.values(), dtype=np.float64)))
+
+
+@lru_cache(maxsize=200_000)
+def _bucket(word: str) -> tuple[int, float]:
+    """A word's bucket, and its signed weight (the sign from another bit of the same hash, so
+    that words sharing a bucket cancel rather than add up, on average)."""
+    weights, median = _idf()
+    code = zlib.crc32(word.encode("utf-8"))
+    sign = 1.0 if code & 0x8000_0000 else -1.0
+    return code % WORD_DIMS, sign * weights.get(word, median)
+
+
+def word_vectors(tokens: Sequence[Sequence[str]]) -> np.ndarray:
+    """Unit-length hashed TF-IDF vectors of texts' words (single characters and numbers left
+    out; each word weighs 1 + log of its count × its IDF); zeros for a text with none."""
+    out = np.zeros((len(tokens), WORD_DIMS), dtype=np.float32)
+    for row, words in enumerate(tokens):
+        counts = Counter(w for w in words if len(w) > 1 and not w.isdigit())
+        if not counts:
+            continue
+        at, weight = zip(*(_bucket(w) for w in counts))
+        tf = np.fromiter((1.0 + math.log(c) for c in counts.values()), np.float64, len(counts))
+        vector = np.bincount(at, weights=tf * np.asarray(weight), minlength=WORD_DIMS)
+        norm = np.linalg.norm(vector)
+        if norm > 0:
+            out[row] = vector / norm
+    return out
+
+
+def blend(sentences: np.ndarray, words: np.ndarray, lengths: Sequence[int]) -> np.ndarray:
+    """Each row's sentence vector and word vector side by side, scaled by its length (see the
+    module's docstring): unit length where both are."""
+    share = SENTENCE_SHARE + (1.0 - SENTENCE_SHARE) * shortness(lengths)
+    return np.hstack(
+        [np.sqrt(share)[:, None] * sentences, np.sqrt(1.0 - share)[:, None] * words]
+    ).astype(np.float32)
+
+
+def sentence_part(vectors: np.ndarray) -> np.ndarray:
+    """The sentence vectors back out of blended ones, at unit length (for a state built before
+    words were part of the space)."""
+    part = np.asarray(vectors[:, :-WORD_DIMS], dtype=np.float32)
+    norm = np.linalg.norm(part, axis=1, keepdims=True)
+    return (part / np.where(norm > 0, norm, 1.0)).astype(vectors.dtype)
+
+
+def blended_mean(sentence_mean: np.ndarray, tokens: Sequence[Sequence[str]], lengths) -> np.ndarray:
+    """The mean point of texts whose sentence vectors' mean is ``sentence_mean`` (each text's
+    sentence part taken as that mean: exact for fragments, whose sentence share is 1)."""
+    sentences = np.broadcast_to(sentence_mean, (len(tokens), len(sentence_mean)))
+    return blend(sentences, word_vectors(tokens), lengths).mean(axis=0)

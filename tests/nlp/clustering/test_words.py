@@ -1,0 +1,81 @@
+"""The words of a post beside its sentence vector in the clusters' space."""
+
+import subprocess
+import sys
+
+import numpy as np
+import pandas as pd
+
+from nlp import InputTable, Pipeline
+from nlp.clustering.store import ClusterStore
+from nlp.clustering.words import (
+    SENTENCE_SHARE,
+    SPACE_SUFFIX,
+    WORD_DIMS,
+    blend,
+    sentence_part,
+    word_vectors,
+)
+
+
+def test_word_vectors_weigh_rare_words_and_leave_out_characters_and_numbers():
+    v = word_vectors([["社保", "工龄", "工龄"], ["社保", "购房"], ["我", "2019"], []])
+    assert v.shape == (4, WORD_DIMS)
+    assert np.allclose(np.linalg.norm(v[:2], axis=1), 1, atol=1e-6)
+    assert not v[2].any() and not v[3].any()  # nothing but a character and a number: no words
+    # One noun in common: the posts meet, by less than one the same.
+    assert 0.05 < v[0] @ v[1] < 0.9
+    same = word_vectors([["工龄", "计算"], ["工龄", "计算"], ["计算", "工龄"]])
+    assert np.allclose(same[0], same[1]) and np.allclose(same[0], same[2])
+
+
+def test_word_vectors_are_the_same_in_another_process():
+    """A vector stored by one run meets the next run's in the same space: no per-process salt."""
+    words = ["城铁", "时刻表", "暖气", "物业"]
+    here = word_vectors([words])[0]
+    code = (
+        "import sys, numpy as np; from nlp.clustering.words import word_vectors; "
+        f"np.save(sys.stdout.buffer, word_vectors([{words!r}])[0])"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, check=True)
+    import io
+
+    assert np.array_equal(np.load(io.BytesIO(done.stdout)), here)
+
+
+def test_blend_gives_posts_their_words_and_fragments_none():
+    rng = np.random.default_rng(0)
+    sentences = rng.standard_normal((3, 8)).astype(np.float32)
+    sentences /= np.linalg.norm(sentences, axis=1, keepdims=True)
+    words = word_vectors([["社保", "工龄"], ["社保", "购房"], ["社保", "工龄"]])
+    post, other, fragment = blend(sentences, words, [300, 300, 12])
+    assert np.isclose(np.linalg.norm(post), 1, atol=1e-6)
+    assert np.isclose(
+        post @ other,
+        SENTENCE_SHARE * sentences[0] @ sentences[1] + (1 - SENTENCE_SHARE) * words[0] @ words[1],
+        atol=1e-5,
+    )
+    assert not fragment[-WORD_DIMS:].any() and np.allclose(fragment[:-WORD_DIMS], sentences[2])
+    assert np.allclose(sentence_part(np.stack([post, fragment])), sentences[[0, 2]], atol=1e-6)
+
+
+LONG = [
+    "尊敬的领导：我是A市的一名职工，单位从2015年开始给我缴纳社保，但是中间断缴了两年，现在想补缴，"
+    "社保局说断缴的部分不能补，请问社保断缴后到底能不能补缴？补缴需要哪些材料？",
+    "您好！我在A市工作了十年，想了解一下工龄到底怎么计算，以前在国企干了五年，后来下岗又在私企干了五年，"
+    "这两段工龄能不能连续计算？退休的时候视同缴费年限怎么认定？",
+]
+
+
+def test_a_state_from_before_words_keeps_its_own_space(tmp_path):
+    pipeline = Pipeline(store=ClusterStore(tmp_path))
+    plain = pipeline.encoder.name
+    # The first run of an older version fixed the state's space as the sentence vectors alone.
+    ClusterStore(tmp_path).space(plain, pipeline.parts.reference[:-WORD_DIMS])
+    frame = pd.DataFrame({"text": [*LONG, "暖气不热，屋里才十五度"], "time": "2024-08-01"})
+    out = pipeline.run(InputTable.from_frame(frame)).opinions
+    assert out["cluster"].str.startswith("C2024Q3-").all()
+    assert ClusterStore(tmp_path).built_with() == plain
+    fresh = tmp_path / "fresh"
+    Pipeline(store=ClusterStore(fresh)).run(InputTable.from_frame(frame))
+    assert ClusterStore(fresh).built_with() == plain + SPACE_SUFFIX
