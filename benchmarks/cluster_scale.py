@@ -1,12 +1,14 @@
 """Seconds of the clustering stage (neighbours + average linkage) as rows grow.
 
-    python benchmarks/cluster_scale.py [--sizes 10000 50000 100000] [--threshold 0.55]
+    python benchmarks/cluster_scale.py [--sizes 10000 50000 100000] [--threshold 0.55] [--dims 1024]
 
 By default every row has the evidence the pipeline gives the merge rule: a level-2 topic (one of
 60, the topic of its synthetic cluster for 90% of rows) with a confidence, a length (a third of the
 rows fragments) and, for a fifth of the rows, a place; ``--vectors-only`` leaves them out.
 
-Synthetic unit vectors (512-d, clusters of about 20 rows with noise) stand in for encoded
+Synthetic unit vectors (1,024-d by default, as a run's points: 512 of the sentence and 512 of the
+words, whose neighbours are put forward by the first 512 as a run's are; ``--dims 512`` for
+the sentence vector alone; clusters of about 20 rows with noise) stand in for encoded
 opinions, so this measures the clustering math alone; encoding costs are in similarity.py.
 Up to nlp.clustering.semantic.EXACT_LIMIT rows neighbours are exact, above it approximate (faiss IVF, 4-bit then 8-bit codes).
 Memory: the most the process's resident set grew over the vectors while clustering (sampled every
@@ -56,6 +58,7 @@ def main() -> None:
         "--threshold", type=float, default=None, help="the merge rule's own when left out"
     )
     parser.add_argument("--vectors-only", action="store_true", help="no topics, lengths, places")
+    parser.add_argument("--dims", type=int, default=1024, help="dimensions of the vectors")
     args = parser.parse_args()
     rng = np.random.default_rng(0)
     print(f"exact neighbours up to {EXACT_LIMIT} rows, approximate above")
@@ -65,16 +68,19 @@ def main() -> None:
     )
     print("|---|---|---|---|---|---|---|")
     for n in args.sizes:
-        centres = rng.standard_normal((max(n // 20, 1), 512)).astype(np.float32)
+        centres = rng.standard_normal((max(n // 20, 1), args.dims)).astype(np.float32)
         of = rng.integers(0, len(centres), n)
-        v = centres[of] + 0.6 * rng.standard_normal((n, 512)).astype(np.float32)
+        v = centres[of] + 0.6 * rng.standard_normal((n, args.dims)).astype(np.float32)
         v /= np.linalg.norm(v, axis=1, keepdims=True)
         start = time.perf_counter()
-        top_neighbours(v, 10)
+        search = 512 if args.dims > 512 else None  # a run searches by the sentence part
+        top_neighbours(v, 10, search_dims=search)
         knn = time.perf_counter() - start
         start = time.perf_counter()
         evidence = {} if args.vectors_only else _evidence(rng, of)
-        labels, grown = peak_growth(lambda v=v, e=evidence: cluster_vectors(v, args.threshold, **e))
+        labels, grown = peak_growth(
+            lambda v=v, e=evidence, s=search: cluster_vectors(v, args.threshold, search_dims=s, **e)
+        )
         total = time.perf_counter() - start
         print(
             f"| {n} | {knn:.1f} | {total:.1f} | {n / total:.0f} | {len(set(labels.tolist()))} | {grown / 2**20:.0f} | {grown / n:.0f} |"

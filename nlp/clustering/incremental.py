@@ -48,6 +48,9 @@ class Opinions:
         confidence: The classifier's confidence in each point's class.
         lengths: How long what each point says is, in characters (see
             :func:`~nlp.clustering.evidence.shortness`); every point a post when ``None``.
+        search_dims: The leading dimensions of the points that neighbours are searched by in
+            a large batch (their sentence vectors; see
+            :func:`~nlp.clustering.semantic.top_neighbours`); all when ``None``.
     """
 
     point_of: np.ndarray
@@ -58,6 +61,7 @@ class Opinions:
     topics: Sequence[str] | None = None
     confidence: Sequence[float] | np.ndarray | None = None
     lengths: Sequence[int] | np.ndarray | None = None
+    search_dims: int | None = None
 
 
 @dataclass
@@ -238,6 +242,7 @@ def _cluster_points(
         confidence=None if opinions.confidence is None else np.asarray(opinions.confidence)[used],
         lengths=None if opinions.lengths is None else np.asarray(opinions.lengths)[used],
         rule=rule,
+        search_dims=opinions.search_dims,
     )
     return labels, point
 

@@ -40,13 +40,20 @@ BLOCK_CELLS = 4_000_000
 
 
 def top_neighbours(
-    vectors: np.ndarray, k: int = 10, block: int | None = None, exact_limit: int = EXACT_LIMIT
+    vectors: np.ndarray,
+    k: int = 10,
+    block: int | None = None,
+    exact_limit: int = EXACT_LIMIT,
+    search_dims: int | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """The ``k`` most similar other rows of each row of unit-length ``vectors``.
 
     Exact (blocked matrix products) up to ``exact_limit`` rows; above it, approximate with a
     faiss inverted-file index (seeded k-means, so the same input gives the same neighbours).
     ``block``: rows per matrix product; by default as many as keep it near BLOCK_CELLS cells.
+    ``search_dims``: above ``exact_limit``, candidates are put forward by the first this many
+    dimensions alone (each row's part at unit length: a run's sentence vectors, without the
+    words beside them), then ranked by the whole vectors; all of them when ``None``.
 
     Returns:
         ``(index, similarity)``, each of shape (n, k'), k' = min(k, n - 1), best first.
@@ -56,7 +63,7 @@ def top_neighbours(
     if k <= 0:
         return np.zeros((n, 0), dtype=np.int64), np.zeros((n, 0), dtype=np.float32)
     if n > exact_limit:
-        return _faiss_neighbours(vectors, k)
+        return _faiss_neighbours(vectors, k, search_dims=search_dims)
     vectors = np.asarray(vectors, dtype=np.float32)  # at most exact_limit rows
     block = block or max(64, BLOCK_CELLS // n)
     index = np.empty((n, k), dtype=np.int64)
@@ -80,6 +87,7 @@ def _faiss_neighbours(
     seed: int = 1234,
     chunk: int = 1024,
     spare: int = 4,
+    search_dims: int | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Approximate neighbours in three rounds, each on fewer rows with finer vectors:
 
@@ -97,6 +105,9 @@ def _faiss_neighbours(
     import faiss
 
     n, d = vectors.shape
+    if search_dims is not None and search_dims < d:
+        # Put forward by the leading dimensions, ranked by all of them.
+        d = search_dims
     # Zero columns to a multiple of 8 (the codes' sub-vectors and their pairs): products unchanged.
     wide_d = -(-d // 8) * 8
     lists = max(1, int(min(4 * np.sqrt(n), n / 64)))  # faiss wants >= 39 training points a list
@@ -104,9 +115,11 @@ def _faiss_neighbours(
 
     def single(lo: int) -> np.ndarray:
         """Rows lo … lo + step, in single precision as faiss takes them."""
-        rows = vectors[lo : lo + step]
+        rows = vectors[lo : lo + step, :d]
         out = np.zeros((len(rows), wide_d), dtype=np.float32)
         out[:, :d] = rows
+        if d < vectors.shape[1]:
+            out /= np.maximum(np.linalg.norm(out, axis=1, keepdims=True), 1e-12)
         return out
 
     # Trained on a fixed, seeded sample so the partition (and so the neighbours) is reproducible.
@@ -117,7 +130,9 @@ def _faiss_neighbours(
     sample = np.zeros((len(chosen), wide_d), dtype=np.float32)
     # Filled a part at a time: no half-precision copy of it all.
     for lo in range(0, len(chosen), step):
-        sample[lo : lo + step, :d] = vectors[chosen[lo : lo + step]]
+        sample[lo : lo + step, :d] = vectors[chosen[lo : lo + step], :d]
+    if d < vectors.shape[1]:
+        sample /= np.maximum(np.linalg.norm(sample, axis=1, keepdims=True), 1e-12)
     quantizer = faiss.IndexFlatIP(wide_d)
     clustering = faiss.Clustering(wide_d, lists)
     clustering.seed = seed
@@ -195,6 +210,7 @@ def cluster_vectors(
     confidence: Sequence[float] | np.ndarray | None = None,
     lengths: Sequence[int] | np.ndarray | None = None,
     rule: MergeRule | None = None,
+    search_dims: int | None = None,
 ) -> np.ndarray:
     """Cluster unit-length vectors; returns a label per row (the smallest row of its cluster).
 
@@ -227,6 +243,7 @@ def cluster_vectors(
         lengths: Each row's length in characters (what was said, without greetings or contact
             details); every row counts as a post when ``None``.
         rule: The merge rule; :data:`~nlp.clustering.evidence.FITTED_RULE` when ``None``.
+        search_dims: See :func:`top_neighbours` (the sentence part of a run's points).
     """
     vectors = np.asarray(vectors)
     n = len(vectors)
@@ -310,7 +327,7 @@ def cluster_vectors(
         for i, g in enumerate(groups):
             if g is not None and root(i) != root(g) and not evidence.clash(root(i), root(g)):
                 join(root(i), root(g), copies=True)
-    first, second, alone = _candidates(vectors, k, rule, codes, sure, short, keys)
+    first, second, alone = _candidates(vectors, k, rule, codes, sure, short, keys, search_dims)
     keep = alone >= -(shared_bonus if anchors is not None else 0.0)
     first, second, alone = first[keep], second[keep], alone[keep]
     order = np.lexsort((second, first, -alone))  # the likeliest first, ties by rows
@@ -339,10 +356,10 @@ def _codes(topics: Sequence[str] | None, n: int) -> np.ndarray:
     )
 
 
-def _candidates(vectors, k, rule, codes, sure, short, keys):
+def _candidates(vectors, k, rule, codes, sure, short, keys, search_dims=None):
     """Each pair of rows among each other's ``k`` nearest neighbours (either way) once: the two
     rows, and the margin by which they would merge as two clusters of one."""
-    index, sims = top_neighbours(vectors, k)
+    index, sims = top_neighbours(vectors, k, search_dims=search_dims)
     rows = np.broadcast_to(np.arange(len(vectors))[:, None], index.shape).ravel()
     lo, hi = np.minimum(rows, index.ravel()), np.maximum(rows, index.ravel())
     _, at = np.unique(lo * len(vectors) + hi, return_index=True)

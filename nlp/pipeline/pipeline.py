@@ -312,10 +312,11 @@ class Pipeline:
             vectors = take_rows(rows.encoded, points)
             rows.encoded = None
             reference = self.parts.reference
+            about.search_dims = vectors.shape[1] - WORD_DIMS
             if store is not None and store.built_with() == self.encoder.name:
                 # A state from before words were part of the space stays in its own.
                 vectors, reference = sentence_part(vectors), reference[:-WORD_DIMS]
-                space = self.encoder.name
+                space, about.search_dims = self.encoder.name, None
             centred = centre(vectors, point_of, reference, store=store, space=space)
             found = assign_clusters(
                 centred,

@@ -68,6 +68,27 @@ def test_cluster_vectors_does_not_chain_through_a_string_of_neighbours():
     assert len(set(labels.tolist())) > 1
 
 
+def test_approximate_neighbours_searched_by_the_sentence_part_are_ranked_by_all_of_it():
+    """A run's points are sentence vectors with words beside them: candidates come from the
+    sentence part, and the words decide among them."""
+    rng = np.random.default_rng(0)
+    area, matter = rng.integers(0, 40, 3000), rng.integers(0, 5, 3000)  # 5 matters an area
+    sentences = unit(rng.standard_normal((40, 32))[area] + 0.2 * rng.standard_normal((3000, 32)))
+    said = rng.standard_normal((200, 32))[area * 5 + matter]
+    v = unit(np.hstack([sentences, unit(said + 0.2 * rng.standard_normal((3000, 32)))]))
+    exact, exact_sims = top_neighbours(v, k=5)
+    approx, sims = top_neighbours(v, k=5, exact_limit=1000, search_dims=32)
+    # Ranked by the whole vectors: the similarities are the whole vectors' ones, best first.
+    assert np.allclose(sims, np.einsum("id,ikd->ik", v, v[approx]), atol=1e-5)
+    assert np.all(np.diff(sims, axis=1) <= 1e-6)
+    # Found among the sentence part's candidates, most of the whole vectors' own neighbours.
+    # Among the sentence part's candidates the words pick the closest: nearer, by the whole
+    # vectors, than the sentence part's own top 5.
+    alone, _ = top_neighbours(unit(v[:, :32]), k=5)
+    whole = np.einsum("id,ikd->ik", v, v[alone])
+    assert sims.mean() > whole.mean() + 0.05 and sims.mean() <= exact_sims.mean() + 1e-6
+
+
 def test_approximate_neighbours_agree_with_exact_and_repeat():
     v = grouped(0, 40, 3000, 32)
     exact, _ = top_neighbours(v, k=5)
