@@ -296,6 +296,19 @@ def test_lines_named_in_chinese_numerals_are_the_same_lines_as_in_digits():
         assert not named_lines(text), text
 
 
+def test_routes_written_with_xian_are_the_same_routes():
+    assert (
+        named_lines("X112线路发车太慢，要等半小时")
+        == named_lines("X112路能不能加密班次")
+        == {"X112路"}
+    )
+    assert named_lines("坐112线到火车站") == {"112路"}
+    # Not routes: a metro line keeps its own name, a city's tier and a power line are no routes.
+    assert named_lines("地铁2号线太挤") == {"2号线"}
+    for text in ("3线城市房价涨了", "110kV线路离房子太近"):
+        assert not named_lines(text), text
+
+
 def test_shortness_is_one_for_fragments_and_zero_for_posts():
     middle = (SHORT_CHARS + LONG_CHARS) // 2
     assert shortness([10, SHORT_CHARS, middle, LONG_CHARS, 900]).tolist() == [1, 1, 0.5, 0, 0]
