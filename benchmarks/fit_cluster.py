@@ -48,7 +48,6 @@ from nlp import Pipeline
 from nlp.clustering.centring import centre
 from nlp.clustering.evidence import MergeRule, named_lines, place_keys
 from nlp.clustering.semantic import cluster_vectors
-from nlp.pipeline.blocks import said_length
 from nlp.pipeline.facts import named
 
 GOLD = Path(__file__).resolve().parents[1] / "corpora" / "same_issue"
@@ -112,7 +111,7 @@ def evidence(gold: pd.DataFrame) -> Gold:
         vectors=np.stack([block.vectors[i] for i in range(len(texts))]),
         topics=np.asarray([p.level2 for p in predictions], dtype=object),
         confidence=np.asarray([p.confidence for p in predictions], dtype=np.float64),
-        lengths=np.asarray([said_length(t) for t in block.text]),
+        lengths=np.asarray([block.lengths[i] for i in range(len(texts))]),
         # As the pipeline finds them (no place column; lines in the text, the titles are empty).
         places=named(
             range(len(texts)),

@@ -32,6 +32,7 @@ __all__ = [
     "WORD_DIMS",
     "blend",
     "blended_mean",
+    "points",
     "sentence_part",
     "word_vectors",
 ]
@@ -86,7 +87,27 @@ def word_vectors(tokens: Sequence[Sequence[str]]) -> np.ndarray:
 def blend(sentences: np.ndarray, words: np.ndarray, lengths: Sequence[int]) -> np.ndarray:
     """Each row's sentence vector and word vector side by side, scaled by its length (see the
     module's docstring): unit length where both are."""
-    share = SENTENCE_SHARE + (1.0 - SENTENCE_SHARE) * shortness(lengths)
+    return _side_by_side(sentences, words, _sentence_share(lengths))
+
+
+def points(
+    sentences: np.ndarray, tokens: Sequence[Sequence[str]], lengths: Sequence[int]
+) -> np.ndarray:
+    """Texts' points: :func:`blend` of their sentence vectors and the word vectors of their
+    ``tokens``, computed only for the texts whose words weigh (not for fragments)."""
+    share = _sentence_share(lengths)
+    words = np.zeros((len(tokens), WORD_DIMS), dtype=np.float32)
+    posts = np.flatnonzero(share < 1.0)
+    if len(posts):
+        words[posts] = word_vectors([tokens[i] for i in posts])
+    return _side_by_side(sentences, words, share)
+
+
+def _sentence_share(lengths: Sequence[int]) -> np.ndarray:
+    return SENTENCE_SHARE + (1.0 - SENTENCE_SHARE) * shortness(lengths)
+
+
+def _side_by_side(sentences: np.ndarray, words: np.ndarray, share: np.ndarray) -> np.ndarray:
     return np.hstack(
         [np.sqrt(share)[:, None] * sentences, np.sqrt(1.0 - share)[:, None] * words]
     ).astype(np.float32)
@@ -104,4 +125,4 @@ def blended_mean(sentence_mean: np.ndarray, tokens: Sequence[Sequence[str]], len
     """The mean point of texts whose sentence vectors' mean is ``sentence_mean`` (each text's
     sentence part taken as that mean: exact for fragments, whose sentence share is 1)."""
     sentences = np.broadcast_to(sentence_mean, (len(tokens), len(sentence_mean)))
-    return blend(sentences, word_vectors(tokens), lengths).mean(axis=0)
+    return points(sentences, tokens, lengths).mean(axis=0)

@@ -26,7 +26,7 @@ from nlp.core.config import PipelineConfig
 from nlp.core.engines import received
 from nlp.pipeline.parts import Parts
 from nlp.pipeline.rows import RowClasses, RowWords, Spill
-from nlp.pipeline.stages import BlockJob, RowBlock, RowStage, chunks, run_stages, said_length
+from nlp.pipeline.stages import BlockJob, RowBlock, RowStage, chunks, run_stages
 
 if TYPE_CHECKING:
     from nlp.core.engines import Engine
@@ -182,7 +182,7 @@ class PerRow:
         self.encoded: np.ndarray | None = None  # every distinct row's vector, one matrix
         # The clusters' evidence beyond the vectors: each row's level-2 class (a code into
         # ``topic_names``, -1 for none), the classifier's confidence and the length of what it
-        # says (see :func:`said_length`).
+        # says (see :func:`nlp.pipeline.stages.said_length`; the encode stage measures it).
         self.topics = array("i")
         self.confidence = array("f")
         self.lengths = array("i")
@@ -211,7 +211,7 @@ class PerRow:
             known = p is not None and p.level2 and p.level1 != ABSTAIN
             self.topics.append(codes.setdefault(p.level2, len(codes)) if known else -1)
             self.confidence.append(p.confidence if known else 0.0)
-            self.lengths.append(said_length(block.text[i]))
+            self.lengths.append(block.lengths.get(i, 0))
         self.spill.add((block.text, block.titles, count, block.predictions, block.matters))
         self.tokens.extend([block.tokens.get(i) for i in range(count)])
         if block.vectors:

@@ -27,8 +27,9 @@ from nlp.core.secrets import private_folder, subkey, user_secret
 __all__ = ["Checkpoint", "fingerprint"]
 
 # 2: blocks hold distinct rows (repeats of a row are not stored); 3: predictions have slots;
-# 4: blocks are nlp.pipeline.stages.RowBlock; 5: encrypted.
-FORMAT = "minyi-checkpoint/5"
+# 4: blocks are nlp.pipeline.stages.RowBlock; 5: encrypted; 6: a point is its sentence vector
+# and its words, and blocks hold each row's length.
+FORMAT = "minyi-checkpoint/6"
 _NONCE = 12
 
 

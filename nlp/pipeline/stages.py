@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
 
-from nlp.clustering.words import blend, word_vectors
+from nlp.clustering.words import points
 from nlp.core.errors import ConfigError
 from nlp.pipeline.matters import other_matters
 from nlp.summarize.sentences import core_text
@@ -75,6 +75,7 @@ class RowBlock:
     predictions: dict[int, Prediction] = field(default_factory=dict)
     matters: dict[int, list[str]] = field(default_factory=dict)
     vectors: dict[int, np.ndarray] = field(default_factory=dict)
+    lengths: dict[int, int] = field(default_factory=dict)
     timings: dict[str, float] = field(default_factory=dict)
     raw: list[str] = field(default_factory=list)
     raw_titles: list[str] = field(default_factory=list)
@@ -250,7 +251,7 @@ class Encode:
 
     name = "encode"
     reads = ("status", "text", "joined", "tokens")
-    writes = ("vectors",)
+    writes = ("vectors", "lengths")
 
     def __call__(self, block: RowBlock, parts: Parts) -> None:
         ok = block.ok()
@@ -260,9 +261,9 @@ class Encode:
         limit = parts.config.encode_chars
         wanted = [(core_text(t) or t)[:limit] for t in (block.joined[i] for i in ok)]
         vectors = np.asarray(parts.encoder.encode(wanted), dtype=np.float32)
-        words = word_vectors([block.tokens[i] for i in ok])
-        vectors = blend(vectors, words, [said_length(block.text[i]) for i in ok])
-        block.vectors = dict(zip(ok, vectors))
+        block.lengths = {i: said_length(block.text[i]) for i in ok}
+        found = points(vectors, [block.tokens[i] for i in ok], list(block.lengths.values()))
+        block.vectors = dict(zip(ok, found))
 
 
 ROW_STAGES: tuple[RowStage, ...] = (Normalise(), Mask(), Segment(), Classify(), Encode())

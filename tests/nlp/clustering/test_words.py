@@ -13,6 +13,7 @@ from nlp.clustering.words import (
     SPACE_SUFFIX,
     WORD_DIMS,
     blend,
+    points,
     sentence_part,
     word_vectors,
 )
@@ -57,6 +58,17 @@ def test_blend_gives_posts_their_words_and_fragments_none():
     )
     assert not fragment[-WORD_DIMS:].any() and np.allclose(fragment[:-WORD_DIMS], sentences[2])
     assert np.allclose(sentence_part(np.stack([post, fragment])), sentences[[0, 2]], atol=1e-6)
+
+
+def test_points_are_the_blend_with_words_computed_for_posts_only():
+    rng = np.random.default_rng(1)
+    sentences = rng.standard_normal((3, 8)).astype(np.float32)
+    sentences /= np.linalg.norm(sentences, axis=1, keepdims=True)
+    tokens = [["社保", "工龄"], ["暖气", "不热"], ["城铁", "时刻表"]]
+    lengths = [300, 12, 80]
+    found = points(sentences, tokens, lengths)
+    assert np.allclose(found, blend(sentences, word_vectors(tokens), lengths))
+    assert found[0, -WORD_DIMS:].any() and not found[1, -WORD_DIMS:].any()
 
 
 LONG = [
