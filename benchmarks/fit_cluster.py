@@ -46,7 +46,7 @@ from sklearn.linear_model import LogisticRegression
 
 from nlp import Pipeline
 from nlp.clustering.centring import centre
-from nlp.clustering.evidence import MergeRule, named_lines, place_keys
+from nlp.clustering.evidence import MergeRule, agree, named_lines, place_keys, place_names
 from nlp.clustering.semantic import cluster_vectors
 from nlp.pipeline.facts import named
 
@@ -179,11 +179,13 @@ def scores(gold: np.ndarray, found: np.ndarray) -> dict[str, float]:
 def pair_features(g: Gold, rows: np.ndarray, kinds: tuple[str, ...]):
     """Features and labels of every pair of ``rows`` whose places do not conflict."""
     v = centred(g, rows, np.ones(len(rows)))
-    keys = place_keys([g.places[i] for i in rows])
+    keys, names = place_names([g.places[i] for i in rows])
     named = np.array([bool(k) for k in keys])
     i, j = np.triu_indices(len(rows), 1)
-    agree = np.array([not keys[a].isdisjoint(keys[b]) for a, b in zip(i, j)], dtype=bool)
-    keep = ~(named[i] & named[j] & ~agree)
+    agreed = np.array(
+        [agree(keys[a], names[a], keys[b], names[b]) for a, b in zip(i, j)], dtype=bool
+    )
+    keep = ~(named[i] & named[j] & ~agreed)
     t, c = g.topics[rows], g.confidence[rows]
     both = (t[i] != "") & (t[j] != "")
     sure = c[i] * c[j]
@@ -271,7 +273,9 @@ SHIPPED = "+ topics, lone places, fragments' relative test (shipped)"
 def folds_of(g: Gold, k: int, seed: int) -> np.ndarray:
     """Each text's fold: the families of groups of each band (groups joined when their texts
     share a place key) dealt after a seeded shuffle, each to the fold with the fewest groups."""
-    keys = place_keys(list(g.places))
+    # The families as first drawn (the bare names of areas joining them), so that the folds
+    # stay the same as the place rule changes.
+    keys = place_keys(list(g.places), bare_areas_keyed=True)
     family = {x: x for x in g.group}
 
     def root(x: str) -> str:

@@ -9,14 +9,19 @@ weight of :class:`MergeRule` lies between its value for fragments and its value 
 
 Places are judged member by member. Each point's places become *keys*: the places finer than a
 town that it names, and the other places of the batch that begin them (幸福里小区 and 幸福里 agree,
-as do 柳树沟村口 and 柳树沟) or begin another name of theirs (河湾镇卫生院 is also 河湾卫生院, and
-江北区金苗幼儿园 金苗幼儿园 where the batch names no 金苗幼儿园 in another district); a bus
-or metro line agrees only with itself, however it is written (12路, 十二路). A cluster's
-places are the keys that at least ``place_share`` of its naming members name, not their union,
-so a stray place in one member does not open the cluster to clusters at other places, however
-large it grows. And two clusters merge only when every two of their members, one from each, that
-both name places share one (:meth:`Evidence.clash`): one member's place is not outvoted by the
-others'.
+as do 柳树沟村口 and 柳树沟) or begin another name of theirs (河湾镇卫生院 is also 河湾卫生院,
+江北区金苗幼儿园 金苗幼儿园 where the batch names no 金苗幼儿园 in another district, 幸福小区3栋
+幸福小区, and a long name with its characters in another order, 中央郡美, 中央美郡); a bus
+or metro line agrees only with itself, however it is written (12路, 十二路). Two points' places
+*agree* (:func:`agree`) when a name one gives is a key of the other: one names the other's place,
+or a place it lies in. Two names that only begin alike do not agree, even where the batch names
+what they begin with: 恒大国际广场 and 恒大江湾 are two estates though someone writes 恒大 alone,
+and 黄兴路 and 黄兴大道 two roads. Nor is the bare name of a county or district the batch names
+(A7 of A7县) a key: it is the area, not a spot in it. A cluster's places are the keys that at
+least ``place_share`` of its naming members name, not their union, so a stray place in one
+member does not open the cluster to clusters at other places, however large it grows. And two
+clusters merge only when every two of their members, one from each, that both name places agree
+(:meth:`Evidence.clash`): one member's place is not outvoted by the others'.
 
 The weights are fitted on the project's gold set (``corpora/same_issue/``) by
 ``benchmarks/fit_cluster.py``, which prints its cross-validation table.
@@ -35,6 +40,9 @@ __all__ = [
     "FITTED_RULE",
     "shortness",
     "place_keys",
+    "place_names",
+    "agree",
+    "bare_areas",
     "keyed",
     "named_lines",
     "Evidence",
@@ -157,9 +165,9 @@ class MergeRule:
 FITTED_RULE = MergeRule(
     threshold_long=0.21,
     threshold_short=0.25,
-    topic_long=0.031,
+    topic_long=0.034,
     topic_short=0.106,
-    other_long=0.079,
+    other_long=0.065,
     other_short=0.255,
     lone_long=0.083,
     lone_short=0.12,
@@ -244,6 +252,25 @@ _IN_AREA = re.compile(
 )
 # 河湾镇卫生院 is also called 河湾卫生院, and 红旗村小学 红旗小学.
 _TOWNSHIP = re.compile(r"^(.{2,4}?)[镇乡村](.{2,})$")
+# A building, unit or phase of an estate (幸福小区3栋, 花都五期, 楚商世纪鑫城1幢): the estate is
+# the place.
+_UNIT = re.compile(
+    r"(?:(?:\d{1,3}|[A-Za-z]|[一二三四五六七八九十]{1,3})(?:栋|幢|号楼|单元|期|座))+$"
+)
+_SWAPPED_MIN = 4
+_NUMERAL = re.compile(r"[\d一二三四五六七八九十百零两]")
+
+
+def _estate(place: str) -> str:
+    """The estate a building, unit or phase is in (幸福小区3栋 → 幸福小区), or ''."""
+    estate = _UNIT.sub("", place)
+    return estate if estate != place and keyed(estate) else ""
+
+
+def _may_be_misspelt(name: str) -> bool:
+    return len(name) >= _SWAPPED_MIN and not _NUMERAL.search(name)
+
+
 # A verb of going that a tagger took into a place ("通柳树沟的公交", "到马家岭").
 _GOING = "通到去往在从至"
 
@@ -274,15 +301,42 @@ def _other_names(place: str, vocabulary: Set[str], without_areas: list[str]) -> 
     return out
 
 
-def place_keys(places: Sequence[Set[str]]) -> list[frozenset[str]]:
+def bare_areas(names: Set[str]) -> set[str]:
+    """The provinces, cities, districts and counties among ``names`` without their 省, 市, 区 or
+    县 (A7 of A7县, 江北 of 江北区): an opinion that names one so names the area, not a spot in
+    it, and it gives no key."""
+    return {a[:-1] for a in names if len(a) >= 3 and a[-1] in "省市区县" and _AREA.match(a)}
+
+
+def place_keys(
+    places: Sequence[Set[str]], *, bare_areas_keyed: bool = False
+) -> list[frozenset[str]]:
     """Each point's place keys (see the module's docstring); points that name no specific place
     share one empty set, and points that name the same places share one set.
 
     Args:
         places: What each point names: places, organisations, bus and metro lines.
+        bare_areas_keyed: Keep the bare names of areas (A7 of A7县) as keys, as the clusters did
+            before December 2026 (the families of ``benchmarks/fit_cluster.py``'s folds).
+    """
+    return place_names(places, bare_areas_keyed=bare_areas_keyed)[0]
+
+
+def place_names(
+    places: Sequence[Set[str]], *, bare_areas_keyed: bool = False
+) -> tuple[list[frozenset[str]], list[frozenset[str]]]:
+    """Each point's place keys and the names among them that it gives itself (see
+    :func:`agree`): the places it names and their other names (金苗幼儿园 of 江北区金苗幼儿园,
+    幸福小区 of 幸福小区3栋), not the shorter places of the batch that begin them.
+
+    Args:
+        places: What each point names: places, organisations, bus and metro lines.
+        bare_areas_keyed: See :func:`place_keys`.
     """
     empty: frozenset[str] = frozenset()
-    vocabulary = {p for named in places for p in named if keyed(p)}
+    named_anywhere = {p for named in places for p in named}
+    bare = set() if bare_areas_keyed else bare_areas(named_anywhere)
+    vocabulary = {p for p in named_anywhere if keyed(p) and p not in bare}
     in_areas = {p: _in_areas(p) for p in vocabulary}
     areas: dict[str, set[str]] = {}  # what a place is called without an area -> the areas
     for found in in_areas.values():
@@ -293,31 +347,61 @@ def place_keys(places: Sequence[Set[str]]) -> list[frozenset[str]]:
     without_areas = {
         p: [rest for _, rest in found if len(areas[rest]) == 1] for p, found in in_areas.items()
     }
+    # The estate of a building, unit or phase: a key whether or not the batch names it alone.
+    estates = {p: _estate(p) for p in vocabulary}
+    # Names written with their characters in another order (中央美郡 and 中央郡美, 聚利人 and
+    # 利聚人): one place misspelt, where the name is long enough that two places seldom share its
+    # characters, and holds no number (第十二中学 and 第二十中学 are two schools).
+    spellings: dict[str, set[str]] = {}
+    for name in {*vocabulary, *filter(None, estates.values())}:
+        if _may_be_misspelt(name):
+            spellings.setdefault("".join(sorted(name)), set()).add(name)
     keys_of: dict[str, frozenset[str]] = {}
+    names_of: dict[str, frozenset[str]] = {}
     for p in vocabulary:
         line = _LINE.search(p)
         if line:  # a line, or a place that names one (地铁6号线): the line alone
-            keys_of[p] = frozenset((line.group(),))
-        else:  # itself and the places of the batch that begin it, or begin its other names
-            keys_of[p] = frozenset(
-                q[:j]
-                for q in (p, *_other_names(p, vocabulary, without_areas[p]))
-                for j in range(2, len(q) + 1)
-                if q[:j] in vocabulary
-            )
-    out: list[frozenset[str]] = []
-    seen: dict[frozenset[str], frozenset[str]] = {}
+            keys_of[p] = names_of[p] = frozenset((line.group(),))
+            continue
+        # Itself and its other names, and the places of the batch that begin any of them.
+        called = [p, *_other_names(p, vocabulary, without_areas[p])]
+        estate = estates[p]
+        for name in (p, estate) if estate else (p,):
+            if estate == name:
+                called.append(estate)
+            if _may_be_misspelt(name):
+                called += [q for q in spellings["".join(sorted(name))] if q != name]
+        names_of[p] = frozenset(called)
+        keys_of[p] = frozenset(
+            q[:j] for q in called for j in range(2, len(q) + 1) if q[:j] in vocabulary
+        )
+        if estate:
+            keys_of[p] |= {estate}
+    keys: list[frozenset[str]] = []
+    names: list[frozenset[str]] = []
+    seen: dict[frozenset[str], tuple[frozenset[str], frozenset[str]]] = {}
     for named in places:
         if not named:
-            out.append(empty)
+            keys.append(empty)
+            names.append(empty)
             continue
         named = named if isinstance(named, frozenset) else frozenset(named)
         found = seen.get(named)
         if found is None:
-            keys = frozenset().union(*(keys_of[p] for p in named if p in keys_of))
-            found = seen[named] = keys or empty
-        out.append(found)
-    return out
+            k = frozenset().union(*(keys_of[p] for p in named if p in keys_of))
+            n = frozenset().union(*(names_of[p] for p in named if p in names_of))
+            found = seen[named] = (k, n) if k else (empty, empty)
+        keys.append(found[0])
+        names.append(found[1])
+    return keys, names
+
+
+def agree(keys_a: Set[str], names_a: Set[str], keys_b: Set[str], names_b: Set[str]) -> bool:
+    """Whether two points' places agree: a name one gives is a key of the other's, so one
+    names the other's place or a place its place lies in (幸福里 and 幸福里小区3栋). Two places
+    that only begin alike (恒大国际广场 and 恒大江湾, 黄兴路 and 黄兴大道) do not agree, even
+    where the batch names what they begin with (恒大)."""
+    return not names_a.isdisjoint(keys_b) or not keys_a.isdisjoint(names_b)
 
 
 class Evidence:
@@ -333,21 +417,26 @@ class Evidence:
         short: Each point's shortness.
         keys: Each point's place keys.
         place_share: See :class:`MergeRule`.
+        names: The names among each point's keys that it gives itself (:func:`place_names`);
+            all its keys when ``None``.
     """
 
-    def __init__(self, weights, topics, confidence, short, keys, place_share: float):
+    def __init__(self, weights, topics, confidence, short, keys, place_share: float, names=None):
         self.weight = np.asarray(weights, dtype=np.float64).copy()
         self.short_sum = self.weight * short
         self.topics = topics
         self.mass = self.weight * confidence  # a point's topic weight while it is alone
         self.keys = keys
+        self.names = keys if names is None else names
         self.place_share = place_share
         self.mix: dict[int, dict[int, float]] = {}  # cluster -> topic -> summed weight x conf
         self.counts: dict[int, dict[str, float]] = {}  # cluster -> key -> weight naming it
         self.named: dict[int, float] = {}  # cluster -> weight of the members naming a key
         self.core: dict[int, frozenset[str]] = {}  # cluster -> its places
-        # cluster -> the distinct keys of its members that name places (few: members agree)
-        self.sets: dict[int, set[frozenset[str]]] = {}
+        self.given: dict[int, frozenset[str]] = {}  # cluster -> the names its members give
+        # cluster -> the distinct (keys, names) of its members that name places (few: members
+        # agree)
+        self.sets: dict[int, set[tuple[frozenset[str], frozenset[str]]]] = {}
 
     def short(self, a: int) -> float:
         return self.short_sum[a] / self.weight[a]
@@ -356,8 +445,12 @@ class Evidence:
         found = self.core.get(a)
         return found if found is not None else self.keys[a]
 
+    def _core_names(self, a: int) -> frozenset[str]:
+        found = self.core.get(a)
+        return found & self.given[a] if found is not None else self.names[a]
+
     def apart(self, a: int, b: int) -> bool:
-        """Whether both clusters have places and none in common."""
+        """Whether both clusters have places and they do not agree (:func:`agree`)."""
         # Asked of every candidate pair: places() written out, and b's read only when a has some.
         core = self.core
         pa = core.get(a)
@@ -368,16 +461,16 @@ class Evidence:
         pb = core.get(b)
         if pb is None:
             pb = self.keys[b]
-        return bool(pb) and pa.isdisjoint(pb)
+        if not pb or pa.isdisjoint(pb):
+            return bool(pb)
+        return not agree(pa, self._core_names(a), pb, self._core_names(b))
 
     def clash(self, a: int, b: int) -> bool:
-        """Whether two members, one from each cluster, both name places and none in common."""
+        """Whether two members, one from each cluster, both name places that do not agree."""
         sa, sb = self._sets(a), self._sets(b)
         if not sa or not sb:
             return False
-        if len(sa) > len(sb):
-            sa, sb = sb, sa
-        return any(x.isdisjoint(y) for x in sa for y in sb)
+        return any(not agree(ka, na, kb, nb) for ka, na in sa for kb, nb in sb)
 
     def terms(self, a: int, b: int) -> tuple[float, float, float]:
         """Over the pairs of members, one from each: the mean of confidence x confidence where
@@ -423,6 +516,8 @@ class Evidence:
         floor = self.place_share * named - 1e-9
         self.core[a] = frozenset(k for k in kept.union(cb) if ca[k] >= floor)
         self.core.pop(b, None)
+        self.given[a] = self._given(a) | self._given(b)
+        self.given.pop(b, None)
         self.counts[a], self.named[a] = ca, named
         self.counts.pop(b, None)
         self.named.pop(b, None)
@@ -432,6 +527,10 @@ class Evidence:
         sa |= sb  # the larger side's own set (or one made afresh for a point alone)
         self.sets[a] = sa
         self.sets.pop(b, None)
+
+    def _given(self, a: int) -> frozenset[str]:
+        found = self.given.get(a)
+        return found if found is not None else self.names[a]
 
     def _mix(self, a: int) -> dict[int, float]:
         found = self.mix.get(a)
@@ -446,11 +545,11 @@ class Evidence:
             return found
         return float(self.weight[a]) if self.keys[a] else 0.0
 
-    def _sets(self, a: int) -> set[frozenset[str]]:
+    def _sets(self, a: int) -> set[tuple[frozenset[str], frozenset[str]]]:
         found = self.sets.get(a)
         if found is not None:
             return found
-        return {self.keys[a]} if self.keys[a] else set()
+        return {(self.keys[a], self.names[a])} if self.keys[a] else set()
 
     def _counts(self, a: int) -> tuple[dict[str, float], float]:
         found = self.counts.get(a)

@@ -18,7 +18,15 @@ import numpy as np
 import pandas as pd
 
 from nlp.clustering.describe import summarize_clusters
-from nlp.clustering.evidence import FITTED_RULE, MergeRule, keyed, place_keys, shortness
+from nlp.clustering.evidence import (
+    FITTED_RULE,
+    MergeRule,
+    agree,
+    bare_areas,
+    keyed,
+    place_names,
+    shortness,
+)
 from nlp.clustering.semantic import cluster_vectors
 from nlp.core.ids import cluster_id
 
@@ -188,17 +196,18 @@ def _join_stored(
 def _clash(named: Set[str], sets: Sequence[Set[str]]) -> bool:
     """Whether an opinion that names ``named`` is about another place than a stored cluster whose
     members name ``sets`` (each member's places apart): some member names places and none of them
-    agrees with the opinion's, by their place keys (:func:`~nlp.clustering.evidence.place_keys`:
-    江北区金苗幼儿园 agrees with 金苗幼儿园, 幸福小区3栋 with 幸福小区). An opinion or a
+    agrees with the opinion's (:func:`~nlp.clustering.evidence.agree`: 江北区金苗幼儿园 agrees
+    with 金苗幼儿园, 幸福小区3栋 with 幸福小区, not 恒大江湾 with 恒大国际广场). An opinion or a
     cluster that names no specific place clashes with nothing."""
     if not named:
         return False
-    # A member that names one of its places that give keys shares that key: when every member
+    # A member that names one of its places that give keys agrees on it: when every member
     # does, nothing needs keying.
-    if all(any(keyed(p) for p in s & named) for s in sets):
+    bare = bare_areas(named.union(*sets))
+    if all(any(keyed(p) and p not in bare for p in s & named) for s in sets):
         return False
-    mine, *theirs = place_keys([named, *sets])
-    return bool(mine) and any(keys and not (keys & mine) for keys in theirs)
+    (mine, *theirs), (given, *told) = place_names([named, *sets])
+    return bool(mine) and any(k and not agree(mine, given, k, n) for k, n in zip(theirs, told))
 
 
 def _cluster_points(

@@ -13,7 +13,7 @@ from collections.abc import Sequence, Set
 
 import numpy as np
 
-from nlp.clustering.evidence import FITTED_RULE, Evidence, MergeRule, place_keys, shortness
+from nlp.clustering.evidence import FITTED_RULE, Evidence, MergeRule, place_names, shortness
 
 __all__ = ["top_neighbours", "cluster_vectors", "MergeRule", "FITTED_RULE"]
 
@@ -253,8 +253,8 @@ def cluster_vectors(
     codes = _codes(topics, n)
     sure = np.ones(n) if confidence is None else np.asarray(confidence, dtype=np.float64)
     sure = np.nan_to_num(sure)  # no confidence: no topic
-    keys = place_keys(places) if places is not None else [_NONE] * n
-    evidence = Evidence(weight, codes, sure, short, keys, rule.place_share)
+    keys, names = place_names(places) if places is not None else ([_NONE] * n, None)
+    evidence = Evidence(weight, codes, sure, short, keys, rule.place_share, names)
     average = rule.linkage == "average"
     parent = list(range(n))  # a list: read element by element, faster than an array
     # Sums of the vectors of the clusters formed so far (float64, so sums do not drift); a row

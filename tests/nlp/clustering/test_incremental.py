@@ -154,3 +154,10 @@ def test_a_new_opinion_joins_a_stored_cluster_that_names_its_place_with_the_dist
     # a district both name is no shared place: 阳光小区 is not 幸福小区
     in_district = [{"江北区", "幸福小区"}, {"江北区", "幸福小区"}]
     assert not stored_then_new(tmp_path / "3", in_district, {"江北区", "阳光小区"})
+
+
+def test_a_new_opinion_at_another_estate_of_one_developer_does_not_join(tmp_path):
+    # Someone wrote 恒大 alone beside 恒大国际广场: 恒大江湾 only begins like it.
+    members = [{"恒大国际广场", "恒大"}, {"恒大国际广场"}]
+    assert not stored_then_new(tmp_path / "1", members, {"恒大江湾"})
+    assert stored_then_new(tmp_path / "2", members, {"恒大国际广场9栋"})

@@ -5,8 +5,10 @@ from nlp.clustering.evidence import (
     LONG_CHARS,
     SHORT_CHARS,
     MergeRule,
+    agree,
     named_lines,
     place_keys,
+    place_names,
     shortness,
 )
 from nlp.clustering.semantic import cluster_vectors, top_neighbours
@@ -284,6 +286,46 @@ def test_place_keys_agree_on_a_place_named_without_its_district():
     for place, rest in (("幸福小区北区3栋", "3栋"), ("家乐福超市南坪店", "南坪店")):
         keys = place_keys([{place}, {rest}])
         assert not keys[0] & keys[1], place
+
+
+def agreeing(places, a, b) -> bool:
+    keys, names = place_names(places)
+    return agree(keys[a], names[a], keys[b], names[b])
+
+
+def test_places_that_only_begin_alike_do_not_agree():
+    places = [{"恒大国际广场"}, {"恒大江湾"}, {"恒大"}, {"黄兴路"}, {"黄兴大道"}, {"黄兴"}]
+    assert not agreeing(places, 0, 1)  # two estates of one developer
+    assert agreeing(places, 0, 2) and agreeing(places, 2, 1)  # 恒大 alone may mean either
+    assert not agreeing(places, 3, 4)
+    # The symmetric keys still share 恒大: agreement is what tells them apart.
+    keys = place_keys(places)
+    assert keys[0] & keys[1]
+
+
+def test_buildings_of_one_estate_and_names_with_characters_swapped_agree():
+    places = [{"幸福小区3栋"}, {"幸福小区5栋"}, {"阳光小区3栋"}, {"中央美郡5栋"}, {"中央郡美"}]
+    assert agreeing(places, 0, 1) and not agreeing(places, 0, 2)
+    assert agreeing(places, 3, 4)  # one estate, misspelt
+    # Numbers in another order are other places.
+    assert not agreeing([{"第十二中学"}, {"第二十中学"}], 0, 1)
+    assert not agreeing([{"幸福路12号院"}, {"幸福路21号院"}], 0, 1)
+
+
+def test_the_bare_name_of_a_county_the_batch_names_gives_no_key():
+    keys = place_keys([{"七星县", "七星"}, {"七星"}, {"七星县第一中学"}, {"七星县第二中学"}])
+    assert not keys[0] and not keys[1]  # the county, not a spot in it
+    assert not keys[2] & keys[3]  # two schools in it
+    assert place_keys([{"七星"}, {"七星村口"}])[1] == {"七星", "七星村口"}  # a village of that name
+
+
+def test_cluster_vectors_keeps_two_estates_of_one_developer_apart():
+    v = unit([[1, 0], [0.99, 0.01], [0.98, 0.02]])
+    places = [{"恒大国际广场"}, {"恒大江湾"}, {"恒大"}]
+    labels = cluster_vectors(v, 0.5, places=places, rule=MergeRule(0.5, 0.5)).tolist()
+    assert labels[0] != labels[1]
+    labels = cluster_vectors(v, 0.5, places=[{"恒大国际广场"}, {"恒大国际广场9栋"}, {"恒大"}])
+    assert len(set(labels.tolist())) == 1
 
 
 def test_lines_named_in_chinese_numerals_are_the_same_lines_as_in_digits():
