@@ -14,7 +14,8 @@ as do 柳树沟村口 and 柳树沟) or begin another name of theirs (河湾镇�
 幸福小区, and a long name with its characters in another order, 中央郡美, 中央美郡); a bus
 or metro line agrees only with itself, however it is written (12路, 十二路). Two points' places
 *agree* (:func:`agree`) when a name one gives is a key of the other: one names the other's place,
-or a place it lies in. Two names that only begin alike do not agree, even where the batch names
+or a place it lies in; a name behind a brand also gives the name alone (万科魅力之城小区 gives
+魅力之城小区, which agrees with it; 金地魅力之城小区 does not). Two names that only begin alike do not agree, even where the batch names
 what they begin with: 恒大国际广场 and 恒大江湾 are two estates though someone writes 恒大 alone,
 and 黄兴路 and 黄兴大道 two roads. Nor is the bare name of a county or district the batch names
 (A7 of A7县) a key: it is the area, not a spot in it. A cluster's places are the keys that at
@@ -258,6 +259,10 @@ _UNIT = re.compile(
     r"(?:(?:\d{1,3}|[A-Za-z]|[一二三四五六七八九十]{1,3})(?:栋|幢|号楼|单元|期|座))+$"
 )
 _SWAPPED_MIN = 4
+_SUFFIX_MIN = 4
+# What ends a city, district, county, township or village (a place without it is the place in
+# that area, which _in_areas and _TOWNSHIP judge).
+_AREA_END = re.compile(r"(?:[省市区县镇乡村]|街道)$")
 _NUMERAL = re.compile(r"[\d一二三四五六七八九十百零两]")
 
 
@@ -371,10 +376,18 @@ def place_names(
                 called.append(estate)
             if _may_be_misspelt(name):
                 called += [q for q in spellings["".join(sorted(name))] if q != name]
-        names_of[p] = frozenset(called)
         keys_of[p] = frozenset(
             q[:j] for q in called for j in range(2, len(q) + 1) if q[:j] in vocabulary
         )
+        # A place of the batch it ends with, behind a brand or a qualifier (魅力之城小区 of
+        # 万科魅力之城小区): a name it gives, not a key, so that two brands' estates of one name
+        # do not agree through it.
+        called += [
+            p[i:]
+            for i in range(1, len(p) - _SUFFIX_MIN + 1)
+            if p[i:] in vocabulary and not _AREA_END.search(p[:i])
+        ]
+        names_of[p] = frozenset(called)
         if estate:
             keys_of[p] |= {estate}
     keys: list[frozenset[str]] = []

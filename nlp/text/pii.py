@@ -59,6 +59,18 @@ _CUED_LOCAL = re.compile(
 )
 _CODED_PLACE = re.compile(r"[A-Z]\d{0,2}(?:省|市|区|县|镇|乡|村|街道)")
 _PLACE_LABELS = {"LOC"}
+# A spot the tagger reads as nouns before a common word for its kind (魅力/之/城/小区, 英祥/春天/
+# 小区, 泉星/社区): the nouns and the kind together name it. Not where the nouns only say what
+# sort of spot it is (老旧小区, 农村社区, 附近小学).
+_SPOT_KINDS = frozenset(
+    "小区 社区 花园 家园 新村 公寓 大厦 广场 小学 中学 幼儿园 医院 卫生院 公园 菜市场".split()
+)
+_SPOT_PARTS = frozenset(("n", "nz", "LOC", "ORG", "TIME", "m"))
+_NOT_A_NAME = frozenset(
+    "农村 城市 城区 城镇 乡镇 老旧 周边 附近 整个 商品房 安置 回迁 拆迁 物业 高档 新建 公办 民办"
+    " 私立 公立 社区 小区 居民 业主 孩子 学生 家长 老人 政府 市民 村民 所在 各个 多个 几个 部分"
+    " 一些 全市 全县 全区 市区 县城 镇上 村里 我们 家里 门口 旁边 对面 学校 单位 地方".split()
+)
 
 
 def _luhn_ok(digits: str) -> bool:
@@ -209,7 +221,29 @@ def _mask_names(
             place = word.strip(" ，。、,.")
             if len(place) >= 2 and place not in places:
                 places.append(place)
+        elif word in _SPOT_KINDS:
+            spot = _spot(words, k)
+            if spot and spot not in places:
+                places.append(spot)
     return "".join(parts), places, businesses
+
+
+def _spot(words: list[tuple[str, str]], k: int) -> str | None:
+    """The spot the kind ``words[k]`` (小区) closes, named by the nouns before it (at most three,
+    之 between them), or ``None``."""
+    start = k
+    while start > 0 and k - start < 3:
+        word, label = words[start - 1]
+        if label in _SPOT_PARTS and not word.startswith("[") or (word == "之" and start < k):
+            start -= 1
+        else:
+            break
+    while start < k and (words[start][0] in _NOT_A_NAME or words[start][0] == "之"):
+        start += 1
+    if start == k or (k - start == 1 and words[start][1] in ("m", "TIME")):
+        return None
+    name = "".join(w for w, _ in words[start:k])
+    return name + words[k][0] if len(name) >= 2 and not name.isdigit() else None
 
 
 def _business(word: str, after: str) -> str | None:

@@ -312,6 +312,14 @@ def test_buildings_of_one_estate_and_names_with_characters_swapped_agree():
     assert not agreeing([{"幸福路12号院"}, {"幸福路21号院"}], 0, 1)
 
 
+def test_a_place_behind_a_brand_agrees_with_its_name_alone():
+    places = [{"万科魅力之城小区"}, {"魅力之城小区"}, {"金地魅力之城小区"}]
+    assert agreeing(places, 0, 1) and agreeing(places, 2, 1)
+    assert not agreeing(places, 0, 2)  # two brands' estates of one name
+    # Behind a district it is the district's school, judged by the district (see above).
+    assert not agreeing([{"江北区实验小学"}, {"渝北区实验小学"}, {"实验小学"}], 0, 1)
+
+
 def test_the_bare_name_of_a_county_the_batch_names_gives_no_key():
     keys = place_keys([{"七星县", "七星"}, {"七星"}, {"七星县第一中学"}, {"七星县第二中学"}])
     assert not keys[0] and not keys[1]  # the county, not a spot in it

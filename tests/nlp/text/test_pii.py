@@ -61,3 +61,19 @@ def test_a_business_the_tagger_takes_for_a_name_is_kept_as_an_organisation():
     assert builder.counts["name"] == gym.counts["name"] == 0
     # A name that begins with a surname stays a name, whatever follows it.
     assert "张建国" not in crew.text and crew.counts["name"] == 1
+
+
+def test_a_spot_the_tagger_reads_as_nouns_before_its_kind_is_a_place():
+    # LAC tags 魅力/之/城 as nouns and 小区 apart, and 英祥 alone as a place.
+    charm, spring, old, ours = PiiMasker().mask_many(
+        [
+            "我们是魅力之城小区居民",
+            "我是英祥春天小区居民",
+            "老旧小区改造什么时候开始",
+            "我们小区电梯坏了",
+        ]
+    )
+    assert "魅力之城小区" in charm.places
+    assert "英祥春天小区" in spring.places
+    # Words that say what sort of estate, or whose, name none.
+    assert old.places == [] and ours.places == []
