@@ -69,7 +69,8 @@ _SPOT_PARTS = frozenset(("n", "nz", "LOC", "ORG", "TIME", "m"))
 _NOT_A_NAME = frozenset(
     "农村 城市 城区 城镇 乡镇 老旧 周边 附近 整个 商品房 安置 回迁 拆迁 物业 高档 新建 公办 民办"
     " 私立 公立 社区 小区 居民 业主 孩子 学生 家长 老人 政府 市民 村民 所在 各个 多个 几个 部分"
-    " 一些 全市 全县 全区 市区 县城 镇上 村里 我们 家里 门口 旁边 对面 学校 单位 地方".split()
+    " 一些 全市 全县 全区 市区 县城 镇上 村里 我们 家里 门口 旁边 对面 学校 单位 地方 几个 大部分"
+    " 所有 很多 许多 好几个 全部 其他 其它 周围 多数 少数 两个 三个 每个 这些 那些".split()
 )
 
 
@@ -234,11 +235,13 @@ def _spot(words: list[tuple[str, str]], k: int) -> str | None:
     start = k
     while start > 0 and k - start < 3:
         word, label = words[start - 1]
+        if word in _NOT_A_NAME:
+            break
         if label in _SPOT_PARTS and not word.startswith("[") or (word == "之" and start < k):
             start -= 1
         else:
             break
-    while start < k and (words[start][0] in _NOT_A_NAME or words[start][0] == "之"):
+    while start < k and words[start][0] == "之":
         start += 1
     if start == k or (k - start == 1 and words[start][1] in ("m", "TIME")):
         return None

@@ -77,3 +77,7 @@ def test_a_spot_the_tagger_reads_as_nouns_before_its_kind_is_a_place():
     assert "英祥春天小区" in spring.places
     # Words that say what sort of estate, or whose, name none.
     assert old.places == [] and ours.places == []
+    # Nor do a count or a share of estates.
+    for text in ("楚府线几个小区经常停电", "市里大部分小区没有充电桩"):
+        [found] = PiiMasker().mask_many([text])
+        assert not any(p.endswith("小区") for p in found.places), found.places
