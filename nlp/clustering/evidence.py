@@ -193,6 +193,8 @@ _AREA = re.compile(
 )
 _BODY = re.compile(r"(?:政府|委员会|[局委厅办署]|办公室|办事处|国务院|信访[局办]?)$")
 _LINE = re.compile(r"(?<![\dA-Za-z])[A-Za-z]?\d{1,4}(?:路|号线)")
+# A route named by its number before the bus (405公交, x117公交车): the same route as 405路.
+_BUS_NUMBER = re.compile(r"(?<![\dA-Za-z])([A-Za-z]?\d{1,4})(?=公交|公共汽车|巴士)")
 # A route written with 线 (X112线路, 112线): the same route as X112路.
 _LINE_XIAN = re.compile(r"(?<![\dA-Za-z])([A-Za-z]?\d{1,4})线(?!城市)")
 # A line named in Chinese numerals (三路公交, 坐十二路, 二号线): 一路 and 两路 alone are words
@@ -224,12 +226,14 @@ def _number(written: str) -> int | None:
 
 def named_lines(text: str) -> frozenset[str]:
     """The bus routes and metro lines a text names (121路, X2路, 4号线), those named in Chinese
-    numerals written as digits (三路公交 → 3路, 二号线 → 2号线) and those written with 线 as
-    routes (X112线路 → X112路), so that they agree."""
-    if "路" not in text and "线" not in text:
+    numerals written as digits (三路公交 → 3路, 二号线 → 2号线), those written with 线 as routes
+    (X112线路 → X112路) and those named by a number before the bus (405公交 → 405路; x117公交 →
+    X117路), so that they agree."""
+    if "路" not in text and "线" not in text and "公" not in text and "巴士" not in text:
         return _NO_LINES
-    found = _LINE.findall(text)
-    found.extend(f"{route}路" for route in _LINE_XIAN.findall(text))
+    found = [line[0].upper() + line[1:] for line in _LINE.findall(text)]
+    found.extend(f"{route.upper()}路" for route in _LINE_XIAN.findall(text))
+    found.extend(f"{route.upper()}路" for route in _BUS_NUMBER.findall(text))
     for m in _WRITTEN_LINE.finditer(text):
         metro = m.group().endswith("号线")
         if m.group(1) == "一" and not metro:

@@ -353,6 +353,10 @@ def test_routes_written_with_xian_are_the_same_routes():
         == {"X112路"}
     )
     assert named_lines("坐112线到火车站") == {"112路"}
+    # A number before the bus is its route, whatever the letter's case.
+    assert named_lines("405公交高峰期等不到车") == named_lines("405路早上只有一趟") == {"405路"}
+    assert named_lines("x117公交末班车太早") == named_lines("X117路收车早") == {"X117路"}
+    assert not named_lines("打12345反映公交站台坏了")
     # Not routes: a metro line keeps its own name, a city's tier and a power line are no routes.
     assert named_lines("地铁2号线太挤") == {"2号线"}
     for text in ("3线城市房价涨了", "110kV线路离房子太近"):
