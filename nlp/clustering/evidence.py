@@ -15,14 +15,15 @@ as do 柳树沟村口 and 柳树沟) or begin another name of theirs (河湾镇�
 or metro line agrees only with itself, however it is written (12路, 十二路). Two points' places
 *agree* (:func:`agree`) when a name one gives is a key of the other: one names the other's place,
 or a place it lies in; a name behind a brand also gives the name alone (万科魅力之城小区 gives
-魅力之城小区, which agrees with it; 金地魅力之城小区 does not). Two names that only begin alike do not agree, even where the batch names
-what they begin with: 恒大国际广场 and 恒大江湾 are two estates though someone writes 恒大 alone,
-and 黄兴路 and 黄兴大道 two roads. Nor is the bare name of a county or district the batch names
-(A7 of A7县) a key: it is the area, not a spot in it. A cluster's places are the keys that at
-least ``place_share`` of its naming members name, not their union, so a stray place in one
-member does not open the cluster to clusters at other places, however large it grows. And two
-clusters merge only when every two of their members, one from each, that both name places agree
-(:meth:`Evidence.clash`): one member's place is not outvoted by the others'.
+魅力之城小区, which agrees with it; 金地魅力之城小区 does not). Two names that only begin alike
+do not agree, even where the batch names what they begin with: 恒大国际广场 and 恒大江湾 are two
+estates though someone writes 恒大 alone, and 黄兴路 and 黄兴大道 two roads. Nor is the bare name
+of a county or district the batch names (A7 of A7县) a key: it is the area, not a spot in it. A
+cluster's places are the keys that at least ``place_share`` of its naming members name, not
+their union, so a stray place in one member does not open the cluster to clusters at other
+places, however large it grows. And two clusters merge only when every two of their members, one
+from each, that both name places agree (:meth:`Evidence.clash`): one member's place is not
+outvoted by the others'.
 
 The weights are fitted on the project's gold set (``corpora/same_issue/``) by
 ``benchmarks/fit_cluster.py``, which prints its cross-validation table.
@@ -375,10 +376,10 @@ def place_names(
         # Itself and its other names, and the places of the batch that begin any of them.
         called = [p, *_other_names(p, vocabulary, without_areas[p])]
         estate = estates[p]
-        for name in (p, estate) if estate else (p,):
-            if estate == name:
-                called.append(estate)
-            if _may_be_misspelt(name):
+        if estate:
+            called.append(estate)
+        for name in (p, estate):
+            if name and _may_be_misspelt(name):
                 called += [q for q in spellings["".join(sorted(name))] if q != name]
         keys_of[p] = frozenset(
             q[:j] for q in called for j in range(2, len(q) + 1) if q[:j] in vocabulary
