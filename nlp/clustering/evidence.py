@@ -165,14 +165,14 @@ class MergeRule:
 # classifier self-trained on each band as its own batch, as a run does, by
 # benchmarks/fit_cluster.py, which prints the cross-validation table.
 FITTED_RULE = MergeRule(
-    threshold_long=0.21,
-    threshold_short=0.25,
-    topic_long=0.034,
-    topic_short=0.106,
-    other_long=0.065,
-    other_short=0.255,
-    lone_long=0.083,
-    lone_short=0.12,
+    threshold_long=0.22,
+    threshold_short=0.24,
+    topic_long=0.04,
+    topic_short=0.097,
+    other_long=0.058,
+    other_short=0.267,
+    lone_long=0.089,
+    lone_short=0.123,
     relative_short=0.6,
 )
 """The rule :func:`~nlp.clustering.semantic.cluster_vectors` uses unless told otherwise."""
