@@ -68,3 +68,18 @@ def test_ngrams_must_be_fitted_first():
         CharNgrams().transform(TEXTS)
     with pytest.raises(NotFittedError):
         WordNgrams().transform([["a"]])
+
+
+def test_char_ngrams_count_each_text_once_towards_the_document_frequency():
+    texts = [
+        *TEXTS,
+        "暖气暖气暖气不热",
+        TEXTS[0],
+        "",
+    ]  # an n-gram said thrice in one text counts once
+    ours = CharNgrams(3, min_df=2).fit(texts)
+    theirs = TfidfVectorizer(analyzer="char", ngram_range=(1, 3), min_df=2).fit(
+        [f" {t} " for t in texts]
+    )
+    assert ours.size == len(theirs.vocabulary_)
+    assert np.allclose(np.sort(ours.idf_), np.sort(theirs.idf_))
