@@ -64,15 +64,13 @@ class CharNgrams:
 
     def fit(self, texts: Sequence[str]) -> CharNgrams:
         codes, rows = self._codes(texts)
-        # Sorted by n-gram, then text (two plain sorts: np.unique over the pairs compares them as
-        # bytes, about ten times slower); each (n-gram, text) then counts once towards the df.
+        # Each (text, n-gram) once, found by sorting on both keys (np.unique over the pairs
+        # compares them as bytes, about ten times slower); then each n-gram's texts counted.
         order = np.lexsort((rows, codes))
         codes, rows = codes[order], rows[order]
         first = np.ones(len(codes), dtype=bool)
         first[1:] = (codes[1:] != codes[:-1]) | (rows[1:] != rows[:-1])
-        codes = codes[first]
-        starts = np.flatnonzero(np.r_[True, codes[1:] != codes[:-1]]) if len(codes) else codes[:0]
-        vocabulary, df = codes[starts], np.diff(np.r_[starts, len(codes)])
+        vocabulary, df = np.unique(codes[first], return_counts=True)
         keep = df >= self.min_df
         self.codes_ = vocabulary[keep]
         self.idf_ = 1.0 + np.log((1 + len(texts)) / (1 + df[keep]))

@@ -71,12 +71,8 @@ def test_ngrams_must_be_fitted_first():
 
 
 def test_char_ngrams_count_each_text_once_towards_the_document_frequency():
-    texts = [
-        *TEXTS,
-        "暖气暖气暖气不热",
-        TEXTS[0],
-        "",
-    ]  # an n-gram said thrice in one text counts once
+    # An n-gram said thrice in one text, or in a text said twice, counts once per text.
+    texts = [*TEXTS, "暖气暖气暖气不热", TEXTS[0], ""]
     ours = CharNgrams(3, min_df=2).fit(texts)
     theirs = TfidfVectorizer(analyzer="char", ngram_range=(1, 3), min_df=2).fit(
         [f" {t} " for t in texts]
