@@ -8,6 +8,13 @@ so that the cosine of two posts is ``SENTENCE_SHARE`` × their sentences' cosine
 words' cosine. One-line fragments keep their sentence vector alone: they say one thing in a few
 words, and two people seldom choose the same ones (暖气不热 / 屋里冻得伸不出手).
 
+A post's title is its writer's own line on what the matter is ("咨询A市退休年龄问题", "请问工龄怎么
+计算"), where the body wanders through the policy around it: a word of the title weighs
+``TITLE_WEIGHT`` times as much as the same word in the body alone, unless it is part of a place or
+organisation the post names. Places are judged on their own (:mod:`nlp.clustering.evidence`), and
+different problems at one estate are different issues: its name in two titles says nothing more
+about the matter than in two bodies.
+
 The word vector depends only on the text: the buckets come from a fixed hash of each word and the
 weights from jieba's own document frequencies (shipped with it), so a vector stored by one run
 meets the next run's in the same space.
@@ -29,6 +36,7 @@ from nlp.clustering.evidence import shortness
 __all__ = [
     "SENTENCE_SHARE",
     "SPACE_SUFFIX",
+    "TITLE_WEIGHT",
     "WORD_DIMS",
     "blend",
     "blended_mean",
@@ -42,6 +50,9 @@ WORD_DIMS = 512  # buckets of the hashed word vector
 # says is LONG_CHARS or longer; a fragment's is 1, and lengths between move in proportion.
 # Fitted with the posts' merge threshold by benchmarks/fit_cluster.py.
 SENTENCE_SHARE = 0.2
+# A word found in a post's title (not in a name it gives) weighs this many times its weight
+# elsewhere. Measured on the public hot-issue set's judged pairs: see benchmarks/data/README.md.
+TITLE_WEIGHT = 3.0
 SPACE_SUFFIX = f"+words{WORD_DIMS}"  # the name of this space after the encoder's
 
 
@@ -67,9 +78,20 @@ def _bucket(word: str) -> tuple[int, float]:
     return code % WORD_DIMS, sign * weights.get(word, median)
 
 
-def word_vectors(tokens: Sequence[Sequence[str]]) -> np.ndarray:
+def word_vectors(
+    tokens: Sequence[Sequence[str]],
+    titles: Sequence[str] | None = None,
+    names: Sequence[Sequence[str]] | None = None,
+) -> np.ndarray:
     """Unit-length hashed TF-IDF vectors of texts' words (single characters and numbers left
-    out; each word weighs 1 + log of its count × its IDF); zeros for a text with none."""
+    out; each word weighs 1 + log of its count × its IDF, times ``TITLE_WEIGHT`` where it is
+    found in the text's title and in none of its ``names``); zeros for a text with none.
+
+    Args:
+        tokens: Each text's words (its title's among them).
+        titles: Each text's title ('' for none); no titles when ``None``.
+        names: The places and organisations each text names; none when ``None``.
+    """
     out = np.zeros((len(tokens), WORD_DIMS), dtype=np.float32)
     for row, words in enumerate(tokens):
         counts = Counter(w for w in words if len(w) > 1 and not w.isdigit())
@@ -77,6 +99,16 @@ def word_vectors(tokens: Sequence[Sequence[str]]) -> np.ndarray:
             continue
         at, weight = zip(*(_bucket(w) for w in counts))
         tf = np.fromiter((1.0 + math.log(c) for c in counts.values()), np.float64, len(counts))
+        title = titles[row] if titles is not None else ""
+        if title:
+            named = names[row] if names is not None else ()
+            tf *= np.fromiter(
+                (
+                    TITLE_WEIGHT if w in title and not any(w in n for n in named) else 1.0
+                    for w in counts
+                ),
+                np.float64,
+            )
         vector = np.bincount(at, weights=tf * np.asarray(weight), minlength=WORD_DIMS)
         norm = np.linalg.norm(vector)
         if norm > 0:
@@ -91,15 +123,24 @@ def blend(sentences: np.ndarray, words: np.ndarray, lengths: Sequence[int]) -> n
 
 
 def points(
-    sentences: np.ndarray, tokens: Sequence[Sequence[str]], lengths: Sequence[int]
+    sentences: np.ndarray,
+    tokens: Sequence[Sequence[str]],
+    lengths: Sequence[int],
+    titles: Sequence[str] | None = None,
+    names: Sequence[Sequence[str]] | None = None,
 ) -> np.ndarray:
     """Texts' points: :func:`blend` of their sentence vectors and the word vectors of their
-    ``tokens``, computed only for the texts whose words weigh (not for fragments)."""
+    ``tokens`` (with their ``titles`` and ``names``, see :func:`word_vectors`), computed only
+    for the texts whose words weigh (not for fragments)."""
     share = _sentence_share(lengths)
     words = np.zeros((len(tokens), WORD_DIMS), dtype=np.float32)
     posts = np.flatnonzero(share < 1.0)
     if len(posts):
-        words[posts] = word_vectors([tokens[i] for i in posts])
+        words[posts] = word_vectors(
+            [tokens[i] for i in posts],
+            None if titles is None else [titles[i] for i in posts],
+            None if names is None else [names[i] for i in posts],
+        )
     return _side_by_side(sentences, words, share)
 
 

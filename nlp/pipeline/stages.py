@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
 
+from nlp.clustering.describe import specific_places
 from nlp.clustering.words import points
 from nlp.core.errors import ConfigError
 from nlp.pipeline.matters import other_matters
@@ -250,7 +251,7 @@ class Encode:
     sentence vector and, for a post, its words (:mod:`nlp.clustering.words`)."""
 
     name = "encode"
-    reads = ("status", "text", "joined", "tokens")
+    reads = ("status", "text", "titles", "places", "orgs", "joined", "tokens")
     writes = ("vectors", "lengths")
 
     def __call__(self, block: RowBlock, parts: Parts) -> None:
@@ -262,7 +263,13 @@ class Encode:
         wanted = [(core_text(t) or t)[:limit] for t in (block.joined[i] for i in ok)]
         vectors = np.asarray(parts.encoder.encode(wanted), dtype=np.float32)
         block.lengths = {i: said_length(block.text[i]) for i in ok}
-        found = points(vectors, [block.tokens[i] for i in ok], list(block.lengths.values()))
+        found = points(
+            vectors,
+            [block.tokens[i] for i in ok],
+            list(block.lengths.values()),
+            [block.titles[i] for i in ok],
+            [[*specific_places(" ".join(block.places[i])), *block.orgs[i]] for i in ok],
+        )
         block.vectors = dict(zip(ok, found))
 
 

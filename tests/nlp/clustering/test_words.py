@@ -11,6 +11,7 @@ from nlp.clustering.store import ClusterStore
 from nlp.clustering.words import (
     SENTENCE_SHARE,
     SPACE_SUFFIX,
+    TITLE_WEIGHT,
     WORD_DIMS,
     blend,
     points,
@@ -28,6 +29,40 @@ def test_word_vectors_weigh_rare_words_and_leave_out_characters_and_numbers():
     assert 0.05 < v[0] @ v[1] < 0.9
     same = word_vectors([["工龄", "计算"], ["工龄", "计算"], ["计算", "工龄"]])
     assert np.allclose(same[0], same[1]) and np.allclose(same[0], same[2])
+
+
+def test_words_of_a_title_weigh_more_than_the_same_words_in_the_body():
+    """Two posts on one policy whose titles ask different things meet less than their bodies
+    alone would have them meet: the title says what the matter is."""
+    pension = ["咨询", "退休", "年龄", "社保", "缴费", "年限", "养老金"]
+    service = ["请问", "工龄", "计算", "社保", "缴费", "年限", "养老金"]
+    plain = word_vectors([pension, service])
+    titled = word_vectors([pension, service], ["咨询退休年龄", "请问工龄怎么计算"])
+    assert titled[0] @ titled[1] < plain[0] @ plain[1]
+    assert np.allclose(np.linalg.norm(titled, axis=1), 1, atol=1e-6)
+    # A title of the same words as the body changes nothing; an empty title is no title.
+    assert np.allclose(word_vectors([service], ["请问工龄计算社保缴费年限养老金"]), plain[1])
+    assert np.allclose(word_vectors([pension, service], ["", ""]), plain)
+    # A word of the title weighs TITLE_WEIGHT times what it weighs in the body.
+    one = word_vectors([["工龄", "社保"]], ["工龄"])[0]
+    body = word_vectors([["工龄", "社保"]])[0]
+    alone = word_vectors([["工龄"], ["社保"]])  # each word's own direction
+    ratio = (one @ alone[0]) / (one @ alone[1])
+    assert np.isclose(ratio, TITLE_WEIGHT * (body @ alone[0]) / (body @ alone[1]), rtol=1e-4)
+
+
+def test_a_place_in_two_titles_does_not_make_two_problems_one():
+    """Different problems at one estate are different issues: the estate's name in both titles
+    weighs as it does in the bodies, while the words for what is wrong weigh more."""
+    garbage = ["海伦春天", "小区", "垃圾", "堆放", "物业"]
+    wiring = ["海伦春天", "小区", "电闸", "漏油", "物业"]
+    titles = ["海伦春天小区垃圾堆放", "海伦春天小区电闸漏油"]
+    named = [["海伦春天小区"], ["海伦春天小区"]]
+    plain = word_vectors([garbage, wiring])
+    unnamed = word_vectors([garbage, wiring], titles)
+    kept = word_vectors([garbage, wiring], titles, named)
+    assert kept[0] @ kept[1] < unnamed[0] @ unnamed[1]
+    assert kept[0] @ kept[1] < plain[0] @ plain[1]
 
 
 def test_word_vectors_are_the_same_in_another_process():
@@ -69,6 +104,11 @@ def test_points_are_the_blend_with_words_computed_for_posts_only():
     found = points(sentences, tokens, lengths)
     assert np.allclose(found, blend(sentences, word_vectors(tokens), lengths))
     assert found[0, -WORD_DIMS:].any() and not found[1, -WORD_DIMS:].any()
+    titles, names = ["工龄社保", "暖气", ""], [["社保局"], [], []]
+    assert np.allclose(
+        points(sentences, tokens, lengths, titles, names),
+        blend(sentences, word_vectors(tokens, titles, names), lengths),
+    )
 
 
 LONG = [
