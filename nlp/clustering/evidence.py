@@ -62,13 +62,13 @@ class MergeRule:
 
     Two clusters A and B merge when
 
-        V + topic * same - other * differ - lone * unplaced >= threshold
+        V + topic * same - other * differ - lone * unplaced - unnamed * bare >= threshold
 
     where V is the vectors' linkage (``"average"``: the mean cosine over the pairs of members, one
     from each; ``"centroid"``: the cosine of the two centroids), and over the same pairs ``same``
     is the mean of ``confidence_a * confidence_b`` where both have the same level-2 topic,
-    ``differ`` the same where they have different ones, and ``unplaced`` the share of pairs where
-    one names a place and the other names none. Each weight has a value for fragments
+    ``differ`` the same where they have different ones, ``unplaced`` the share of pairs where
+    one names a place and the other names none, and ``bare`` the share where neither names one. Each weight has a value for fragments
     (``*_short``) and one for posts (``*_long``); a pair of clusters takes the point between that
     their mean shortness gives.
 
@@ -92,6 +92,8 @@ class MergeRule:
     other_short: float = 0.0
     lone_long: float = 0.0
     lone_short: float = 0.0
+    unnamed_long: float = 0.0
+    unnamed_short: float = 0.0
     relative_long: float = 0.0
     relative_short: float = 0.0
     place_share: float = 0.5
@@ -130,25 +132,27 @@ class MergeRule:
         short: float,
         tight: float | None = None,
         bonus: float = 0.0,
+        bare: float = 0.0,
     ) -> float:
         """By how much two clusters pass the rule (< 0: they stay apart), given their linkage,
         the terms of :meth:`Evidence.terms`, their mean shortness and the tighter one's mean
         cosine within (``None``: neither holds two texts); ``bonus`` lowers the threshold, not
-        the relative test's bar. (For a new opinion and a stored cluster too: the linkage is then
-        the opinion's vector times the cluster's sum of vectors over its size, and the terms are
-        read from the cluster's members.)"""
+        the relative test's bar; ``bare`` is :meth:`Evidence.bare`. (For a new opinion and a
+        stored cluster too: the linkage is then the opinion's vector times the cluster's sum of
+        vectors over its size, and the terms are read from the cluster's members.)"""
         t = self.threshold_long + short * (self.threshold_short - self.threshold_long)
         p = self.topic_long + short * (self.topic_short - self.topic_long)
         o = self.other_long + short * (self.other_short - self.other_long)
         n = self.lone_long + short * (self.lone_short - self.lone_long)
-        found = linked + p * same - o * differ - n * lone - t + bonus
+        u = self.unnamed_long + short * (self.unnamed_short - self.unnamed_long)
+        found = linked + p * same - o * differ - n * lone - u * bare - t + bonus
         if tight is None or self.linkage != "average":
             return found
         r = self.relative_long + short * (self.relative_short - self.relative_long)
         return min(found, linked - r * tight) if r else found
 
     def at(self, short: np.ndarray | float) -> tuple:
-        """``(threshold, topic, other, lone)`` at the given shortness."""
+        """``(threshold, topic, other, lone, unnamed)`` at the given shortness."""
         return tuple(
             long + short * (shorter - long)
             for long, shorter in (
@@ -156,6 +160,7 @@ class MergeRule:
                 (self.topic_long, self.topic_short),
                 (self.other_long, self.other_short),
                 (self.lone_long, self.lone_short),
+                (self.unnamed_long, self.unnamed_short),
             )
         )
 
@@ -165,14 +170,16 @@ class MergeRule:
 # classifier self-trained on each band as its own batch, as a run does, by
 # benchmarks/fit_cluster.py, which prints the cross-validation table.
 FITTED_RULE = MergeRule(
-    threshold_long=0.22,
+    threshold_long=0.2,
     threshold_short=0.24,
-    topic_long=0.04,
-    topic_short=0.097,
-    other_long=0.058,
-    other_short=0.267,
-    lone_long=0.089,
-    lone_short=0.123,
+    topic_long=0.033,
+    topic_short=0.095,
+    other_long=0.069,
+    other_short=0.271,
+    lone_long=0.093,
+    lone_short=0.139,
+    unnamed_long=0.037,
+    unnamed_short=0.013,
     relative_short=0.6,
 )
 """The rule :func:`~nlp.clustering.semantic.cluster_vectors` uses unless told otherwise."""
@@ -505,6 +512,11 @@ class Evidence:
         same = sum(m * mb.get(t, 0.0) for t, m in ma.items())
         every = sum(ma.values()) * sum(mb.values())
         return same / (wa * wb), (every - same) / (wa * wb), lone
+
+    def bare(self, a: int, b: int) -> float:
+        """The share of the pairs of members, one from each, where neither names a place."""
+        wa, wb = self.weight[a], self.weight[b]
+        return (wa - self._named(a)) * (wb - self._named(b)) / (wa * wb)
 
     def join(self, a: int, b: int) -> None:
         """Cluster ``b`` joins cluster ``a``. (The larger side's sums are added to in place:

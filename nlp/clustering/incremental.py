@@ -185,9 +185,11 @@ def _join_stored(
                 same = conf if topic and theirs == topic else 0.0
                 differ = conf if topic and theirs and theirs != topic else 0.0
                 lone = float(bool(where[k]) != bool(stored.places[j]))
+                bare = float(not where[k] and not stored.places[j])
                 linked = float(row[j]) * stored.scale[j]
                 tight = float(stored.within[j]) if stored.within[j] > -1 else None
-                passed = rule.margin(linked, same, differ, lone, float(short[pos]), tight) >= 0
+                short_k = float(short[pos])
+                passed = rule.margin(linked, same, differ, lone, short_k, tight, bare=bare) >= 0
                 if passed and not _clash(where[k], stored.place_sets[j]):
                     ids[k] = stored.ids[j]
                     break

@@ -311,7 +311,9 @@ def cluster_vectors(
         s = 0.5 * (evidence.short(a) + evidence.short(b))
         tight = max(within(a), within(b)) if relative and (a in inner or b in inner) else None
         bonus = shared_bonus if anchor(a) & anchor(b) else 0.0
-        return rule.margin(float(linked), *evidence.terms(a, b), s, tight, bonus)
+        return rule.margin(
+            float(linked), *evidence.terms(a, b), s, tight, bonus, bare=evidence.bare(a, b)
+        )
 
     def within(a: int) -> float:
         """The mean cosine of cluster ``a``'s pairs of members with different texts (-1 for a
@@ -364,11 +366,18 @@ def _candidates(vectors, k, rule, codes, sure, short, keys, search_dims=None):
     lo, hi = np.minimum(rows, index.ravel()), np.maximum(rows, index.ravel())
     _, at = np.unique(lo * len(vectors) + hi, return_index=True)
     lo, hi, sims = lo[at], hi[at], sims.ravel()[at].astype(np.float64)
-    need, topic, other, alone = rule.at(0.5 * (short[lo] + short[hi]))
+    need, topic, other, alone, unnamed = rule.at(0.5 * (short[lo] + short[hi]))
     both = (codes[lo] >= 0) & (codes[hi] >= 0)
     same = both & (codes[lo] == codes[hi])
     named = np.fromiter((bool(p) for p in keys), dtype=bool, count=len(keys))
     lone = named[lo] != named[hi]
+    bare = ~named[lo] & ~named[hi]
     sure_pair = sure[lo] * sure[hi]
-    margin = sims + (topic * same - other * (both & ~same)) * sure_pair - alone * lone - need
+    margin = (
+        sims
+        + (topic * same - other * (both & ~same)) * sure_pair
+        - alone * lone
+        - unnamed * bare
+        - need
+    )
     return lo, hi, margin

@@ -165,9 +165,11 @@ def test_cluster_vectors_merges_rows_recorded_at_one_place_more_readily():
 def test_cluster_vectors_weighs_rows_that_stand_for_several():
     angles = np.radians([0, 30, 50])  # rows 1 and 2 join first; row 0 is 30 degrees from row 1
     v = unit(np.stack([np.cos(angles), np.sin(angles)], axis=1))
-    assert cluster_vectors(v, 0.85).tolist() == [0, 1, 1]  # the pair's centre is 40 degrees away
+    vectors_alone = MergeRule(0.85, 0.85)
+    # the pair's centre is 40 degrees away
+    assert cluster_vectors(v, rule=vectors_alone).tolist() == [0, 1, 1]
     # Row 1 sent twenty times: the pair's centre sits near it, within reach of row 0.
-    assert cluster_vectors(v, 0.85, weights=[1, 20, 1]).tolist() == [0, 0, 0]
+    assert cluster_vectors(v, weights=[1, 20, 1], rule=vectors_alone).tolist() == [0, 0, 0]
 
 
 def test_cluster_vectors_takes_a_set_of_anchors_for_a_row():
@@ -206,6 +208,24 @@ def test_cluster_vectors_weighs_topics_by_length():
     v, topics = pair(0.42), ["供暖", "供暖"]
     assert cluster_vectors(v, lengths=[12, 15], topics=topics, rule=RULE).tolist() == [0, 0]
     assert cluster_vectors(v, lengths=[300, 260], topics=topics, rule=RULE).tolist() == [0, 1]
+
+
+def test_posts_that_name_no_place_merge_at_a_higher_bar():
+    # Two posts at cosine 0.64 pass a threshold of 0.6 unless neither names a place (two
+    # questions of one policy area: 退休年龄 and 工龄计算), where the rule asks 0.05 more; one
+    # place in common is no such case, and fragments (no weight for them here) are not held back.
+    rule = MergeRule(threshold_long=0.6, threshold_short=0.6, unnamed_long=0.05)
+    v, posts = pair(0.64), [300, 260]
+    assert cluster_vectors(v, lengths=posts, rule=rule).tolist() == [0, 1]
+    named = [{"幸福小区"}, {"幸福小区"}]
+    assert cluster_vectors(v, lengths=posts, places=named, rule=rule).tolist() == [0, 0]
+    assert cluster_vectors(v, lengths=[12, 15], rule=rule).tolist() == [0, 0]
+    assert rule.margin(0.64, 0.0, 0.0, 0.0, 0.0, bare=1.0) == pytest.approx(-0.01)
+    # Clusters already merged: the bar rises with the share of their pairs naming nothing.
+    assert rule.margin(0.64, 0.0, 0.0, 0.0, 0.0, bare=0.5) == pytest.approx(0.015)
+    three = unit(np.stack([pair(0.64)[0], pair(0.64)[0], pair(0.64)[1]]))
+    placed = [{"幸福小区"}, set(), {"幸福小区"}]
+    assert len(set(cluster_vectors(three, lengths=[300] * 3, places=placed, rule=rule))) == 1
 
 
 def test_cluster_vectors_threshold_moves_both_bands():
