@@ -68,9 +68,9 @@ class MergeRule:
     from each; ``"centroid"``: the cosine of the two centroids), and over the same pairs ``same``
     is the mean of ``confidence_a * confidence_b`` where both have the same level-2 topic,
     ``differ`` the same where they have different ones, ``unplaced`` the share of pairs where
-    one names a place and the other names none, and ``bare`` the share where neither names one. Each weight has a value for fragments
-    (``*_short``) and one for posts (``*_long``); a pair of clusters takes the point between that
-    their mean shortness gives.
+    one names a place and the other names none, and ``bare`` the share where neither names one.
+    Each weight has a value for fragments (``*_short``) and one for posts (``*_long``); a pair of
+    clusters takes the point between that their mean shortness gives.
 
     Pairs whose places conflict (both clusters name places, none in common) never merge, nor do
     clusters of which two members, one from each, name places and none in common. A place in

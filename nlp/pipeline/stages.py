@@ -263,12 +263,14 @@ class Encode:
         wanted = [(core_text(t) or t)[:limit] for t in (block.joined[i] for i in ok)]
         vectors = np.asarray(parts.encoder.encode(wanted), dtype=np.float32)
         block.lengths = {i: said_length(block.text[i]) for i in ok}
+        titles = [block.titles[i] for i in ok]
+        # The names a title's words are weighed without: only a row with a title needs them.
+        names = [
+            [*specific_places(" ".join(block.places[i])), *block.orgs[i]] if title else ()
+            for i, title in zip(ok, titles)
+        ]
         found = points(
-            vectors,
-            [block.tokens[i] for i in ok],
-            list(block.lengths.values()),
-            [block.titles[i] for i in ok],
-            [[*specific_places(" ".join(block.places[i])), *block.orgs[i]] for i in ok],
+            vectors, [block.tokens[i] for i in ok], list(block.lengths.values()), titles, names
         )
         block.vectors = dict(zip(ok, found))
 
