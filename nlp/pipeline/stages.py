@@ -166,6 +166,7 @@ class Normalise:
 class Mask:
     """Personal data in texts and titles replaced by its kind; the places and organisations
     named are kept, and the personal data counted (once for each input row a row stands for).
+    With ``mask_pii`` off (``--keep-pii``) only the places and organisations are found.
 
     A name the taxonomy lists as a keyword (热力公司, 维保公司, 高速公路) says what the matter is,
     not where it happens, and is not kept as a place: two estates' letters to one heating company
@@ -176,8 +177,9 @@ class Mask:
     writes = ("text", "titles", "places", "orgs", "pii")
 
     def __call__(self, block: RowBlock, parts: Parts) -> None:
-        if not parts.config.mask_pii:
-            return
+        # With --keep-pii the texts stay as they are, but the places and organisations are
+        # found all the same: the clusters judge places by them.
+        keep = not parts.config.mask_pii
         masker, text, titles, times = parts.masker, block.text, block.titles, block.repeats
         topic = parts.taxonomy.keywords
 
@@ -188,16 +190,18 @@ class Mask:
         for i, masked in zip(ok, masker.mask_many([text[i] for i in ok])):
             # Where nothing was masked the text stays the same object as the unmasked one,
             # so a run does not hold (or send from a worker) two copies of it.
-            if masked.text != text[i]:
+            if masked.text != text[i] and not keep:
                 text[i] = masked.text
             block.places[i], block.orgs[i] = where(masked.places), where(masked.orgs)
-            block.pii.update({kind: count * times[i] for kind, count in masked.counts.items()})
+            if not keep:
+                block.pii.update({kind: n * times[i] for kind, n in masked.counts.items()})
         titled = [i for i in range(len(titles)) if titles[i]]
         for i, masked in zip(titled, masker.mask_many([titles[i] for i in titled])):
-            titles[i] = masked.text
+            if not keep:
+                titles[i] = masked.text
+                block.pii.update({kind: n * times[i] for kind, n in masked.counts.items()})
             block.places[i] = _merge(where(masked.places), block.places[i])
             block.orgs[i] = _merge(where(masked.orgs), block.orgs[i])
-            block.pii.update({kind: count * times[i] for kind, count in masked.counts.items()})
 
 
 class Segment:

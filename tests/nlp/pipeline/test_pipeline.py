@@ -52,6 +52,15 @@ def test_pipeline_keep_pii_turns_masking_off():
     assert "13900001234" in out["text"][0] and out["original"][0] == "电话13900001234"
 
 
+def test_keep_pii_still_finds_the_places_the_clusters_judge_by():
+    texts = ["张德顺反映青石村的路坑坑洼洼，电话13900001234", "幸福里小区门口路灯坏了一个月"]
+    kept = Pipeline(PipelineConfig(mask_pii=False)).run(InputTable.from_texts(texts)).opinions
+    masked = Pipeline().run(InputTable.from_texts(texts)).opinions
+    assert "张德顺" in kept["text"][0] and "13900001234" in kept["text"][0]
+    assert kept["places"].tolist() == masked["places"].tolist()
+    assert kept["places"][0].startswith("青石村") and "幸福里小区" in kept["places"][1]
+
+
 def test_repeated_rows_are_scored_once_and_come_out_like_their_first(pipeline):
     texts = [
         "张德顺反映青石村的路坑坑洼洼，电话13900001234",
