@@ -66,6 +66,31 @@ _SPOT_KINDS = frozenset(
     "小区 社区 花园 家园 新村 公寓 大厦 广场 小学 中学 幼儿园 医院 卫生院 公园 菜市场".split()
 )
 _SPOT_PARTS = frozenset(("n", "nz", "LOC", "ORG", "TIME", "m"))
+# A name made only of words that say what sort of spot it is (安置小区, 住宅小区, 公办幼儿园,
+# 普惠性幼儿园, 商住, 一单元) names no spot: two opinions that both say 公办幼儿园 may be about
+# two kindergartens, and it is not kept as a place or an organisation.
+_SORT_WORDS = (
+    "安置 回迁 拆迁 还建 保障性 保障 商品房 商品 住宅 商住 综合 两用 普惠性 普惠制 普惠 公办 民办"
+    " 私立 公立 公益性 公益 专科 老旧 新建 在建 高档 高层 多层 农村 城市 街道 社区 乡镇 周边 附近"
+    " 美食 用地 职工 员工 单位 部分 小型 大型 民营 国有 个体 临时 成本 当地 本地"
+).split()
+_SORT_KINDS = frozenset(
+    "小区 社区 花园 家园 新村 公寓 大厦 广场 小学 中学 学校 幼儿园 医院 卫生院 公园 菜市场 市场"
+    " 楼 大楼 住宅 住房 用地 房 综合 两用楼 门面 商铺".split()
+)
+_SORT = re.compile(
+    "^(?:" + "|".join(sorted(_SORT_WORDS, key=len, reverse=True)) + ")+"
+    "(?:" + "|".join(sorted(_SORT_KINDS, key=len, reverse=True)) + ")?$"
+    r"|^(?:\d{1,3}|[一二三四五六七八九十]{1,3})(?:栋|幢|号楼|单元|期|座)$"
+)
+
+
+def _names_a_spot(name: str) -> bool:
+    """Whether a place or organisation the tagger found names a spot, not only a sort of spot
+    (安置小区, 公办幼儿园, 商住, 三单元)."""
+    return not _SORT.match(name)
+
+
 _NOT_A_NAME = frozenset(
     "农村 城市 城区 城镇 乡镇 老旧 周边 附近 整个 商品房 安置 回迁 拆迁 物业 高档 新建 公办 民办"
     " 私立 公立 社区 小区 居民 业主 孩子 学生 家长 老人 政府 市民 村民 所在 各个 多个 几个 部分"
@@ -166,7 +191,11 @@ class PiiMasker:
             item.text, item.places, businesses = _mask_names(words, item.counts, self.keep)
             item.orgs = list(
                 dict.fromkeys(
-                    [w.strip() for w, label in words if label == "ORG" and len(w.strip()) >= 3]
+                    [
+                        w.strip()
+                        for w, label in words
+                        if label == "ORG" and len(w.strip()) >= 3 and _names_a_spot(w.strip())
+                    ]
                     + businesses
                 )
             )
@@ -220,11 +249,11 @@ def _mask_names(
         parts.append(word)
         if label in _PLACE_LABELS:
             place = word.strip(" ，。、,.")
-            if len(place) >= 2 and place not in places:
+            if len(place) >= 2 and place not in places and _names_a_spot(place):
                 places.append(place)
         elif word in _SPOT_KINDS:
             spot = _spot(words, k)
-            if spot and spot not in places:
+            if spot and spot not in places and _names_a_spot(spot):
                 places.append(spot)
     return "".join(parts), places, businesses
 
