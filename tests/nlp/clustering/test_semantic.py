@@ -157,9 +157,10 @@ def test_approximate_neighbours_take_vectors_of_any_width():
 
 def test_cluster_vectors_merges_rows_recorded_at_one_place_more_readily():
     v = unit([[1, 0], [0.6, 0.8]])  # cosine 0.6
-    assert cluster_vectors(v, 0.65).tolist() == [0, 1]
-    assert cluster_vectors(v, 0.65, anchors=["青石村", "青石村"]).tolist() == [0, 0]
-    assert cluster_vectors(v, 0.65, anchors=["青石村", "柳湾村"]).tolist() == [0, 1]
+    at = MergeRule(0.65, 0.65)  # the vectors alone: the bonus of 0.1 is all that joins them
+    assert cluster_vectors(v, rule=at).tolist() == [0, 1]
+    assert cluster_vectors(v, rule=at, anchors=["青石村", "青石村"]).tolist() == [0, 0]
+    assert cluster_vectors(v, rule=at, anchors=["青石村", "柳湾村"]).tolist() == [0, 1]
 
 
 def test_cluster_vectors_weighs_rows_that_stand_for_several():
@@ -174,11 +175,12 @@ def test_cluster_vectors_weighs_rows_that_stand_for_several():
 
 def test_cluster_vectors_takes_a_set_of_anchors_for_a_row():
     v = unit([[1, 0], [0.6, 0.8]])  # cosine 0.6
+    at = MergeRule(0.65, 0.65)
     assert cluster_vectors(
-        v, 0.65, anchors=[frozenset({"青石村", "柳湾村"}), "柳湾村"]
+        v, rule=at, anchors=[frozenset({"青石村", "柳湾村"}), "柳湾村"]
     ).tolist() == [0, 0]
     assert cluster_vectors(
-        v, 0.65, anchors=[frozenset({"青石村", "东关社区"}), "柳湾村"]
+        v, rule=at, anchors=[frozenset({"青石村", "东关社区"}), "柳湾村"]
     ).tolist() == [0, 1]
 
 
