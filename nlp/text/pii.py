@@ -71,7 +71,7 @@ _SPOT_PARTS = frozenset(("n", "nz", "LOC", "ORG", "TIME", "m"))
 # two kindergartens, and it is not kept as a place or an organisation.
 _SORT_WORDS = (
     "安置 回迁 拆迁 还建 保障性 保障 商品房 商品 住宅 商住 综合 两用 普惠性 普惠制 普惠 公办 民办"
-    " 私立 公立 公益性 公益 专科 老旧 新建 在建 高档 高层 多层 农村 城市 街道 社区 乡镇 周边 附近"
+    " 私立 公立 公益性 公益 专科 老旧 新建 在建 高档 高层 多层 农村 街道 社区 乡镇 周边 附近"
     " 美食 用地 职工 员工 单位 部分 小型 大型 民营 国有 个体 临时 成本 当地 本地"
 ).split()
 _SORT_KINDS = frozenset(

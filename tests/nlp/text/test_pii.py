@@ -88,10 +88,12 @@ def test_a_sort_of_spot_is_neither_a_place_nor_an_organisation():
         "我们这个安置小区没有公办幼儿园，只有一家普惠性幼儿园",
         "住宅小区里开麻将馆，商住楼下油烟直排",
         "金苗幼儿园门口的路灯坏了，幸福里小区三单元也没灯",
+        "我住在城市花园小区，楼下噪音大",
     ]
-    settled, mixed, named = PiiMasker().mask_many(texts)
+    settled, mixed, named, garden = PiiMasker().mask_many(texts)
     found = {*settled.places, *settled.orgs, *mixed.places, *mixed.orgs}
     assert not found & {"安置小区", "公办幼儿园", "普惠性幼儿园", "住宅小区", "商住", "商住楼"}
     # A spot's own name is kept, and a unit alone is not one.
     assert "金苗幼儿园" in {*named.places, *named.orgs} and "三单元" not in named.places
     assert any(p.startswith("幸福里") for p in named.places)
+    assert garden.places == ["城市花园小区"]  # a name of its own, though 城市 says a sort
