@@ -15,9 +15,15 @@ organisation the post names. Places are judged on their own (:mod:`nlp.clusterin
 different problems at one estate are different issues: its name in two titles says nothing more
 about the matter than in two bodies.
 
+A word's weight is its IDF from jieba's own document frequencies (general text), times how rare it
+is among opinions: the share of the project's training opinions it is absent from, on a log scale
+(:func:`_opinion_rarity`, from ``corpora/opinion_words.txt``). General text does not know that
+诉求, 恳请, 小区, 建设 or 加快 are in every other letter to a congress deputy; two posts that share
+them are not the more likely to raise one matter, while two that share 商转公 or 闸机 are.
+
 The word vector depends only on the text: the buckets come from a fixed hash of each word and the
-weights from jieba's own document frequencies (shipped with it), so a vector stored by one run
-meets the next run's in the same space.
+weights from those two fixed tables (shipped with jieba and the project), so a vector stored by one
+run meets the next run's in the same space.
 """
 
 from __future__ import annotations
@@ -32,6 +38,7 @@ from importlib.resources import files
 import numpy as np
 
 from nlp.clustering.evidence import shortness
+from nlp.core.resources import corpus_path
 
 __all__ = [
     "SENTENCE_SHARE",
@@ -68,14 +75,40 @@ def _idf() -> tuple[dict[str, float], float]:
     return weights, float(np.median(np.fromiter(weights.values(), dtype=np.float64)))
 
 
+@lru_cache(maxsize=1)
+def _opinion_counts() -> tuple[dict[str, int], int]:
+    """In how many of the project's training opinions each word occurs, and how many there are
+    (``corpora/opinion_words.txt``, built by ``corpora/build_opinion_words.py``)."""
+    counts: dict[str, int] = {}
+    total = 0
+    with corpus_path("opinion_words.txt").open(encoding="utf-8") as f:
+        for line in f:
+            word, _, value = line.rstrip("\n").rpartition(" ")
+            if word == "# opinions":
+                total = int(value)
+            elif word:
+                counts[word] = int(value)
+    return counts, total
+
+
+def _opinion_rarity(word: str) -> float:
+    """``log((N + 1) / (n + 1)) / log(N + 1)`` for a word found in n of the N training opinions:
+    1 for a word in none of them, 0 for one in all."""
+    counts, total = _opinion_counts()
+    if not total:
+        return 1.0
+    return math.log((total + 1) / (counts.get(word, 0) + 1)) / math.log(total + 1)
+
+
 @lru_cache(maxsize=200_000)
 def _bucket(word: str) -> tuple[int, float]:
-    """A word's bucket, and its signed weight (the sign from another bit of the same hash, so
-    that words sharing a bucket cancel rather than add up, on average)."""
+    """A word's bucket, and its signed weight: its IDF times its rarity among opinions (the sign
+    from another bit of the same hash, so that words sharing a bucket cancel rather than add up,
+    on average)."""
     weights, median = _idf()
     code = zlib.crc32(word.encode("utf-8"))
     sign = 1.0 if code & 0x8000_0000 else -1.0
-    return code % WORD_DIMS, sign * weights.get(word, median)
+    return code % WORD_DIMS, sign * weights.get(word, median) * _opinion_rarity(word)
 
 
 def word_vectors(
@@ -84,8 +117,9 @@ def word_vectors(
     names: Sequence[Sequence[str]] | None = None,
 ) -> np.ndarray:
     """Unit-length hashed TF-IDF vectors of texts' words (single characters and numbers left
-    out; each word weighs 1 + log of its count × its IDF, times ``TITLE_WEIGHT`` where it is
-    found in the text's title and in none of its ``names``); zeros for a text with none.
+    out; each word weighs 1 + log of its count × its IDF × its rarity among opinions, times
+    ``TITLE_WEIGHT`` where it is found in the text's title and in none of its ``names``); zeros
+    for a text with none.
 
     Args:
         tokens: Each text's words (its title's among them).

@@ -1,7 +1,9 @@
 """The words of a post beside its sentence vector in the clusters' space."""
 
+import runpy
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -13,11 +15,13 @@ from nlp.clustering.words import (
     SPACE_SUFFIX,
     TITLE_WEIGHT,
     WORD_DIMS,
+    _idf,
     blend,
     points,
     sentence_part,
     word_vectors,
 )
+from nlp.core.resources import corpus_path
 
 
 def test_word_vectors_weigh_rare_words_and_leave_out_characters_and_numbers():
@@ -29,6 +33,36 @@ def test_word_vectors_weigh_rare_words_and_leave_out_characters_and_numbers():
     assert 0.05 < v[0] @ v[1] < 0.9
     same = word_vectors([["工龄", "计算"], ["工龄", "计算"], ["计算", "工龄"]])
     assert np.allclose(same[0], same[1]) and np.allclose(same[0], same[2])
+
+
+def test_words_common_in_opinions_of_every_kind_weigh_little():
+    """How letters to a deputy are put (恳请, 诉求) and where people live (小区) are in hundreds
+    of the project's opinions: two posts that share only them barely meet, while one rare word
+    in common (商转公) brings two posts close."""
+    common, rare, other = word_vectors(
+        [
+            ["恳请", "诉求", "小区", "商转公"],
+            ["恳请", "诉求", "小区", "闸机"],
+            ["商转公", "利率", "恳请"],
+        ]
+    )
+    assert common @ rare < 0.2
+    assert common @ other > 0.7
+    # Without the opinions' counts, jieba's IDF alone makes the first pair close.
+    weights, median = _idf()
+    plain = np.array(
+        [[weights.get(w, median) for w in ("恳请", "诉求", "小区", x)] for x in ("商转公", "闸机")]
+    )
+    alone = (plain[0, :3] @ plain[1, :3]) / (np.linalg.norm(plain[0]) * np.linalg.norm(plain[1]))
+    assert alone > 0.3
+
+
+def test_the_opinions_word_counts_are_those_of_the_training_opinions():
+    """corpora/opinion_words.txt is what corpora/build_opinion_words.py makes of the corpus."""
+    build = runpy.run_path(
+        str(Path(corpus_path("opinion_words.txt")).with_name("build_opinion_words.py"))
+    )
+    assert build["opinion_words"]() == corpus_path("opinion_words.txt").read_text(encoding="utf-8")
 
 
 def test_words_of_a_title_weigh_more_than_the_same_words_in_the_body():
