@@ -3,7 +3,7 @@
 Run from the project root after changing the corpus (``python corpora/build_training.py``):
 ``python corpora/build_opinion_words.py``. Deterministic: the opinions of
 corpora/training_opinions.csv cut into words by the default tokenizer, as a run cuts its input.
-``tests/corpora/test_opinion_words.py`` checks that building it again gives the stored file.
+``tests/nlp/clustering/test_words.py`` checks that building it again gives the stored file.
 
 The counts say which words are common in opinions of every kind: the way letters and calls are
 put (诉求, 恳请, 来电, 一是), where people live (小区, 村里) and what they ask for (补贴, 建设, 加快)

@@ -140,11 +140,7 @@ class MergeRule:
         the relative test's bar; ``bare`` is :meth:`Evidence.bare`. (For a new opinion and a
         stored cluster too: the linkage is then the opinion's vector times the cluster's sum of
         vectors over its size, and the terms are read from the cluster's members.)"""
-        t = self.threshold_long + short * (self.threshold_short - self.threshold_long)
-        p = self.topic_long + short * (self.topic_short - self.topic_long)
-        o = self.other_long + short * (self.other_short - self.other_long)
-        n = self.lone_long + short * (self.lone_short - self.lone_long)
-        u = self.unnamed_long + short * (self.unnamed_short - self.unnamed_long)
+        t, p, o, n, u = self.at(short)
         found = linked + p * same - o * differ - n * lone - u * bare - t + bonus
         if tight is None or self.linkage != "average":
             return found

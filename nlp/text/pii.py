@@ -74,9 +74,8 @@ _SORT_WORDS = (
     " 私立 公立 公益性 公益 专科 老旧 新建 在建 高档 高层 多层 农村 街道 社区 乡镇 周边 附近"
     " 美食 用地 职工 员工 单位 部分 小型 大型 民营 国有 个体 临时 成本 当地 本地"
 ).split()
-_SORT_KINDS = frozenset(
-    "小区 社区 花园 家园 新村 公寓 大厦 广场 小学 中学 学校 幼儿园 医院 卫生院 公园 菜市场 市场"
-    " 楼 大楼 住宅 住房 用地 房 综合 两用楼 门面 商铺".split()
+_SORT_KINDS = _SPOT_KINDS | frozenset(
+    "学校 市场 楼 大楼 住宅 住房 用地 房 综合 两用楼 门面 商铺".split()
 )
 _SORT = re.compile(
     "^(?:" + "|".join(sorted(_SORT_WORDS, key=len, reverse=True)) + ")+"
