@@ -18,7 +18,8 @@ or a place it lies in; a name behind a brand also gives the name alone (万科�
 魅力之城小区, which agrees with it; 金地魅力之城小区 does not). Two names that only begin alike
 do not agree, even where the batch names what they begin with: 恒大国际广场 and 恒大江湾 are two
 estates though someone writes 恒大 alone, and 黄兴路 and 黄兴大道 two roads. Nor is the bare name
-of a county or district the batch names (A7 of A7县) a key: it is the area, not a spot in it. A
+of a county or district the batch names (A7 of A7县) a key, nor that of a province or city
+(长沙, 浏阳; :func:`bare_areas`): it is the area, not a spot in it. A
 cluster's places are the keys that at least ``place_share`` of its naming members name, not
 their union, so a stray place in one member does not open the cluster to clusters at other
 places, however large it grows. And two clusters merge only when every two of their members, one
@@ -31,9 +32,12 @@ The weights are fitted on the project's gold set (``corpora/same_issue/``) by
 
 from __future__ import annotations
 
+import contextlib
+import io
 import re
 from collections.abc import Sequence, Set
 from dataclasses import dataclass, replace
+from functools import cache
 
 import numpy as np
 
@@ -317,9 +321,41 @@ def _other_names(place: str, vocabulary: Set[str], without_areas: list[str]) -> 
 
 def bare_areas(names: Set[str]) -> set[str]:
     """The provinces, cities, districts and counties among ``names`` without their 省, 市, 区 or
-    县 (A7 of A7县, 江北 of 江北区): an opinion that names one so names the area, not a spot in
-    it, and it gives no key."""
-    return {a[:-1] for a in names if len(a) >= 3 and a[-1] in "省市区县" and _AREA.match(a)}
+    县: an opinion that names one so names the area, not a spot in it, and it gives no key.
+
+    Such a name is an area where ``names`` also name it with its 省, 市, 区 or 县 (A7 of A7县,
+    江北 of 江北区), or where it is the short name of a province or of a city, prefecture-level
+    or county-level, in China's administrative divisions (长沙, 广东, 浏阳): letters to a city's
+    deputies name the city all the time ("来长沙工作三年"), and as a key it made every two of
+    them agree on a place. (Where a tagger cut a spot's name short at a city's name, 中山 of
+    中山宿舍, the spot's name is lost to that opinion.)"""
+    found = {a[:-1] for a in names if len(a) >= 3 and a[-1] in "省市区县" and _AREA.match(a)}
+    return found | (names & _city_names())
+
+
+@cache
+def _city_names() -> frozenset[str]:
+    """Short names (and full names) of the provinces and of the prefecture-level and
+    county-level cities in jionlp's table of China's administrative divisions. Not those of
+    districts and counties: 北辰, 龙湖, 南山 and 河西 are as often estates or parts of a city."""
+    with contextlib.redirect_stdout(io.StringIO()):  # jionlp prints a banner on import
+        import jionlp
+
+    out: set[str] = set()
+
+    def walk(level: dict, depth: int) -> None:
+        for key, item in level.items():
+            if key.startswith("_"):
+                continue
+            full = item["_full_name"]
+            if depth < 2 or full.endswith("市"):
+                alias = item.get("_alias") or []
+                out.update([full, *([alias] if isinstance(alias, str) else alias)])
+            if depth < 2:
+                walk(item, depth + 1)
+
+    walk(jionlp.china_location_loader(detail=False), 0)
+    return frozenset(name for name in out if len(name) >= 2)
 
 
 def place_keys(

@@ -40,7 +40,7 @@ def test_top_neighbours_finds_the_closest_rows_in_order():
 
 def test_cluster_vectors_groups_close_rows_only():
     v = unit([[1, 0, 0], [0.95, 0.05, 0], [0, 1, 0], [0.02, 0.98, 0], [0, 0, 1]])
-    assert cluster_vectors(v, threshold=0.9).tolist() == [0, 0, 2, 2, 4]
+    assert cluster_vectors(v, rule=MergeRule(0.9, 0.9)).tolist() == [0, 0, 2, 2, 4]
 
 
 def test_cluster_vectors_keeps_different_places_apart():
@@ -289,6 +289,17 @@ def test_place_keys_agree_where_one_name_begins_another():
     assert keys[0] & keys[1]  # the same village, named more closely
     assert not keys[2]  # a district holds many spots: no key
     assert keys[3] == {"3路"} and keys[4] == {"3号线"} and not keys[5]
+
+
+def test_a_city_or_province_named_without_its_suffix_is_an_area_not_a_spot():
+    # Letters to a city's deputies name the city ("来长沙工作三年"): not a place they share.
+    places = [{"长沙"}, {"长沙", "幸福小区"}, {"长沙", "阳光小区"}, {"浏阳"}, {"广东"}, {"北辰"}]
+    keys = place_keys(places)
+    assert not keys[0] and not keys[3] and not keys[4]
+    assert keys[1] == {"幸福小区"}
+    assert not agreeing(places, 1, 2)  # two estates of one city
+    # A district's short name is as often an estate's (北辰三角洲): it stays a spot.
+    assert keys[5] == {"北辰"}
 
 
 def test_place_keys_agree_on_a_place_named_without_its_township_or_after_a_verb():
