@@ -47,7 +47,8 @@ from sklearn.linear_model import LogisticRegression
 
 from nlp import Pipeline
 from nlp.clustering.centring import centre
-from nlp.clustering.evidence import MergeRule, agree, named_lines, place_keys, place_names
+from nlp.clustering.evidence import MergeRule
+from nlp.clustering.places import agree, named_lines, place_keys, place_names
 from nlp.clustering.semantic import cluster_vectors
 from nlp.pipeline.facts import named
 

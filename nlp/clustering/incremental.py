@@ -18,15 +18,8 @@ import numpy as np
 import pandas as pd
 
 from nlp.clustering.describe import summarize_clusters
-from nlp.clustering.evidence import (
-    FITTED_RULE,
-    MergeRule,
-    agree,
-    bare_areas,
-    keyed,
-    place_names,
-    shortness,
-)
+from nlp.clustering.evidence import FITTED_RULE, MergeRule, shortness
+from nlp.clustering.places import agree, bare_areas, keyed, place_names
 from nlp.clustering.semantic import cluster_vectors
 from nlp.core.ids import cluster_id
 
@@ -198,7 +191,7 @@ def _join_stored(
 def _clash(named: Set[str], sets: Sequence[Set[str]]) -> bool:
     """Whether an opinion that names ``named`` is about another place than a stored cluster whose
     members name ``sets`` (each member's places apart): some member names places and none of them
-    agrees with the opinion's (:func:`~nlp.clustering.evidence.agree`: 江北区金苗幼儿园 agrees
+    agrees with the opinion's (:func:`~nlp.clustering.places.agree`: 江北区金苗幼儿园 agrees
     with 金苗幼儿园, 幸福小区3栋 with 幸福小区, not 恒大江湾 with 恒大国际广场). An opinion or a
     cluster that names no specific place clashes with nothing."""
     if not named:

@@ -13,7 +13,8 @@ from collections.abc import Sequence, Set
 
 import numpy as np
 
-from nlp.clustering.evidence import FITTED_RULE, Evidence, MergeRule, place_names, shortness
+from nlp.clustering.evidence import FITTED_RULE, Evidence, MergeRule, shortness
+from nlp.clustering.places import place_names
 
 __all__ = ["top_neighbours", "cluster_vectors", "MergeRule", "FITTED_RULE"]
 

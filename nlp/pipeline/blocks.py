@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from nlp.classify import ABSTAIN
-from nlp.clustering.evidence import named_lines
+from nlp.clustering.places import named_lines
 from nlp.core.config import PipelineConfig
 from nlp.core.engines import received
 from nlp.pipeline.parts import Parts

@@ -1,16 +1,8 @@
 import numpy as np
 import pytest
 
-from nlp.clustering.evidence import (
-    LONG_CHARS,
-    SHORT_CHARS,
-    MergeRule,
-    agree,
-    named_lines,
-    place_keys,
-    place_names,
-    shortness,
-)
+from nlp.clustering.evidence import LONG_CHARS, SHORT_CHARS, MergeRule, shortness
+from nlp.clustering.places import agree, named_lines, place_keys, place_names
 from nlp.clustering.semantic import cluster_vectors, top_neighbours
 
 
