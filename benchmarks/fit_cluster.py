@@ -55,7 +55,7 @@ from nlp.pipeline.facts import named
 GOLD = Path(__file__).resolve().parents[1] / "corpora" / "same_issue"
 SHORT_MAX = 60  # characters, as in benchmarks/cluster.py
 SEED = 20240915
-THRESHOLDS = np.round(np.arange(0.20, 0.701, 0.01), 2)
+THRESHOLDS = np.round(np.arange(0.05, 0.701, 0.01), 2)
 RELATIVES = (0.0, 0.5, 0.55, 0.6, 0.65, 0.7)
 C = 10.0  # inverse strength of the logistic regression's L2 penalty (weak)
 

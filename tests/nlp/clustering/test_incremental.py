@@ -27,7 +27,8 @@ def opinions(point_of, keys, places=None, groups=None):
 def test_new_clusters_are_numbered_in_their_quarter_and_repeats_share_a_point():
     centred = unit([1, 0, 0], [0.99, 0.1, 0], [0, 0, 1])
     about = opinions([0, 1, 2, 0], ["a", "b", "c", "a"])
-    found = assign_clusters(centred, about, "2024Q3", threshold=0.8, neighbours=3)
+    # Posts that name no place must reach the threshold and the rule's unnamed weight.
+    found = assign_clusters(centred, about, "2024Q3", threshold=0.6, neighbours=3)
     assert found.ids == ["C2024Q3-0001", "C2024Q3-0001", "C2024Q3-0002", "C2024Q3-0001"]
     assert found.ids[0] is found.ids[1]  # one string per cluster
     assert (found.new, found.earlier) == (2, set())
@@ -61,11 +62,11 @@ def test_stored_clusters_keep_their_opinions_and_take_close_new_ones(tmp_path):
     centred = unit([1, 0, 0], [0, 0, 1])
     with store.transaction():
         about = opinions([0, 1], ["a", "b"])
-        first = assign_clusters(centred, about, "2024Q3", threshold=0.8, neighbours=3, store=store)
+        first = assign_clusters(centred, about, "2024Q3", threshold=0.6, neighbours=3, store=store)
     later = unit([0, 0, 1], [0.98, 0.15, 0], [0, 1, 0])
     with store.transaction():
         about = opinions([0, 1, 2], ["b", "new", "other"])
-        second = assign_clusters(later, about, "2024Q4", threshold=0.8, neighbours=3, store=store)
+        second = assign_clusters(later, about, "2024Q4", threshold=0.6, neighbours=3, store=store)
     assert second.ids[:2] == [first.ids[1], first.ids[0]]
     assert second.ids[2] == "C2024Q4-0001" and second.new == 1
     assert second.earlier == set(first.ids)
