@@ -287,11 +287,41 @@ def place_names(
         found = seen.get(named)
         if found is None:
             k = frozenset().union(*(keys_of[p] for p in named if p in keys_of))
-            n = frozenset().union(*(names_of[p] for p in named if p in names_of))
+            n = _spots(frozenset().union(*(names_of[p] for p in named if p in names_of)))
             found = seen[named] = (k, n) if k else (empty, empty)
         keys.append(found[0])
         names.append(found[1])
     return keys, names
+
+
+# What may follow a spot's name in another name of the same spot: the sort of spot, its
+# property company or owners' group, a phase (锦绣华庭 and 锦绣华庭小区, 锦绣华庭物业公司).
+_SAME_SPOT = re.compile(
+    r"^(?:小区|社区|花园|家园|新村|新城|公寓|大厦|广场|物业(?:服务)?(?:公司|中心)?|公司|业委会"
+    r"|业主委员会|业主群|群|项目|工地|片区|街区|[一二三四五六七八九十]期|站)+$"
+)
+
+
+def _spots(names: frozenset[str]) -> frozenset[str]:
+    """The names an opinion gives, less those that begin another it gives with a name of its
+    own after them: 梅溪 of 梅溪青秀 is the neighbourhood the estate lies in, and through it the
+    estate would agree with 梅溪湖正荣府, another estate there. A name followed only by the sort
+    of spot or a building (锦绣华庭 of 锦绣华庭小区, 幸福小区 of 幸福小区3栋) stays: it is the
+    same spot. An opinion that names the neighbourhood alone still agrees with its spots."""
+    if len(names) < 2:
+        return names
+    kept = frozenset(
+        x
+        for x in names
+        if not any(
+            y != x
+            and y.startswith(x)
+            and not _SAME_SPOT.match(y[len(x) :])
+            and not _UNIT.fullmatch(y[len(x) :])
+            for y in names
+        )
+    )
+    return kept or names
 
 
 def agree(keys_a: Set[str], names_a: Set[str], keys_b: Set[str], names_b: Set[str]) -> bool:

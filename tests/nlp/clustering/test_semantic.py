@@ -318,6 +318,22 @@ def agreeing(places, a, b) -> bool:
     return agree(keys[a], names[a], keys[b], names[b])
 
 
+def test_two_estates_of_one_neighbourhood_do_not_agree_through_its_name():
+    # Each letter names its estate and the neighbourhood: 梅溪青秀 and 梅溪湖正荣府 are two
+    # estates by 梅溪湖, and a leaking wall at one is not a stopped site at the other.
+    places = [{"梅溪", "梅溪青秀"}, {"梅溪湖正荣府", "梅溪"}, {"梅溪湖"}]
+    assert not agreeing(places, 0, 1)
+    assert agreeing(places, 1, 2)  # a letter about the neighbourhood may be about either
+    # The estate's name before its sort of spot or its property company is the same estate.
+    places = [
+        {"锦绣华庭", "锦绣华庭小区"},
+        {"锦绣华庭物业公司"},
+        {"幸福小区", "幸福小区3栋"},
+        {"幸福小区"},
+    ]
+    assert agreeing(places, 0, 1) and agreeing(places, 2, 3)
+
+
 def test_places_that_only_begin_alike_do_not_agree():
     places = [{"恒大国际广场"}, {"恒大江湾"}, {"恒大"}, {"黄兴路"}, {"黄兴大道"}, {"黄兴"}]
     assert not agreeing(places, 0, 1)  # two estates of one developer
