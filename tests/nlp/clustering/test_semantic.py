@@ -334,6 +334,15 @@ def test_two_estates_of_one_neighbourhood_do_not_agree_through_its_name():
     assert agreeing(places, 0, 1) and agreeing(places, 2, 3)
 
 
+def test_two_stations_of_one_metro_line_do_not_agree_through_the_line():
+    places = [{"地铁3号线", "星沙站"}, {"3号线", "深业睿城小区"}, {"地铁3号线"}, {"星沙站"}]
+    assert not agreeing(places, 0, 1)  # an exit at one station, works at another
+    assert agreeing(places, 0, 2) and agreeing(places, 1, 2)  # the line alone: any of its spots
+    assert agreeing(places, 0, 3)
+    # A bus route is the matter itself: its letters agree through it.
+    assert agreeing([{"230路", "枫林站"}, {"230路", "东门站"}], 0, 1)
+
+
 def test_places_that_only_begin_alike_do_not_agree():
     places = [{"恒大国际广场"}, {"恒大江湾"}, {"恒大"}, {"黄兴路"}, {"黄兴大道"}, {"黄兴"}]
     assert not agreeing(places, 0, 1)  # two estates of one developer
