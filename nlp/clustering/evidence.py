@@ -144,13 +144,13 @@ class MergeRule:
 FITTED_RULE = MergeRule(
     threshold_long=0.15,
     threshold_short=0.24,
-    topic_long=0.015,
+    topic_long=0.017,
     topic_short=0.095,
-    other_long=0.141,
+    other_long=0.142,
     other_short=0.271,
-    lone_long=0.368,
+    lone_long=0.37,
     lone_short=0.139,
-    unnamed_long=0.285,
+    unnamed_long=0.288,
     unnamed_short=0.013,
     relative_short=0.6,
 )
