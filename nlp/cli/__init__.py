@@ -204,7 +204,7 @@ def score(
     cluster_threshold: Annotated[
         float | None,
         typer.Option(
-            help="Similarity at which opinions count as one issue (higher: smaller, tighter clusters). By default a rule fitted on the project's gold set weighs the texts' similarity with their topics, lengths and places (0.15 for long posts, whose similarity is 0.2 of their sentences' and 0.8 of their words', 0.24 for fragments; both move with this option). Example: --cluster-threshold 0.3",
+            help="Similarity at which opinions count as one issue (higher: smaller, tighter clusters). By default a rule fitted on the project's gold set weighs the texts' similarity with their topics, lengths and places (0.15 for long posts that name one place, whose similarity is 0.2 of their sentences' and 0.8 of their words', and 0.29 more for posts that name no place; 0.24 for fragments; both move with this option). Example: --cluster-threshold 0.3",
             show_default=False,
         ),
     ] = None,

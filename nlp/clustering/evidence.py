@@ -7,8 +7,12 @@ more. So the merge rule weighs the evidence by length: each point has a *shortne
 of ``SHORT_CHARS`` characters or fewer, 0 from ``LONG_CHARS`` on, linear between), and each
 weight of :class:`MergeRule` lies between its value for fragments and its value for posts.
 
-Places are judged member by member (:mod:`nlp.clustering.places`): two clusters whose
-members name places, none agreeing, never merge.
+Places are judged member by member (:mod:`nlp.clustering.places` says when two opinions'
+places agree). A cluster's places are the keys that at least ``place_share`` of its naming
+members name, not their union, so a stray place in one member does not open the cluster to
+clusters at other places, however large it grows. Two clusters whose places do not agree never
+merge, nor do two of which two members, one from each, name places that do not agree
+(:meth:`Evidence.clash`): one member's place is not outvoted by the others'.
 
 The weights are fitted on the project's gold set (``corpora/same_issue/``) by
 ``benchmarks/fit_cluster.py``, which prints its cross-validation table.
@@ -48,8 +52,11 @@ class MergeRule:
     clusters takes the point between that their mean shortness gives.
 
     Pairs whose places conflict (both clusters name places, none in common) never merge, nor do
-    clusters of which two members, one from each, name places and none in common. A place in
-    common adds nothing: different problems at one place are different issues.
+    clusters of which two members, one from each, name places and none in common. So the
+    threshold is what two posts that name one place must reach; two that name none must reach
+    it plus ``unnamed``, and one naming a place and one naming none it plus ``lone`` (with
+    :data:`FITTED_RULE`, posts: 0.15, 0.44 and 0.52). A place in common earns no bonus beyond
+    that: different problems at one place are different issues.
 
     With average linkage a further test (``relative_*``, 0: none): V must also reach ``relative``
     times the tighter cluster's own mean cosine (over pairs of its members with different texts;
@@ -176,7 +183,7 @@ class Evidence:
         short: Each point's shortness.
         keys: Each point's place keys.
         place_share: See :class:`MergeRule`.
-        names: The names among each point's keys that it gives itself (:func:`place_names`);
+        names: The names among each point's keys that it gives itself (:func:`~nlp.clustering.places.place_names`);
             all its keys when ``None``.
     """
 
@@ -209,7 +216,7 @@ class Evidence:
         return found & self.given[a] if found is not None else self.names[a]
 
     def apart(self, a: int, b: int) -> bool:
-        """Whether both clusters have places and they do not agree (:func:`agree`)."""
+        """Whether both clusters have places and they do not agree (:func:`~nlp.clustering.places.agree`)."""
         # Asked of every candidate pair: places() written out, and b's read only when a has some.
         core = self.core
         pa = core.get(a)

@@ -19,7 +19,7 @@ import pandas as pd
 
 from nlp.clustering.describe import summarize_clusters
 from nlp.clustering.evidence import FITTED_RULE, MergeRule, shortness
-from nlp.clustering.places import agree, bare_areas, keyed, place_names
+from nlp.clustering.places import agree, bare_areas, keyed, place_names, spots
 from nlp.clustering.semantic import cluster_vectors
 from nlp.core.ids import cluster_id
 
@@ -196,10 +196,12 @@ def _clash(named: Set[str], sets: Sequence[Set[str]]) -> bool:
     cluster that names no specific place clashes with nothing."""
     if not named:
         return False
-    # A member that names one of its places that give keys agrees on it: when every member
-    # does, nothing needs keying.
+    # A member that names one of its places that give keys, as a spot on both sides (not the
+    # neighbourhood or line around one: :func:`~nlp.clustering.places.spots`), agrees on it:
+    # when every member does, nothing needs keying.
     bare = bare_areas(named.union(*sets))
-    if all(any(keyed(p) and p not in bare for p in s & named) for s in sets):
+    mine = spots(named)
+    if all(any(keyed(p) and p not in bare for p in mine & spots(s)) for s in sets):
         return False
     (mine, *theirs), (given, *told) = place_names([named, *sets])
     return bool(mine) and any(k and not agree(mine, given, k, n) for k, n in zip(theirs, told))

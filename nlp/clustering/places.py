@@ -12,13 +12,13 @@ or a place it lies in; a name behind a brand also gives the name alone (万科�
 do not agree, even where the batch names what they begin with: 恒大国际广场 and 恒大江湾 are two
 estates though someone writes 恒大 alone, and 黄兴路 and 黄兴大道 two roads. Nor is the bare name
 of a county or district the batch names (A7 of A7县) a key, nor that of a province or city
-(长沙, 浏阳; :func:`bare_areas`): it is the area, not a spot in it. A
-cluster's places are the keys that at least ``place_share`` of its naming members name, not
-their union, so a stray place in one member does not open the cluster to clusters at other
-places, however large it grows. And two clusters merge only when every two of their members, one
-from each, that both name places agree
-(:meth:`~nlp.clustering.evidence.Evidence.clash`): one member's place is not
-outvoted by the others'.
+(长沙, 浏阳; :func:`bare_areas`): it is the area, not a spot in it. And the names an opinion
+gives are its spots (:func:`spots`), not the neighbourhood or metro line around one: 梅溪青秀 and
+梅溪湖正荣府 do not agree through 梅溪, nor an exit at one station of 3号线 and works at another
+through the line.
+
+How clusters of opinions agree on places (the share of a cluster's members that must name a key,
+and every two members one from each) is :class:`~nlp.clustering.evidence.Evidence`'s.
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ import re
 from collections.abc import Sequence, Set
 from functools import cache
 
-__all__ = ["place_keys", "place_names", "agree", "bare_areas", "keyed", "named_lines"]
+__all__ = ["place_keys", "place_names", "agree", "bare_areas", "keyed", "named_lines", "spots"]
 
 
 # Areas that hold many spots (provinces, cities, districts, counties, towns, street offices) and
@@ -175,22 +175,31 @@ def bare_areas(names: Set[str]) -> set[str]:
 
 @cache
 def _city_names() -> frozenset[str]:
-    """Short names (and full names) of the provinces and of the prefecture-level and
-    county-level cities in jionlp's table of China's administrative divisions. Not those of
-    districts and counties: 北辰, 龙湖, 南山 and 河西 are as often estates or parts of a city."""
+    """The names of the provinces and of the prefecture-level and county-level cities (自治州,
+    地区 and 盟 among them) in jionlp's table of China's administrative divisions, full and short.
+    Not those of districts and counties (北辰, 龙湖, 南山 and 河西 are as often estates or parts
+    of a city), nor a short name that jieba's dictionary knows as a word but not as a place
+    name (东方, 合作, 灯塔, 海伦)."""
     with contextlib.redirect_stdout(io.StringIO()):  # jionlp prints a banner on import
         import jionlp
+    import jieba
 
+    tags: dict[str, str] = {}
+    with jieba.get_dict_file() as f:  # lines of "word count tag"
+        for line in f:
+            word, _, rest = line.decode("utf-8").partition(" ")
+            tags[word] = rest.rpartition(" ")[2].strip()
     out: set[str] = set()
 
     def walk(level: dict, depth: int) -> None:
         for key, item in level.items():
-            if key.startswith("_"):
+            if key.startswith("_") or "直辖" in key:
                 continue
             full = item["_full_name"]
             if depth < 2 or full.endswith("市"):
                 alias = item.get("_alias") or []
-                out.update([full, *([alias] if isinstance(alias, str) else alias)])
+                short = [alias] if isinstance(alias, str) else alias
+                out.update([full, *(a for a in short if tags.get(a, "ns") == "ns")])
             if depth < 2:
                 walk(item, depth + 1)
 
@@ -206,8 +215,9 @@ def place_keys(
 
     Args:
         places: What each point names: places, organisations, bus and metro lines.
-        bare_areas_keyed: Keep the bare names of areas (A7 of A7县) as keys, as the clusters did
-            before December 2026 (the families of ``benchmarks/fit_cluster.py``'s folds).
+        bare_areas_keyed: Keep the bare names of areas (A7 of A7县, and the short names of
+            provinces and cities) as keys, as the clusters did before December 2026 (the
+            families of ``benchmarks/fit_cluster.py``'s folds).
     """
     return place_names(places, bare_areas_keyed=bare_areas_keyed)[0]
 
@@ -287,7 +297,7 @@ def place_names(
         found = seen.get(named)
         if found is None:
             k = frozenset().union(*(keys_of[p] for p in named if p in keys_of))
-            n = _spots(frozenset().union(*(names_of[p] for p in named if p in names_of)))
+            n = spots(frozenset().union(*(names_of[p] for p in named if p in names_of)))
             found = seen[named] = (k, n) if k else (empty, empty)
         keys.append(found[0])
         names.append(found[1])
@@ -295,31 +305,42 @@ def place_names(
 
 
 # What may follow a spot's name in another name of the same spot: the sort of spot, its
-# property company or owners' group, a phase (锦绣华庭 and 锦绣华庭小区, 锦绣华庭物业公司).
+# property company or owners' group, a gate or car park of it (锦绣华庭 and 锦绣华庭小区,
+# 锦绣华庭物业公司, 锦绣华庭东门; a building or phase is _UNIT's).
 _SAME_SPOT = re.compile(
     r"^(?:小区|社区|花园|家园|新村|新城|公寓|大厦|广场|物业(?:服务)?(?:公司|中心)?|公司|业委会"
-    r"|业主委员会|业主群|群|项目|工地|片区|街区|[一二三四五六七八九十]期|站)+$"
+    r"|业主委员会|业主群|[东南西北正大侧后]?门|门口|出入口|(?:地下)?(?:停车场|车库))+$"
+)
+# The end of a name that says it is a spot itself, not a neighbourhood (幸福小区 stays a spot
+# beside 幸福小区东门 and 幸福小区停车场).
+_SPOT_END = re.compile(
+    r"(?:小区|花园|家园|新村|公寓|大厦|广场|苑|府|庭|城|园|[小中大]学|学校|幼儿园|医院|卫生院"
+    r"|市场|公司|站)$"
 )
 
 
-def _spots(names: frozenset[str]) -> frozenset[str]:
-    """The names an opinion gives, less those that begin another it gives with a name of its
-    own after them: 梅溪 of 梅溪青秀 is the neighbourhood the estate lies in, and through it the
-    estate would agree with 梅溪湖正荣府, another estate there. A name followed only by the sort
-    of spot or a building (锦绣华庭 of 锦绣华庭小区, 幸福小区 of 幸福小区3栋) stays: it is the
-    same spot. An opinion that names the neighbourhood alone still agrees with its spots.
+def spots(names: Set[str]) -> frozenset[str]:
+    """The names an opinion gives that say where its matter is, less the neighbourhoods and
+    lines around them: a name that begins another it gives, with a name of its own after it, is
+    the neighbourhood that spot lies in (梅溪 of 梅溪青秀), and through it the estate would agree
+    with 梅溪湖正荣府, another estate there. A name followed only by the sort of spot, a gate or a
+    building (锦绣华庭 of 锦绣华庭小区 or 锦绣华庭东门, 幸福小区 of 幸福小区3栋), or one that ends
+    as a spot's name does (幸福小区 of 幸福小区停车场), is the same spot and stays. An opinion
+    that names the neighbourhood alone still agrees with its spots.
 
-    A metro line named beside another spot is the line that spot is on, as a neighbourhood is:
-    an exit at one station and building works at another are two matters, though both letters
-    say 3号线 (on the public hot-issue set, 2 of 15 judged pairs that shared only a metro line
-    were one issue). A bus route stays a name: letters about one route are mostly about the
-    route itself (its stops, its timetable)."""
+    A metro line named beside a spot is the line that spot is on, as a neighbourhood is: an
+    exit at one station and works at another are two matters though both letters say 3号线 (on
+    the public hot-issue set, 2 of 15 judged pairs that shared only a metro line were one
+    issue). This holds beside any other name, an organisation's too (3号线 and 轨道集团). A bus
+    route stays: letters about one route are mostly about the route itself."""
+    names = frozenset(names)
     if len(names) < 2:
         return names
     kept = frozenset(
         x
         for x in names
-        if not any(
+        if _SPOT_END.search(x)
+        or not any(
             y != x
             and y.startswith(x)
             and not _SAME_SPOT.match(y[len(x) :])
@@ -327,8 +348,7 @@ def _spots(names: frozenset[str]) -> frozenset[str]:
             for y in names
         )
     )
-    spots = frozenset(x for x in kept if not x.endswith("号线"))
-    return spots or kept or names
+    return frozenset(x for x in kept if not x.endswith("号线")) or kept
 
 
 def agree(keys_a: Set[str], names_a: Set[str], keys_b: Set[str], names_b: Set[str]) -> bool:

@@ -224,7 +224,10 @@ def cluster_vectors(
     Args:
         vectors: (n, d) unit-length rows, centred for the batch.
         threshold: The merge threshold for posts; the one for fragments moves with it (higher
-            for finer issues, lower for coarser ones). The rule's own when ``None``.
+            for finer issues, lower for coarser ones). The rule's own when ``None``. It is
+            what two rows that name one place must reach: rows that name no place (or without
+            ``places``) must reach it plus the rule's ``unnamed`` weight (see
+            :class:`~nlp.clustering.evidence.MergeRule`).
         k: Neighbours per row considered for merging.
         places: What each row names beyond its words: places, organisations, bus lines. Two
             clusters whose members mostly name places, none of them in common, are about

@@ -11,7 +11,7 @@ words, and two people seldom choose the same ones (暖气不热 / 屋里冻得�
 A post's title is its writer's own line on what the matter is ("咨询A市退休年龄问题", "请问工龄怎么
 计算"), where the body wanders through the policy around it: a word of the title weighs
 ``TITLE_WEIGHT`` times as much as the same word in the body alone, unless it is part of a place or
-organisation the post names. Places are judged on their own (:mod:`nlp.clustering.evidence`), and
+organisation the post names. Places are judged on their own (:mod:`nlp.clustering.places`), and
 different problems at one estate are different issues: its name in two titles says nothing more
 about the matter than in two bodies.
 

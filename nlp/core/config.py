@@ -44,8 +44,9 @@ class PipelineConfig:
         cluster_threshold: The merge rule's threshold for posts, in mean cosine of centred
             vectors (:class:`~nlp.clustering.evidence.MergeRule`; the fragments' threshold
             moves with it): higher for finer issues, lower for coarser ones. ``None``: the rule
-            fitted on the project's same-issue gold set (0.15 for posts, 0.24 for fragments,
-            with the classifier's topics, the texts' lengths and their places).
+            fitted on the project's same-issue gold set (0.15 for posts that name one place,
+            0.29 more for posts that name none; 0.24 for fragments; with the classifier's
+            topics, the texts' lengths and their places).
         cluster_neighbours: Nearest neighbours of each opinion considered for merging.
         scoring: Path of a scoring YAML; the project's ``corpora/scoring.yaml`` when ``None``.
         drafts: Which clusters get a draft suggestion: ``auto`` (at least 2 distinct opinions,

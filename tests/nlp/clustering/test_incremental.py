@@ -57,6 +57,21 @@ def test_a_near_duplicate_about_another_place_does_not_follow_its_group(tmp_path
     assert found.ids[0] == found.ids[1] == first.ids[0] != found.ids[2]
 
 
+def test_an_estate_does_not_join_a_stored_cluster_about_another_estate_of_its_neighbourhood(
+    tmp_path,
+):
+    store = ClusterStore(tmp_path)
+    with store.transaction():
+        about = opinions([0], ["a"], [frozenset({"梅溪", "梅溪湖正荣府"})])
+        first = assign_clusters(unit([1, 0, 0]), about, "2024Q3", store=store)
+    later = unit([1, 0, 0], [0.99, 0.1, 0])
+    places = [frozenset({"梅溪", "梅溪青秀"}), frozenset({"梅溪", "梅溪湖正荣府"})]
+    with store.transaction():
+        about = opinions([0, 1], ["b", "c"], places)
+        found = assign_clusters(later, about, "2024Q4", neighbours=3, store=store)
+    assert found.ids[1] == first.ids[0] != found.ids[0]
+
+
 def test_stored_clusters_keep_their_opinions_and_take_close_new_ones(tmp_path):
     store = ClusterStore(tmp_path)
     centred = unit([1, 0, 0], [0, 0, 1])

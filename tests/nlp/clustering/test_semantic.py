@@ -58,8 +58,8 @@ def test_near_duplicates_about_two_places_are_two_issues():
 def test_cluster_vectors_does_not_chain_through_a_string_of_neighbours():
     angles = np.linspace(0, np.pi / 2, 12)  # each row close to the next, the ends far apart
     v = unit(np.stack([np.cos(angles), np.sin(angles)], axis=1))
-    labels = cluster_vectors(v, threshold=0.95, k=3)
-    assert len(set(labels.tolist())) > 1
+    labels = cluster_vectors(v, k=3, rule=MergeRule(0.95, 0.95))
+    assert 1 < len(set(labels.tolist())) < len(v)  # close rows gather, the ends stay apart
 
 
 def test_approximate_neighbours_searched_by_the_sentence_part_are_ranked_by_all_of_it():
@@ -324,14 +324,20 @@ def test_two_estates_of_one_neighbourhood_do_not_agree_through_its_name():
     places = [{"梅溪", "梅溪青秀"}, {"梅溪湖正荣府", "梅溪"}, {"梅溪湖"}]
     assert not agreeing(places, 0, 1)
     assert agreeing(places, 1, 2)  # a letter about the neighbourhood may be about either
-    # The estate's name before its sort of spot or its property company is the same estate.
+    # The estate's name before its sort of spot, its property company, a gate or a building is
+    # the same estate, and so is a name that ends as an estate's does.
     places = [
         {"锦绣华庭", "锦绣华庭小区"},
         {"锦绣华庭物业公司"},
         {"幸福小区", "幸福小区3栋"},
-        {"幸福小区"},
+        {"幸福小区", "幸福小区5栋"},
+        {"锦绣华庭", "锦绣华庭东门"},
+        {"锦绣华庭小区"},
+        {"幸福小区", "幸福小区东门"},
+        {"幸福小区", "幸福小区停车场"},
     ]
-    assert agreeing(places, 0, 1) and agreeing(places, 2, 3)
+    assert agreeing(places, 0, 1) and agreeing(places, 2, 3) and agreeing(places, 4, 5)
+    assert agreeing(places, 6, 7)
 
 
 def test_two_stations_of_one_metro_line_do_not_agree_through_the_line():
