@@ -168,9 +168,15 @@ def bare_areas(names: Set[str]) -> set[str]:
     or county-level, in China's administrative divisions (长沙, 广东, 浏阳): letters to a city's
     deputies name the city all the time ("来长沙工作三年"), and as a key it made every two of
     them agree on a place. (Where a tagger cut a spot's name short at a city's name, 中山 of
-    中山宿舍, the spot's name is lost to that opinion.)"""
+    中山宿舍, the spot's name is lost to that opinion.) A name of either kind with a verb of
+    going the tagger took in front (在长沙, 到A7 where the batch names A7县) is the area too."""
     found = {a[:-1] for a in names if len(a) >= 3 and a[-1] in "省市区县" and _AREA.match(a)}
-    return found | (names & _city_names())
+    cities = _city_names()
+    found |= names & cities
+    # The same with a verb of going the tagger took in ("在长沙", "到浏阳").
+    return found | {
+        p for p in names if len(p) > 2 and p[0] in _GOING and (p[1:] in found or p[1:] in cities)
+    }
 
 
 @cache
