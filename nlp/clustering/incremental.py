@@ -200,8 +200,8 @@ def _clash(named: Set[str], sets: Sequence[Set[str]]) -> bool:
     # neighbourhood or line around one: :func:`~nlp.clustering.places.spots`), agrees on it:
     # when every member does, nothing needs keying.
     bare = bare_areas(named.union(*sets))
-    mine = spots(named)
-    if all(any(keyed(p) and p not in bare for p in mine & spots(s)) for s in sets):
+    own = spots(named)
+    if all(any(keyed(p) and p not in bare for p in own & spots(s)) for s in sets):
         return False
     (mine, *theirs), (given, *told) = place_names([named, *sets])
     return bool(mine) and any(k and not agree(mine, given, k, n) for k, n in zip(theirs, told))

@@ -23,11 +23,11 @@ and every two members one from each) is :class:`~nlp.clustering.evidence.Evidenc
 
 from __future__ import annotations
 
-import contextlib
-import io
 import re
 from collections.abc import Sequence, Set
 from functools import cache
+
+from nlp.core.resources import jionlp
 
 __all__ = ["place_keys", "place_names", "agree", "bare_areas", "keyed", "named_lines", "spots"]
 
@@ -186,8 +186,6 @@ def _city_names() -> frozenset[str]:
     Not those of districts and counties (北辰, 龙湖, 南山 and 河西 are as often estates or parts
     of a city), nor a short name that jieba's dictionary knows as a word but not as a place
     name (东方, 合作, 灯塔, 海伦)."""
-    with contextlib.redirect_stdout(io.StringIO()):  # jionlp prints a banner on import
-        import jionlp
     import jieba
 
     tags: dict[str, str] = {}
@@ -209,7 +207,7 @@ def _city_names() -> frozenset[str]:
             if depth < 2:
                 walk(item, depth + 1)
 
-    walk(jionlp.china_location_loader(detail=False), 0)
+    walk(jionlp().china_location_loader(detail=False), 0)
     return frozenset(name for name in out if len(name) >= 2)
 
 

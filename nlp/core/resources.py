@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
+import io
 from collections.abc import Iterable
+from functools import cache
 from importlib import resources
 from pathlib import Path
 
@@ -10,7 +13,7 @@ import yaml
 
 from nlp.core.errors import ConfigError
 
-__all__ = ["cache_folder", "corpus_path", "load_yaml", "read_fragments"]
+__all__ = ["cache_folder", "corpus_path", "jionlp", "load_yaml", "read_fragments"]
 
 
 def cache_folder() -> Path:
@@ -18,6 +21,16 @@ def cache_folder() -> Path:
     from platformdirs import user_cache_dir
 
     return Path(user_cache_dir("minyi", appauthor=False))
+
+
+@cache
+def jionlp():
+    """The jionlp package, imported once with its banner kept off stdout (it prints one on
+    import, which would mix into the terminal and into stdout pipes)."""
+    with contextlib.redirect_stdout(io.StringIO()):
+        import jionlp
+
+    return jionlp
 
 
 def corpus_path(name: str) -> Path:

@@ -10,13 +10,12 @@ organisations (``ORG``) are kept: they are evidence for clusters and drafts.
 
 from __future__ import annotations
 
-import contextlib
-import io
 import re
 from collections import Counter
 from dataclasses import dataclass, field
-from functools import cached_property
 from typing import TYPE_CHECKING
+
+from nlp.core.resources import jionlp
 
 if TYPE_CHECKING:
     from nlp.text.lac import LacTagger
@@ -138,13 +137,6 @@ class PiiMasker:
         self.tagger = tagger
         self.keep = keep
 
-    @cached_property
-    def _jio(self):
-        # jionlp prints a banner on import; keep the terminal and stdout pipes clean.
-        with contextlib.redirect_stdout(io.StringIO()):
-            import jionlp
-        return jionlp
-
     def _tagger(self) -> LacTagger:
         if self.tagger is None:
             from nlp.text.lac import LacTagger
@@ -157,7 +149,7 @@ class PiiMasker:
         if not text or not any(ch.isdigit() or ch == "@" for ch in text):
             return text
         counts = Counter() if counts is None else counts
-        jio = self._jio
+        jio = jionlp()
         spans: list[tuple[int, int, str]] = []
         for kind, found in (
             ("id_card", jio.extract_id_card(text, detail=True)),
